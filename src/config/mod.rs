@@ -1,0 +1,429 @@
+//! Configuration: flags > environment > TOML file (with `${VAR}` expansion) > defaults.
+//! Every section has defaults, so an empty file (or none) is a valid configuration.
+
+mod expand;
+mod secret;
+
+pub use expand::expand_env;
+pub use secret::{redact, Secret};
+
+use crate::error::Error;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub kafka: KafkaConfig,
+    pub safety: SafetyConfig,
+    pub output: OutputConfig,
+    pub export: ExportConfig,
+    pub loki: LokiConfig,
+    pub prometheus: PrometheusConfig,
+    pub graph: GraphConfig,
+    pub llm: LlmConfig,
+    pub http: HttpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// Comma-separated host:port list; empty means Kafka is not configured.
+    pub bootstrap_servers: String,
+    pub client_id: String,
+    /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; derived from sasl/ssl when unset.
+    pub security_protocol: Option<String>,
+    pub sasl: Option<SaslConfig>,
+    pub ssl: Option<SslConfig>,
+    /// librdkafka properties passed through as they are (values are treated as secrets when the key
+    /// mentions password, secret or token).
+    pub properties: Properties,
+    /// Timeout of metadata and admin requests.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            bootstrap_servers: String::new(),
+            client_id: "kafka-qa-mcp".into(),
+            security_protocol: None,
+            sasl: None,
+            ssl: None,
+            properties: Properties::default(),
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaslConfig {
+    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    pub mechanism: String,
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SslConfig {
+    pub ca_location: Option<PathBuf>,
+    pub certificate_location: Option<PathBuf>,
+    pub key_location: Option<PathBuf>,
+    pub key_password: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SafetyConfig {
+    /// Disables every tool that writes to Kafka.
+    pub read_only: bool,
+    /// Globs of topics that may be written (produce, test data, test runs).
+    pub produce_allow: Vec<String>,
+    /// Globs of topics that may never be written; deny wins over allow.
+    pub produce_deny: Vec<String>,
+    pub max_messages_per_call: usize,
+    pub max_message_bytes: usize,
+}
+
+impl Default for SafetyConfig {
+    fn default() -> Self {
+        SafetyConfig {
+            read_only: false,
+            produce_allow: vec!["*".into()],
+            produce_deny: vec![],
+            max_messages_per_call: 1000,
+            max_message_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    /// Default byte budget of one tool reply (text + structured content).
+    pub max_output_bytes: usize,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig { max_output_bytes: 32 * 1024 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportConfig {
+    /// The only folder files are written to (test data, reports, Parquet).
+    pub dir: PathBuf,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        ExportConfig { dir: PathBuf::from("exports") }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LokiConfig {
+    pub url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub bearer_token: Option<Secret>,
+    /// Sent as X-Scope-OrgID.
+    pub tenant: Option<String>,
+    pub timeout_ms: u64,
+    /// Extra event-class rules appended to the built-in taxonomy.
+    pub taxonomy_file: Option<PathBuf>,
+}
+
+impl Default for LokiConfig {
+    fn default() -> Self {
+        LokiConfig {
+            url: None,
+            username: None,
+            password: None,
+            bearer_token: None,
+            tenant: None,
+            timeout_ms: 15_000,
+            taxonomy_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrometheusConfig {
+    pub url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub bearer_token: Option<Secret>,
+    pub timeout_ms: u64,
+    /// Overrides of the Kafka metric catalog (metric role -> metric name).
+    pub metric_names: BTreeMap<String, String>,
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        PrometheusConfig {
+            url: None,
+            username: None,
+            password: None,
+            bearer_token: None,
+            timeout_ms: 15_000,
+            metric_names: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphConfig {
+    /// `embedded` (default, in-process) or `neo4j` (Bolt).
+    pub backend: String,
+    pub uri: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub database: Option<String>,
+    /// Extra correlation rules appended to the built-in ones.
+    pub rules_file: Option<PathBuf>,
+}
+
+impl Default for GraphConfig {
+    fn default() -> Self {
+        GraphConfig {
+            backend: "embedded".into(),
+            uri: None,
+            user: None,
+            password: None,
+            database: None,
+            rules_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// An OpenAI-compatible base URL (…/v1) or an Ollama URL; optional, never required.
+    pub url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Bearer token required on every HTTP request when set; mandatory when binding beyond loopback.
+    pub auth_token: Option<Secret>,
+    /// Extra Host names accepted besides localhost, 127.0.0.1 and ::1.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted (scheme://host:port); requests without Origin are accepted.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Values given on the command line or in the environment; each wins over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub bootstrap_servers: Option<String>,
+    pub read_only: Option<bool>,
+    pub export_dir: Option<PathBuf>,
+    pub loki_url: Option<String>,
+    pub prometheus_url: Option<String>,
+    pub max_output_bytes: Option<usize>,
+    pub auth_token: Option<String>,
+    pub sasl_mechanism: Option<String>,
+    pub sasl_username: Option<String>,
+    pub sasl_password: Option<String>,
+    pub graph_uri: Option<String>,
+    pub produce_allow: Option<Vec<String>>,
+    pub produce_deny: Option<Vec<String>>,
+}
+
+impl Config {
+    /// Reads the TOML file (if any), expands `${VAR}` from the process environment, then applies
+    /// the overrides, then checks the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Error> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Config::default(),
+        };
+        config.apply(overrides);
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::bad_input("--config", format!("a readable TOML file at {} ({e})", path.display()))
+        })?;
+        Self::from_toml(&text)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config, Error> {
+        let expanded = expand_env(text, |name| std::env::var(name).ok())?;
+        toml::from_str(&expanded).map_err(|e| {
+            // toml's message quotes the offending line; with secrets expanded into it, redact them.
+            let msg = e.message().to_string();
+            Error::bad_input("--config", format!("valid configuration TOML: {msg}"))
+        })
+    }
+
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(v) = &o.bootstrap_servers {
+            self.kafka.bootstrap_servers = v.clone();
+        }
+        if let Some(v) = o.read_only {
+            self.safety.read_only = v;
+        }
+        if let Some(v) = &o.export_dir {
+            self.export.dir = v.clone();
+        }
+        if let Some(v) = &o.loki_url {
+            self.loki.url = Some(v.clone());
+        }
+        if let Some(v) = &o.prometheus_url {
+            self.prometheus.url = Some(v.clone());
+        }
+        if let Some(v) = o.max_output_bytes {
+            self.output.max_output_bytes = v;
+        }
+        if let Some(v) = &o.auth_token {
+            self.http.auth_token = Some(Secret::new(v.clone()));
+        }
+        if let Some(v) = &o.graph_uri {
+            self.graph.uri = Some(v.clone());
+            self.graph.backend = "neo4j".into();
+        }
+        if let Some(v) = &o.produce_allow {
+            self.safety.produce_allow = v.clone();
+        }
+        if let Some(v) = &o.produce_deny {
+            self.safety.produce_deny = v.clone();
+        }
+        if let (Some(user), Some(password)) = (&o.sasl_username, &o.sasl_password) {
+            self.kafka.sasl = Some(SaslConfig {
+                mechanism: o.sasl_mechanism.clone().unwrap_or_else(|| "PLAIN".into()),
+                username: user.clone(),
+                password: Secret::new(password.clone()),
+            });
+        }
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if let Some(sasl) = &self.kafka.sasl {
+            let ok = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+            if !ok.contains(&sasl.mechanism.as_str()) {
+                return Err(Error::bad_input("kafka.sasl.mechanism", format!("one of {}", ok.join(", "))));
+            }
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.output.max_output_bytes) {
+            return Err(Error::bad_input("output.max_output_bytes", "a size from 1024 to 16777216 bytes"));
+        }
+        if !["embedded", "neo4j"].contains(&self.graph.backend.as_str()) {
+            return Err(Error::bad_input("graph.backend", "`embedded` or `neo4j`"));
+        }
+        if self.safety.max_messages_per_call == 0 || self.safety.max_message_bytes == 0 {
+            return Err(Error::bad_input("safety", "max_messages_per_call and max_message_bytes above 0"));
+        }
+        Ok(())
+    }
+
+    /// Every credential in the configuration, for [`redact`].
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut out = vec![];
+        if let Some(s) = &self.kafka.sasl {
+            out.push(s.password.clone());
+        }
+        if let Some(Some(p)) = self.kafka.ssl.as_ref().map(|s| s.key_password.clone()) {
+            out.push(p);
+        }
+        for (k, v) in self.kafka.properties.iter() {
+            if is_secret_key(k) {
+                out.push(Secret::new(v.clone()));
+            }
+        }
+        let optional = [
+            &self.loki.password,
+            &self.loki.bearer_token,
+            &self.prometheus.password,
+            &self.prometheus.bearer_token,
+            &self.graph.password,
+            &self.llm.api_key,
+            &self.http.auth_token,
+        ];
+        out.extend(optional.into_iter().flatten().cloned());
+        out
+    }
+}
+
+/// librdkafka properties; Debug masks the values of credential keys.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Properties(pub BTreeMap<String, String>);
+
+impl Properties {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter()
+    }
+}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, if is_secret_key(k) { "***" } else { v.as_str() })))
+            .finish()
+    }
+}
+
+/// Whether a librdkafka property carries a credential.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "secret", "token", "credential"].iter().any(|w| k.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_lose_to_overrides() {
+        let mut c = Config::from_toml(
+            "[kafka]\nbootstrap_servers = \"file:9092\"\n[safety]\nread_only = false\nproduce_deny = [\"prod.*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.kafka.bootstrap_servers, "file:9092");
+        c.apply(&Overrides {
+            bootstrap_servers: Some("flag:9092".into()),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        assert_eq!(c.kafka.bootstrap_servers, "flag:9092");
+        assert!(c.safety.read_only);
+        assert_eq!(c.safety.produce_deny, vec!["prod.*".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_mechanisms_are_named() {
+        let err = Config::from_toml("[kafka]\nbootstrap = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("bootstrap"), "{err}");
+        let mut c = Config::default();
+        c.kafka.sasl = Some(SaslConfig { mechanism: "GSSAPI".into(), username: "u".into(), password: Secret::new("p") });
+        assert!(c.check().unwrap_err().to_string().contains("kafka.sasl.mechanism"));
+    }
+
+    #[test]
+    fn secrets_are_collected_and_hidden_in_debug() {
+        let c = Config::from_toml(
+            "[kafka.sasl]\nmechanism = \"SCRAM-SHA-512\"\nusername = \"svc\"\npassword = \"pa55word-xyz\"\n[kafka.properties]\n\"sasl.oauthbearer.client.secret\" = \"other-secret\"\n",
+        )
+        .unwrap();
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("pa55word-xyz") && !debug.contains("other-secret") && debug.contains("svc"));
+        let secrets: Vec<String> = c.secrets().iter().map(|s| s.expose().to_string()).collect();
+        assert!(secrets.contains(&"pa55word-xyz".to_string()) && secrets.contains(&"other-secret".to_string()));
+    }
+}

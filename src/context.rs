@@ -1,0 +1,83 @@
+//! The server's shared state and what each tool call receives.
+
+use crate::config::{redact, Config, Secret};
+use crate::error::{Error, Result};
+use crate::mcp::resources::ResourceStore;
+use crate::safety::Guard;
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::{Peer, RoleServer};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Everything tools share for the life of the server.
+pub struct AppState {
+    pub config: Config,
+    pub guard: Guard,
+    /// Results worth reading again: inferred schemas, test runs, incident notes.
+    pub resources: ResourceStore,
+    secrets: Vec<Secret>,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Result<Arc<AppState>> {
+        let guard = Guard::new(&config.safety, &config.export.dir)?;
+        let secrets = config.secrets();
+        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), secrets, config }))
+    }
+
+    /// Removes every configured credential from text that leaves the server.
+    pub fn redact(&self, text: &str) -> String {
+        redact(text, &self.secrets)
+    }
+}
+
+/// One tool call: the shared state, the client's cancellation, and a progress channel.
+pub struct CallContext {
+    pub state: Arc<AppState>,
+    pub cancel: CancellationToken,
+    pub progress: Progress,
+}
+
+impl CallContext {
+    pub fn new(state: Arc<AppState>) -> CallContext {
+        CallContext { state, cancel: CancellationToken::new(), progress: Progress::none() }
+    }
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+    pub fn guard(&self) -> &Guard {
+        &self.state.guard
+    }
+    /// For long loops: an error once the client has cancelled the call.
+    pub fn check_cancelled(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Progress notifications to the client, when it asked for them with a progress token.
+#[derive(Clone, Default)]
+pub struct Progress {
+    target: Option<(Peer<RoleServer>, ProgressToken)>,
+}
+
+impl Progress {
+    pub fn none() -> Progress {
+        Progress { target: None }
+    }
+    pub fn to(peer: Peer<RoleServer>, token: ProgressToken) -> Progress {
+        Progress { target: Some((peer, token)) }
+    }
+    pub async fn report(&self, done: u64, total: Option<u64>, message: impl Into<String>) {
+        if let Some((peer, token)) = &self.target {
+            let mut param = ProgressNotificationParam::new(token.clone(), done as f64);
+            param.total = total.map(|t| t as f64);
+            param.message = Some(message.into());
+            // A client that went away is not the tool's failure.
+            let _ = peer.notify_progress(param).await;
+        }
+    }
+}

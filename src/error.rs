@@ -1,0 +1,110 @@
+//! The one error type of the server. Each kind carries what an agent needs to act on it: which argument and
+//! what was expected, which backend and how to configure it, which rule refused, what the backend said.
+
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An argument (or configuration key) is missing, of the wrong type or out of range.
+    #[error("invalid argument `{argument}`: expected {expected}")]
+    BadInput { argument: String, expected: String },
+
+    /// The tool needs a backend that is not configured.
+    #[error("{backend} is not configured: {how}")]
+    NotConfigured { backend: String, how: String },
+
+    /// The backend did not answer in time or refused the connection.
+    #[error("{backend} is unreachable (after {} ms): {detail}", .after.as_millis())]
+    Unreachable { backend: String, after: Duration, detail: String },
+
+    /// A safety rule refused the call.
+    #[error("denied by rule `{rule}`: {detail}")]
+    Denied { rule: String, detail: String },
+
+    /// The backend answered with an error.
+    #[error("{backend} returned an error: {message}")]
+    Upstream { backend: String, message: String },
+
+    /// The client cancelled the request.
+    #[error("cancelled by the client")]
+    Cancelled,
+
+    /// A bug or an unexpected local failure (I/O on the export folder, a task that died).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The kind of an error as it appears in structured output.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    BadInput,
+    NotConfigured,
+    Unreachable,
+    Denied,
+    Upstream,
+    Cancelled,
+    Internal,
+}
+
+impl Error {
+    pub fn bad_input(argument: impl Into<String>, expected: impl Into<String>) -> Self {
+        Error::BadInput { argument: argument.into(), expected: expected.into() }
+    }
+    pub fn not_configured(backend: impl Into<String>, how: impl Into<String>) -> Self {
+        Error::NotConfigured { backend: backend.into(), how: how.into() }
+    }
+    pub fn unreachable(backend: impl Into<String>, after: Duration, detail: impl Into<String>) -> Self {
+        Error::Unreachable { backend: backend.into(), after, detail: detail.into() }
+    }
+    pub fn denied(rule: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Denied { rule: rule.into(), detail: detail.into() }
+    }
+    pub fn upstream(backend: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Upstream { backend: backend.into(), message: message.into() }
+    }
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Error::Internal(detail.to_string())
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::BadInput { .. } => ErrorKind::BadInput,
+            Error::NotConfigured { .. } => ErrorKind::NotConfigured,
+            Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::Denied { .. } => ErrorKind::Denied,
+            Error::Upstream { .. } => ErrorKind::Upstream,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The argument the error is about, when it is about one.
+    pub fn argument(&self) -> Option<&str> {
+        match self {
+            Error::BadInput { argument, .. } => Some(argument),
+            _ => None,
+        }
+    }
+
+    /// What the agent can do next.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::BadInput { .. } => Some("fix the named argument and call again; the tool's input schema lists every argument with its bounds"),
+            Error::NotConfigured { .. } => Some("configure the backend (flag, environment variable or config file) and restart the server"),
+            Error::Unreachable { .. } => Some("check that the backend is up and reachable; the next call retries, no restart needed"),
+            Error::Denied { .. } => Some("the server's safety configuration refuses this; pick an allowed target or ask the operator"),
+            Error::Upstream { .. } => Some("the backend rejected the request; fix what its message names"),
+            Error::Cancelled | Error::Internal(_) => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Internal(format!("I/O: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

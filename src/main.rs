@@ -1,0 +1,189 @@
+//! The command line: `serve` (stdio, or Streamable HTTP with --http), `call TOOL JSON`, `tools`.
+//! Logs go to stderr; in stdio mode stdout carries the protocol only.
+
+use clap::{Args, Parser, Subcommand};
+use kafka_qa_mcp::config::{Config, Overrides};
+use kafka_qa_mcp::context::{AppState, CallContext};
+use kafka_qa_mcp::mcp::http::{self, HttpOptions};
+use kafka_qa_mcp::mcp::registry::Availability;
+use kafka_qa_mcp::mcp::server::to_call_result;
+use kafka_qa_mcp::mcp::{McpServer, Registry};
+use rmcp::ServiceExt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "kafka-qa-mcp", version, about = "An MCP server that lets an AI agent test Kafka systems and triage Kafka incidents")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+struct Global {
+    /// TOML configuration file (`${VAR}` is expanded from the environment).
+    #[arg(long, env = "KAFKA_QA_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Kafka bootstrap servers, host:port[,host:port].
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS", global = true)]
+    bootstrap_servers: Option<String>,
+    /// SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (password only from KAFKA_SASL_PASSWORD).
+    #[arg(long, env = "KAFKA_SASL_MECHANISM", global = true)]
+    sasl_mechanism: Option<String>,
+    #[arg(long, env = "KAFKA_SASL_USERNAME", global = true)]
+    sasl_username: Option<String>,
+    /// Disable every tool that writes to Kafka.
+    #[arg(long, env = "KAFKA_QA_READ_ONLY", global = true, num_args = 0..=1, default_missing_value = "true")]
+    read_only: Option<bool>,
+    /// Topics that may be written, comma-separated globs (default `*`).
+    #[arg(long, env = "KAFKA_QA_PRODUCE_ALLOW", global = true, value_delimiter = ',')]
+    produce_allow: Option<Vec<String>>,
+    /// Topics that may never be written, comma-separated globs.
+    #[arg(long, env = "KAFKA_QA_PRODUCE_DENY", global = true, value_delimiter = ',')]
+    produce_deny: Option<Vec<String>>,
+    /// The only folder files are written to.
+    #[arg(long, env = "KAFKA_QA_EXPORT_DIR", global = true)]
+    export_dir: Option<PathBuf>,
+    #[arg(long, env = "LOKI_URL", global = true)]
+    loki_url: Option<String>,
+    #[arg(long, env = "PROMETHEUS_URL", global = true)]
+    prometheus_url: Option<String>,
+    /// Bolt URI of a Neo4j-compatible graph store (default: the embedded graph).
+    #[arg(long, env = "NEO4J_URI", global = true)]
+    graph_uri: Option<String>,
+    /// Default byte budget of a tool reply.
+    #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
+    max_output_bytes: Option<usize>,
+    /// Log filter for stderr (e.g. info, debug, kafka_qa_mcp=debug).
+    #[arg(long, env = "KAFKA_QA_LOG", global = true, default_value = "info,rmcp=warn")]
+    log: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve MCP over stdio (default) or Streamable HTTP.
+    Serve {
+        /// Listen for Streamable HTTP on this address (e.g. 127.0.0.1:8765) instead of stdio.
+        #[arg(long)]
+        http: Option<SocketAddr>,
+        /// Bearer token for HTTP; required when listening beyond loopback.
+        #[arg(long, env = "KAFKA_QA_AUTH_TOKEN", hide_env_values = true)]
+        auth_token: Option<String>,
+    },
+    /// Run one tool through the same dispatch as MCP and print its result; exit 1 on a tool error.
+    Call {
+        tool: String,
+        /// The arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        arguments: String,
+        /// Print the full MCP result as JSON instead of the text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tools, with why any is disabled.
+    Tools,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.global.log).unwrap_or_else(|_| "info".into()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
+    Overrides {
+        bootstrap_servers: g.bootstrap_servers.clone(),
+        read_only: g.read_only,
+        export_dir: g.export_dir.clone(),
+        loki_url: g.loki_url.clone(),
+        prometheus_url: g.prometheus_url.clone(),
+        max_output_bytes: g.max_output_bytes,
+        auth_token,
+        sasl_mechanism: g.sasl_mechanism.clone(),
+        sasl_username: g.sasl_username.clone(),
+        sasl_password: std::env::var("KAFKA_SASL_PASSWORD").ok(),
+        graph_uri: g.graph_uri.clone(),
+        produce_allow: g.produce_allow.clone(),
+        produce_deny: g.produce_deny.clone(),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::Serve { http: None, auth_token: std::env::var("KAFKA_QA_AUTH_TOKEN").ok() });
+    let auth_token = match &command {
+        Command::Serve { auth_token, .. } => auth_token.clone(),
+        _ => None,
+    };
+    let config = Config::load(cli.global.config.as_deref(), &overrides(&cli.global, auth_token))?;
+    let state = AppState::new(config)?;
+    let registry = Arc::new(Registry::new());
+    match command {
+        Command::Serve { http: None, .. } => {
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), "serving MCP over stdio");
+            let server = McpServer::new(state, registry);
+            let service = server.serve(rmcp::transport::stdio()).await?;
+            service.waiting().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { http: Some(addr), .. } => {
+            let opts = HttpOptions {
+                addr,
+                auth_token: state.config.http.auth_token.clone(),
+                extra_hosts: state.config.http.allowed_hosts.clone(),
+                extra_origins: state.config.http.allowed_origins.clone(),
+            };
+            http::serve(McpServer::new(state, registry), opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Call { tool, arguments, json } => {
+            let args: serde_json::Value = serde_json::from_str(&arguments).map_err(|e| anyhow::anyhow!("the arguments must be a JSON object: {e}"))?;
+            let serde_json::Value::Object(args) = args else {
+                anyhow::bail!("the arguments must be a JSON object, e.g. '{{\"pattern\": \"orders*\"}}'");
+            };
+            let cx = CallContext::new(state.clone());
+            let outcome = registry.call(&cx, &tool, Some(args)).await;
+            let failed = outcome.is_err();
+            let result = to_call_result(outcome, &state);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                for block in &result.content {
+                    if let Some(t) = block.as_text() {
+                        println!("{}", t.text);
+                    }
+                }
+            }
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Tools => {
+            for (info, _, _) in registry.infos() {
+                match registry.availability(info, &state.config) {
+                    Availability::Enabled => println!("{:<22} enabled   {}", info.name, info.title),
+                    Availability::Disabled(why) => println!("{:<22} disabled  {}", info.name, state.redact(&why.to_string())),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The MCP face of the server: tools, replies, resources, prompts and transports.
+
+pub mod http;
+pub mod prompts;
+pub mod registry;
+pub mod reply;
+pub mod resources;
+pub mod server;
+pub mod tool;
+
+pub use registry::Registry;
+pub use reply::Reply;
+pub use server::McpServer;
+pub use tool::{Backend, Tool, ToolInfo};

@@ -1,0 +1,169 @@
+//! The tool registry and the one dispatch path shared by MCP and the `call` command: availability
+//! (read-only mode, missing backends), argument validation against the published schema, the common
+//! `max_output_bytes` argument, cancellation, the byte budget and secret redaction.
+
+use super::reply::Rendered;
+use super::tool::{DynTool, ToolInfo};
+use crate::config::Config;
+use crate::context::CallContext;
+use crate::error::{Error, Result};
+use serde_json::{json, Map, Value};
+use std::sync::{Arc, OnceLock};
+
+/// Bounds of the per-call `max_output_bytes` argument.
+pub const MIN_OUTPUT_BYTES: usize = 1024;
+pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+
+/// Every tool of the server, in the order `tools/list` shows them.
+fn all_tools() -> Vec<Box<dyn DynTool>> {
+    vec![]
+}
+
+struct Entry {
+    tool: Box<dyn DynTool>,
+    info: ToolInfo,
+    input_schema: Arc<Map<String, Value>>,
+    output_schema: Arc<Map<String, Value>>,
+    validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
+}
+
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+/// Why a tool is not offered.
+#[derive(Debug)]
+pub enum Availability {
+    Enabled,
+    Disabled(Error),
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        Self::with_tools(all_tools())
+    }
+
+    pub fn with_tools(tools: Vec<Box<dyn DynTool>>) -> Registry {
+        let entries = tools
+            .into_iter()
+            .map(|tool| {
+                let info = tool.info();
+                let mut input = tool.input_schema();
+                add_budget_argument(&mut input);
+                let output_schema = Arc::new(tool.output_schema());
+                Entry { input_schema: Arc::new(input), output_schema, info, tool, validator: OnceLock::new() }
+            })
+            .collect();
+        Registry { entries }
+    }
+
+    pub fn infos(&self) -> impl Iterator<Item = (&ToolInfo, &Arc<Map<String, Value>>, &Arc<Map<String, Value>>)> {
+        self.entries.iter().map(|e| (&e.info, &e.input_schema, &e.output_schema))
+    }
+
+    pub fn availability(&self, info: &ToolInfo, config: &Config) -> Availability {
+        if info.writes_kafka && config.safety.read_only {
+            return Availability::Disabled(Error::denied("read_only", format!("{} writes to Kafka and the server runs in read-only mode", info.name)));
+        }
+        for backend in info.requires {
+            let configured = match backend {
+                super::tool::Backend::Kafka => !config.kafka.bootstrap_servers.trim().is_empty(),
+                super::tool::Backend::Loki => config.loki.url.is_some(),
+                super::tool::Backend::Prometheus => config.prometheus.url.is_some(),
+            };
+            if !configured {
+                return Availability::Disabled(Error::not_configured(backend.name(), backend.how_to_configure()));
+            }
+        }
+        Availability::Enabled
+    }
+
+    /// Runs one tool call to the end: the rendered reply, or an error meant for the agent.
+    pub async fn call(&self, cx: &CallContext, name: &str, args: Option<Map<String, Value>>) -> Result<Rendered> {
+        let entry = self.entries.iter().find(|e| e.info.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.entries.iter().map(|e| e.info.name).collect();
+            Error::bad_input("name", format!("one of the tools: {}", names.join(", ")))
+        })?;
+        if let Availability::Disabled(why) = self.availability(&entry.info, cx.config()) {
+            return Err(why);
+        }
+        let mut args = args.unwrap_or_default();
+        let budget = take_budget(&mut args, cx.config().output.max_output_bytes)?;
+        let args = Value::Object(args);
+        entry.validate(&args)?;
+        let work = entry.tool.call(cx, args);
+        let reply = tokio::select! {
+            r = work => r?,
+            _ = cx.cancel.cancelled() => return Err(Error::Cancelled),
+        };
+        let mut rendered = reply.render(budget);
+        rendered.text = cx.state.redact(&rendered.text);
+        let json = cx.state.redact(&rendered.structured.to_string());
+        if json != rendered.structured.to_string() {
+            rendered.structured = serde_json::from_str(&json).unwrap_or(rendered.structured);
+        }
+        Ok(rendered)
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
+impl Entry {
+    fn validate(&self, args: &Value) -> Result<()> {
+        let validator = self.validator.get_or_init(|| {
+            jsonschema::validator_for(&Value::Object((*self.input_schema).clone())).map_err(|e| e.to_string())
+        });
+        let validator = validator.as_ref().map_err(|e| Error::internal(format!("input schema of {}: {e}", self.info.name)))?;
+        if let Some(err) = validator.iter_errors(args).next() {
+            let path = err.instance_path().to_string();
+            let argument = path.trim_start_matches('/').replace('/', ".");
+            let message = err.to_string();
+            // An unknown property is reported at the root: name it.
+            let argument = if argument.is_empty() {
+                message.split('\'').nth(1).unwrap_or("arguments").to_string()
+            } else {
+                argument
+            };
+            return Err(Error::bad_input(argument, describe_violation(&message)));
+        }
+        Ok(())
+    }
+}
+
+/// Turns a JSON Schema validation message into "what was expected".
+fn describe_violation(message: &str) -> String {
+    if message.contains("Additional properties are not allowed") || message.contains("unexpected") {
+        format!("no such argument ({message}); see the tool's input schema for the arguments it takes")
+    } else {
+        message.to_string()
+    }
+}
+
+fn add_budget_argument(schema: &mut Map<String, Value>) {
+    let props = schema.entry("properties").or_insert_with(|| json!({}));
+    if let Value::Object(p) = props {
+        p.insert(
+            "max_output_bytes".into(),
+            json!({
+                "type": "integer",
+                "minimum": MIN_OUTPUT_BYTES,
+                "maximum": MAX_OUTPUT_BYTES,
+                "description": "Byte budget of this reply (text + structured content). Default: the server's (32 KiB unless configured). Larger replies are cut and say so."
+            }),
+        );
+    }
+}
+
+fn take_budget(args: &mut Map<String, Value>, default: usize) -> Result<usize> {
+    match args.remove("max_output_bytes") {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => match v.as_u64() {
+            Some(n) if (MIN_OUTPUT_BYTES as u64..=MAX_OUTPUT_BYTES as u64).contains(&n) => Ok(n as usize),
+            _ => Err(Error::bad_input("max_output_bytes", format!("an integer from {MIN_OUTPUT_BYTES} to {MAX_OUTPUT_BYTES}; got {v}"))),
+        },
+    }
+}

