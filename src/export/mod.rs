@@ -1,0 +1,1 @@
+//! Parquet writers for messages, log lines and metric samples.

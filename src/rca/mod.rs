@@ -1,0 +1,1 @@
+//! Root-cause analysis: the graph model, building it from observations, rules, ranking and stores.

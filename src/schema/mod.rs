@@ -1,0 +1,1 @@
+//! JSON Schema inference from sampled messages, and validation.

@@ -1,0 +1,1 @@
+//! Incident fingerprints and nearest neighbours (embedded index, Qdrant behind a feature).

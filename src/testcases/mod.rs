@@ -1,0 +1,1 @@
+//! The test-case model, generation, execution against topics, and reports (JSON, JUnit XML, Markdown).
