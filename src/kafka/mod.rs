@@ -8,6 +8,7 @@ pub mod admin;
 pub mod client;
 pub mod decode;
 pub mod groups;
+pub mod payloads;
 pub mod produce;
 pub mod resources;
 pub mod sample;

@@ -4,7 +4,7 @@
 
 use super::client::Role;
 use super::sample::{Limits, Range, Record};
-use super::Kafka;
+use super::{Kafka, TopicInfo};
 use crate::error::{Error, Result};
 use crate::safety::Guard;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -57,26 +57,37 @@ pub fn compare(sent: &OutRecord, got: Option<&Record>) -> Option<String> {
     (!diffs.is_empty()).then(|| format!("{} differ from what was sent", diffs.join(", ")))
 }
 
+/// The safety checks of a write, in order: the topic rules, the message count, each message's size.
+pub fn check_produce(guard: &Guard, topic: &str, records: &[OutRecord]) -> Result<()> {
+    guard.check_topic_write(topic)?;
+    if records.is_empty() {
+        return Err(Error::bad_input("messages", "at least one message"));
+    }
+    guard.check_message_count("messages", records.len())?;
+    for (i, r) in records.iter().enumerate() {
+        guard.check_message_size(&format!("messages[{i}]"), r.size())?;
+    }
+    Ok(())
+}
+
+/// Every explicit partition exists in the topic.
+pub fn check_partitions(info: &TopicInfo, records: &[OutRecord]) -> Result<()> {
+    for (i, r) in records.iter().enumerate() {
+        if let Some(p) = r.partition {
+            if !info.partitions.iter().any(|x| x.id == p) {
+                let last = info.partitions.len().saturating_sub(1);
+                return Err(Error::bad_input(format!("messages[{i}].partition"), format!("a partition of `{}` (0 to {last}); got {p}", info.name)));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Kafka {
     /// Writes records one at a time after the guard's checks; returns where each landed.
     pub async fn produce(&self, guard: &Guard, topic: &str, records: Vec<OutRecord>) -> Result<Vec<Delivery>> {
-        guard.check_topic_write(topic)?;
-        if records.is_empty() {
-            return Err(Error::bad_input("messages", "at least one message"));
-        }
-        guard.check_message_count("messages", records.len())?;
-        for (i, r) in records.iter().enumerate() {
-            guard.check_message_size(&format!("messages[{i}]"), r.size())?;
-        }
-        let info = self.topic(topic).await?;
-        for (i, r) in records.iter().enumerate() {
-            if let Some(p) = r.partition {
-                if !info.partitions.iter().any(|x| x.id == p) {
-                    let last = info.partitions.len().saturating_sub(1);
-                    return Err(Error::bad_input(format!("messages[{i}].partition"), format!("a partition of `{topic}` (0 to {last}); got {p}")));
-                }
-            }
-        }
+        check_produce(guard, topic, &records)?;
+        check_partitions(&self.topic(topic).await?, &records)?;
         let producer = self.producer()?;
         let mut out = Vec::with_capacity(records.len());
         for r in &records {
