@@ -61,6 +61,10 @@ impl Registry {
         self.entries.iter().map(|e| (&e.info, &e.input_schema, &e.output_schema))
     }
 
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.iter().any(|e| e.info.name == name)
+    }
+
     pub fn availability(&self, info: &ToolInfo, config: &Config) -> Availability {
         if info.writes_kafka && config.safety.read_only {
             return Availability::Disabled(Error::denied("read_only", format!("{} writes to Kafka and the server runs in read-only mode", info.name)));
