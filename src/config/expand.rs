@@ -3,8 +3,21 @@
 use crate::error::Error;
 
 /// Expands `${VAR}` (an error names the variable when it is unset) and `${VAR:-default}`.
-/// `$${` escapes a literal `${`.
+/// `$${` escapes a literal `${`. Comment lines (`#` first) are left as they are, so a commented-out
+/// setting never needs its variable.
 pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, Error> {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with('#') {
+            out.push_str(line);
+        } else {
+            out.push_str(&expand_line(line, &lookup)?);
+        }
+    }
+    Ok(out)
+}
+
+fn expand_line(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<String, Error> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("${") {
@@ -61,5 +74,6 @@ mod tests {
         let err = expand_env("${MISSING_ONE}", env).unwrap_err().to_string();
         assert!(err.contains("MISSING_ONE"), "{err}");
         assert!(expand_env("${OPEN", env).is_err());
+        assert_eq!(expand_env("# p = \"${MISSING_ONE}\"\nx = 1", env).unwrap(), "# p = \"${MISSING_ONE}\"\nx = 1");
     }
 }

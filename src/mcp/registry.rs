@@ -16,7 +16,11 @@ pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 
 /// Every tool of the server, in the order `tools/list` shows them.
 fn all_tools() -> Vec<Box<dyn DynTool>> {
-    vec![]
+    vec![
+        Box::new(crate::kafka::tools::ListTopics),
+        Box::new(crate::kafka::tools::InferSchema),
+        Box::new(crate::kafka::tools::ProduceTestMessage),
+    ]
 }
 
 struct Entry {
@@ -59,6 +63,10 @@ impl Registry {
 
     pub fn infos(&self) -> impl Iterator<Item = (&ToolInfo, &Arc<Map<String, Value>>, &Arc<Map<String, Value>>)> {
         self.entries.iter().map(|e| (&e.info, &e.input_schema, &e.output_schema))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.iter().any(|e| e.info.name == name)
     }
 
     pub fn availability(&self, info: &ToolInfo, config: &Config) -> Availability {
@@ -119,27 +127,23 @@ impl Entry {
         });
         let validator = validator.as_ref().map_err(|e| Error::internal(format!("input schema of {}: {e}", self.info.name)))?;
         if let Some(err) = validator.iter_errors(args).next() {
-            let path = err.instance_path().to_string();
-            let argument = path.trim_start_matches('/').replace('/', ".");
-            let message = err.to_string();
-            // An unknown property is reported at the root: name it.
-            let argument = if argument.is_empty() {
-                message.split('\'').nth(1).unwrap_or("arguments").to_string()
-            } else {
-                argument
+            use jsonschema::error::ValidationErrorKind as Kind;
+            let path = err.instance_path().to_string().trim_start_matches('/').replace('/', ".");
+            let join = |parent: &str, child: &str| if parent.is_empty() { child.to_string() } else { format!("{parent}.{child}") };
+            let (argument, expected) = match err.kind() {
+                Kind::Required { property } => {
+                    let name = property.as_str().unwrap_or("?");
+                    (join(&path, name), "a value: this argument is required".to_string())
+                }
+                Kind::AdditionalProperties { unexpected } | Kind::UnevaluatedProperties { unexpected } => {
+                    let name = unexpected.first().cloned().unwrap_or_default();
+                    (join(&path, &name), "no such argument; the tool's input schema lists the arguments it takes".to_string())
+                }
+                _ => (if path.is_empty() { "arguments".to_string() } else { path }, err.to_string()),
             };
-            return Err(Error::bad_input(argument, describe_violation(&message)));
+            return Err(Error::bad_input(argument, expected));
         }
         Ok(())
-    }
-}
-
-/// Turns a JSON Schema validation message into "what was expected".
-fn describe_violation(message: &str) -> String {
-    if message.contains("Additional properties are not allowed") || message.contains("unexpected") {
-        format!("no such argument ({message}); see the tool's input schema for the arguments it takes")
-    } else {
-        message.to_string()
     }
 }
 

@@ -91,7 +91,12 @@ fn protocol_error(e: Error) -> ErrorData {
     }
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ErrorData> {
+/// Builds a result from JSON, marked `resultType: complete` (required by 2026-07-28 clients; rmcp clears it
+/// for peers that negotiated an older version).
+fn from_json<T: serde::de::DeserializeOwned>(mut v: Value) -> Result<T, ErrorData> {
+    if let Value::Object(m) = &mut v {
+        m.insert("resultType".into(), json!("complete"));
+    }
     serde_json::from_value(v).map_err(|e| ErrorData::internal_error(format!("building a reply: {e}"), None))
 }
 
@@ -113,6 +118,11 @@ impl ServerHandler for McpServer {
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        // An unknown tool is protocol misuse (JSON-RPC -32602); a disabled one is a tool error saying why.
+        if !self.registry.contains(&request.name) {
+            let names: Vec<String> = self.tool_list().into_iter().map(|t| t.name.to_string()).collect();
+            return Err(ErrorData::invalid_params(format!("unknown tool `{}`; tools: {}", request.name, names.join(", ")), None));
+        }
         let progress = match context.meta.get_progress_token() {
             Some(token) => Progress::to(context.peer.clone(), token),
             None => Progress::none(),

@@ -1,0 +1,145 @@
+//! What a sample of records contains: the encodings of values, keys and header values (with Confluent
+//! schema ids), the JSON documents among them, and a few examples of what is not JSON. Pure.
+
+use super::decode::{decode, printable, Encoding};
+use super::sample::Record;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Examples of non-JSON payloads kept, each cut to this many characters.
+const MAX_EXAMPLES: usize = 3;
+const EXAMPLE_CHARS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct EncodingCount {
+    /// `value`, `key`, or `header:NAME`.
+    pub part: String,
+    /// json, confluent_json, confluent_binary, text, binary or empty.
+    pub encoding: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_id: Option<u32>,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct NonJsonExample {
+    pub partition: i32,
+    pub offset: i64,
+    pub encoding: String,
+    /// Text as is, other bytes as `base64:...`; cut to 200 characters.
+    pub value: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Contents {
+    pub encodings: Vec<EncodingCount>,
+    /// The JSON documents of the values (framed or not), in record order.
+    pub values: Vec<Value>,
+    pub keys: Vec<Value>,
+    /// Records whose value is absent (tombstones).
+    pub tombstones: usize,
+    pub non_json_values: usize,
+    pub non_json_examples: Vec<NonJsonExample>,
+}
+
+impl Contents {
+    pub fn of(records: &[Record]) -> Contents {
+        let mut counts: BTreeMap<(String, Encoding), usize> = BTreeMap::new();
+        let mut c = Contents::default();
+        for r in records {
+            match r.value.as_deref() {
+                None => c.tombstones += 1,
+                Some(bytes) => {
+                    let (enc, json) = decode(bytes);
+                    *counts.entry(("value".into(), enc)).or_default() += 1;
+                    match json {
+                        Some(v) => c.values.push(v),
+                        None => {
+                            c.non_json_values += 1;
+                            if c.non_json_examples.len() < MAX_EXAMPLES {
+                                c.non_json_examples.push(NonJsonExample { partition: r.partition, offset: r.offset, encoding: enc.to_string(), value: cut(&printable(bytes)) });
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(key) = r.key.as_deref() {
+                let (enc, json) = decode(key);
+                *counts.entry(("key".into(), enc)).or_default() += 1;
+                c.keys.extend(json.filter(|v| v.is_object() || v.is_array()));
+            }
+            for (name, value) in &r.headers {
+                let enc = value.as_deref().map_or(Encoding::Empty, |v| decode(v).0);
+                *counts.entry((format!("header:{name}"), enc)).or_default() += 1;
+            }
+        }
+        c.encodings = counts
+            .into_iter()
+            .map(|((part, enc), count)| EncodingCount { part, encoding: enc.kind().to_string(), schema_id: enc.schema_id(), count })
+            .collect();
+        // Values first, then keys, then headers; the most frequent first within each.
+        c.encodings.sort_by_key(|e| (part_rank(&e.part), std::cmp::Reverse(e.count)));
+        c
+    }
+}
+
+fn part_rank(part: &str) -> u8 {
+    match part {
+        "value" => 0,
+        "key" => 1,
+        _ => 2,
+    }
+}
+
+fn cut(s: &str) -> String {
+    match s.char_indices().nth(EXAMPLE_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(offset: i64, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[(&str, &[u8])]) -> Record {
+        Record {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            timestamp_ms: None,
+            key: key.map(<[u8]>::to_vec),
+            value: value.map(<[u8]>::to_vec),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), Some(v.to_vec()))).collect(),
+        }
+    }
+
+    #[test]
+    fn tallies_encodings_per_part_and_keeps_json_documents() {
+        let framed = [&[0u8, 0, 0, 0, 9][..], br#"{"a":2}"#].concat();
+        let records = vec![
+            rec(0, Some(br#"{"id":1}"#), Some(br#"{"a":1}"#), &[("trace", b"abc")]),
+            rec(1, Some(b"k2"), Some(&framed), &[]),
+            rec(2, None, Some(b"plain text"), &[]),
+            rec(3, None, Some(&[0xff, 0x00]), &[]),
+            rec(4, None, None, &[]),
+        ];
+        let c = Contents::of(&records);
+        assert_eq!(c.values, vec![json!({"a": 1}), json!({"a": 2})]);
+        assert_eq!(c.keys, vec![json!({"id": 1})]);
+        assert_eq!((c.tombstones, c.non_json_values), (1, 2));
+        assert_eq!(c.non_json_examples[0].value, "plain text");
+        assert_eq!(c.non_json_examples[1].value, "base64:/wA=");
+        let find = |part: &str, enc: &str| c.encodings.iter().find(|e| e.part == part && e.encoding == enc).map(|e| (e.count, e.schema_id));
+        assert_eq!(find("value", "json"), Some((1, None)));
+        assert_eq!(find("value", "confluent_json"), Some((1, Some(9))));
+        assert_eq!(find("value", "text"), Some((1, None)));
+        assert_eq!(find("value", "binary"), Some((1, None)));
+        assert_eq!(find("key", "text"), Some((1, None)));
+        assert_eq!(find("header:trace", "text"), Some((1, None)));
+        assert_eq!(c.encodings.last().unwrap().part, "header:trace");
+    }
+}

@@ -1,0 +1,141 @@
+"""The server through the official Python MCP SDK, over stdio and Streamable HTTP, with both the
+initialize handshake (legacy) and the 2026-07-28 discovery (auto): what a real client sees."""
+
+import json
+import urllib.error
+import urllib.request
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from conftest import BIN, server_env
+
+# One valid call per tool; `{topic}` is replaced by the test topic. Every listed tool must appear here, so a
+# new tool without a protocol test fails this suite.
+EXAMPLES = {
+    "list_topics": {"pattern": "proto-*", "include_groups": True},
+    "infer_schema": {"topic": "{topic}", "max_messages": 30},
+    "produce_test_message": {"topic": "{topic}", "messages": [{"key": "k-new", "value": {"order_id": "o-new", "amount": 12.5, "status": "new", "email": "a@example.com"}}]},
+}
+
+
+def fill(args, topic):
+    return json.loads(json.dumps(args).replace("{topic}", topic))
+
+
+async def exercise(client, topic):
+    assert client.server_info.name == "kafka-qa-mcp"
+    assert client.server_info.version
+
+    tools = (await client.list_tools()).tools
+    names = {t.name for t in tools}
+    assert names, "no tools listed"
+    assert names <= set(EXAMPLES), f"tools without a protocol example: {names - set(EXAMPLES)}"
+    for t in tools:
+        assert t.description and len(t.description) > 40, t.name
+        assert t.input_schema["type"] == "object" and "properties" in t.input_schema, t.name
+        assert "max_output_bytes" in t.input_schema["properties"], t.name
+        assert t.output_schema and t.output_schema.get("type") == "object", t.name
+        assert t.annotations is not None and t.annotations.read_only_hint is not None, t.name
+
+    for t in tools:
+        result = await client.call_tool(t.name, fill(EXAMPLES[t.name], topic))
+        text = result.content[0].text
+        assert not result.is_error, f"{t.name}: {text}"
+        assert result.structured_content is not None and "truncated" in result.structured_content, t.name
+
+    # Bad input: an error result naming the argument, and the server still answers.
+    bad = await client.call_tool("list_topics", {"limit": 0})
+    assert bad.is_error and "limit" in bad.content[0].text
+    wrong_type = await client.call_tool("infer_schema", {"topic": 42})
+    assert wrong_type.is_error and "topic" in wrong_type.content[0].text
+    assert not (await client.call_tool("list_topics", {"limit": 1})).is_error
+
+    resources = (await client.list_resources()).resources
+    uris = {str(r.uri) for r in resources}
+    assert "kafka://cluster" in uris
+    cluster = await client.read_resource("kafka://cluster")
+    assert json.loads(cluster.contents[0].text)
+    schema_uri = f"kafka://topics/{topic}/schema"
+    assert schema_uri in uris, "infer_schema should have stored the topic's schema as a resource"
+    schema = json.loads((await client.read_resource(schema_uri)).contents[0].text)
+    assert "order_id" in json.dumps(schema)
+    templates = (await client.list_resource_templates()).resource_templates
+    assert any(t.uri_template == "kafka://topics/{name}" for t in templates)
+
+    prompts = (await client.list_prompts()).prompts
+    assert {"test_topic_end_to_end", "review_topic_schema"} <= {p.name for p in prompts}
+    for p in prompts:
+        args = {a.name: f"value-of-{a.name}" for a in (p.arguments or [])}
+        got = await client.get_prompt(p.name, args)
+        assert got.messages and all(v in got.messages[0].content.text for v in args.values() if "topic" in v)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_stdio(kafka_topic, mode):
+    params = StdioServerParameters(command=BIN, args=["serve"], env=server_env())
+
+    async def run():
+        async with Client(params, mode=mode) as client:
+            await exercise(client, kafka_topic)
+
+    anyio.run(run)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_streamable_http(http_server, kafka_topic, mode):
+    async def run():
+        async with Client(http_server.url, mode=mode) as client:
+            await exercise(client, kafka_topic)
+
+    anyio.run(run)
+
+
+INIT = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}).encode()
+
+
+def post(url, headers):
+    request = urllib.request.Request(url, data=INIT, method="POST", headers={
+        "Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_http_refuses_foreign_origin_and_host(http_server):
+    assert post(http_server.url, {}) == 200
+    assert post(http_server.url, {"Origin": "http://localhost:3000"}) == 200
+    assert 400 <= post(http_server.url, {"Origin": "http://evil.example.com"}) < 500
+    assert 400 <= post(http_server.url, {"Host": "evil.example.com"}) < 500
+
+
+def test_http_token(http_server_with_token):
+    s = http_server_with_token
+    assert post(s.url, {}) == 401
+    assert post(s.url, {"Authorization": "Bearer wrong"}) == 401
+    assert post(s.url, {"Authorization": f"Bearer {s.token}"}) == 200
+
+
+def test_mcp_json_works_as_written(tmp_path):
+    """The mcp.json users copy: its stdio entry starts the server with its args and env."""
+    from conftest import ROOT
+
+    config = json.loads((ROOT / "mcp.json").read_text())["mcpServers"]
+    stdio = config["kafka-qa"]
+    assert stdio["command"] == "kafka-qa-mcp"
+    env = server_env(stdio["env"])
+    env["KAFKA_QA_EXPORT_DIR"] = str(tmp_path)
+    params = StdioServerParameters(command=BIN, args=stdio["args"], env=env)
+
+    async def run():
+        async with Client(params, mode="legacy") as client:
+            assert client.server_info.name == "kafka-qa-mcp"
+            assert (await client.list_tools()).tools
+
+    anyio.run(run)
+    assert config["kafka-qa-http"]["url"].startswith("http://127.0.0.1:")
