@@ -20,6 +20,8 @@ fn all_tools() -> Vec<Box<dyn DynTool>> {
         Box::new(crate::kafka::tools::ListTopics),
         Box::new(crate::kafka::tools::InferSchema),
         Box::new(crate::kafka::tools::ProduceTestMessage),
+        Box::new(crate::observe::loki::LokiQuery),
+        Box::new(crate::observe::prom::PromSnapshot),
     ]
 }
 
