@@ -133,7 +133,7 @@ impl Kafka {
         let (records, _, _) = self
             .blocking("read back", timeout + Duration::from_secs(1), move || {
                 let consumer = this.consumer(Role::Reader, None)?;
-                let limits = Limits { max_messages: usize::MAX, max_bytes: usize::MAX, deadline: Instant::now() + timeout };
+                let limits = Limits { max_messages: usize::MAX, max_bytes: usize::MAX, deadline: Instant::now() + timeout, min_timestamp_ms: None };
                 this.read_ranges(&consumer, &topic_owned, &ranges, &limits, &AtomicBool::new(false))
             })
             .await?;

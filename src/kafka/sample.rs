@@ -118,6 +118,8 @@ pub(crate) struct Limits {
     pub max_messages: usize,
     pub max_bytes: usize,
     pub deadline: Instant,
+    /// Records older than this (Unix ms) are skipped: some brokers resolve a time to an earlier offset.
+    pub min_timestamp_ms: Option<i64>,
 }
 
 /// Sets a flag when dropped: the async caller went away (cancelled), so the blocking read stops early.
@@ -157,7 +159,11 @@ impl Kafka {
                 _ => BTreeMap::new(),
             };
             let ranges = plan(&req.start, &marks, &resolved);
-            let limits = Limits { max_messages: req.max_messages, max_bytes: req.max_bytes, deadline: Instant::now() + req.timeout };
+            let min_timestamp_ms = match req.start {
+                StartAt::Timestamp(ms) => Some(ms),
+                _ => None,
+            };
+            let limits = Limits { max_messages: req.max_messages, max_bytes: req.max_bytes, deadline: Instant::now() + req.timeout, min_timestamp_ms };
             let (records, bytes, stopped_by) = this.read_ranges(&consumer, &req.topic, &ranges, &limits, &stop)?;
             Ok(Sample { records, bytes, stopped_by, elapsed: started.elapsed() })
         })
@@ -220,8 +226,13 @@ impl Kafka {
                     Some(Err(e)) => return Err(self.map_err(e, "read", started)),
                     Some(Ok(m)) => {
                         let end = ends.get(&m.partition()).copied().flatten();
+                        let too_old = limits.min_timestamp_ms.is_some_and(|min| m.timestamp().to_millis().is_some_and(|t| t < min));
                         if end.is_some_and(|e| m.offset() >= e) {
                             pending.remove(&m.partition());
+                        } else if too_old {
+                            if end.is_some_and(|e| m.offset() + 1 >= e) {
+                                pending.remove(&m.partition());
+                            }
                         } else {
                             let record = owned(topic, &m);
                             let size = record.size();
