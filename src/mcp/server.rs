@@ -3,7 +3,7 @@
 //! (unknown prompt or resource) is a JSON-RPC error.
 
 use super::registry::{Availability, Registry};
-use super::{prompts, resources};
+use super::prompts;
 use crate::context::{AppState, CallContext, Progress};
 use crate::error::Error;
 use rmcp::model::*;
@@ -158,7 +158,7 @@ impl ServerHandler for McpServer {
         let uri = request.uri;
         let (mime, text) = match self.state.resources.get(&uri) {
             Some(r) => (r.mime_type, r.text),
-            None => match resources_live::read(&self.state, &uri).await {
+            None => match crate::kafka::resources::read_resource(&self.state, &uri).await {
                 Some(Ok(found)) => found,
                 Some(Err(e)) => return Err(protocol_error(e)),
                 None => return Err(ErrorData::resource_not_found(format!("no resource {uri}; resources/list and resources/templates/list show what exists"), None)),
@@ -198,16 +198,5 @@ impl ServerHandler for McpServer {
     async fn set_level(&self, request: SetLevelRequestParams, _context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
         *self.log_level.lock().unwrap_or_else(|p| p.into_inner()) = request.level;
         Ok(())
-    }
-}
-
-/// Resources computed on read (the live cluster), as opposed to stored ones.
-mod resources_live {
-    use super::*;
-
-    pub async fn read(state: &Arc<AppState>, uri: &str) -> Option<Result<(String, String), Error>> {
-        let _ = (state, uri);
-        let _ = resources::StoredResource::clone;
-        None
     }
 }
