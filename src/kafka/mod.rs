@@ -78,32 +78,32 @@ impl Kafka {
         Error::bad_input("kafka configuration", crate::config::redact(&format!("settings librdkafka accepts ({e})"), &self.inner.secrets))
     }
 
-    pub(crate) fn admin(&self) -> Result<Arc<AdminClient<QaContext>>> {
+    pub(crate) fn admin(&self) -> Result<OffRuntime<AdminClient<QaContext>>> {
         self.ensure_configured()?;
         let mut slot = self.inner.admin.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(a) = slot.as_ref() {
-            return Ok(a.clone());
+            return Ok(OffRuntime(Some(a.clone())));
         }
         let admin: AdminClient<QaContext> = client_config(&self.inner.cfg, Role::Admin, None).create_with_context(self.context()).map_err(|e| self.create_error(e))?;
         let admin = Arc::new(admin);
         *slot = Some(admin.clone());
-        Ok(admin)
+        Ok(OffRuntime(Some(admin)))
     }
 
-    pub(crate) fn producer(&self) -> Result<Arc<FutureProducer<QaContext>>> {
+    pub(crate) fn producer(&self) -> Result<OffRuntime<FutureProducer<QaContext>>> {
         self.ensure_configured()?;
         let mut slot = self.inner.producer.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = slot.as_ref() {
             // An idempotent producer that hit a fatal error (e.g. the broker lost its state) is unusable.
             if p.client().fatal_error().is_none() {
-                return Ok(p.clone());
+                return Ok(OffRuntime(Some(p.clone())));
             }
             drop_off_runtime(slot.take());
         }
         let producer: FutureProducer<QaContext> = client_config(&self.inner.cfg, Role::Producer, None).create_with_context(self.context()).map_err(|e| self.create_error(e))?;
         let producer = Arc::new(producer);
         *slot = Some(producer.clone());
-        Ok(producer)
+        Ok(OffRuntime(Some(producer)))
     }
 
     /// A short-lived consumer for assigned reads (`Role::Reader`) or one group's committed offsets.
@@ -159,6 +159,26 @@ impl Kafka {
             self.forget_clients();
         }
         result
+    }
+}
+
+/// A shared client whose last owner may be an async task (after `forget_clients`): dropping it hands the
+/// client to a blocking thread, so librdkafka's destructor never runs on the runtime.
+pub(crate) struct OffRuntime<T: Send + Sync + 'static>(Option<Arc<T>>);
+
+impl<T: Send + Sync + 'static> std::ops::Deref for OffRuntime<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.as_deref().expect("present until dropped")
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for OffRuntime<T> {
+    fn drop(&mut self) {
+        // Only the last owner gets the client back; the others just let go of their reference.
+        if let Some(client) = self.0.take().and_then(Arc::into_inner) {
+            drop_off_runtime(client);
+        }
     }
 }
 

@@ -244,6 +244,10 @@ impl Kafka {
                             if end.is_some_and(|e| m.offset() + 1 >= e) {
                                 pending.remove(&m.partition());
                             }
+                            // Everything was read: say so even when the count was reached at the same time.
+                            if pending.is_empty() && !waits_for_new {
+                                break 'read StopReason::End;
+                            }
                             if records.len() >= limits.max_messages {
                                 break 'read StopReason::Count;
                             }
