@@ -36,9 +36,9 @@ struct Global {
     sasl_mechanism: Option<String>,
     #[arg(long, env = "KAFKA_SASL_USERNAME", global = true)]
     sasl_username: Option<String>,
-    /// Disable every tool that writes to Kafka.
-    #[arg(long, env = "KAFKA_QA_READ_ONLY", global = true, num_args = 0..=1, default_missing_value = "true")]
-    read_only: Option<bool>,
+    /// Disable every tool that writes to Kafka (environment: KAFKA_QA_READ_ONLY=true).
+    #[arg(long, env = "KAFKA_QA_READ_ONLY", global = true)]
+    read_only: bool,
     /// Topics that may be written, comma-separated globs (default `*`).
     #[arg(long, env = "KAFKA_QA_PRODUCE_ALLOW", global = true, value_delimiter = ',')]
     produce_allow: Option<Vec<String>>,
@@ -114,7 +114,7 @@ fn main() -> ExitCode {
 fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
     Overrides {
         bootstrap_servers: g.bootstrap_servers.clone(),
-        read_only: g.read_only,
+        read_only: g.read_only.then_some(true),
         export_dir: g.export_dir.clone(),
         loki_url: g.loki_url.clone(),
         prometheus_url: g.prometheus_url.clone(),
