@@ -57,11 +57,16 @@ pub struct LogPattern {
     pub examples: Vec<String>,
 }
 
-/// All lines of one event class.
+/// All lines of one event class. The class's title and severity stay out of the JSON (the taxonomy has
+/// them, and an incident summary must fit small budgets); the order says the severity.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
 pub struct EventSummary {
     pub class: String,
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
     pub title: String,
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
     pub severity: u8,
     pub count: usize,
     #[schemars(with = "String")]

@@ -299,8 +299,8 @@ fn log_reply(args: &LokiQueryArgs, query: &str, window: &TimeWindow, mut streams
                 text.push(format!("Levels: {}", summary.levels.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", ")));
             }
             if !summary.events.is_empty() {
-                text.push("**Kafka events** (class: count, first–last, sources):".into());
-                text.extend(summary.events.iter().map(|e| format!("- {} ({}): {}, {}–{}, {}", e.class, e.title, e.count, clock(e.first), clock(e.last), e.sources.join(","))));
+                text.push("**Kafka events**, most severe first (class ×lines first–last [sources]):".into());
+                text.extend(summary.events.iter().map(|e| format!("- {} ×{} {}–{} [{}]", e.class, e.count, clock(e.first), clock(e.last), e.sources.join(","))));
             }
             let rows = summary.patterns.iter().map(pattern_row).collect();
             output.levels = summary.levels;
