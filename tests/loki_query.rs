@@ -130,7 +130,7 @@ async fn serve(State(replay): State<Replay>, request: Request) -> impl IntoRespo
     let q: BTreeMap<String, String> = request
         .uri()
         .query()
-        .map(|s| url_pairs(s))
+        .map(url_pairs)
         .unwrap_or_default();
     let found: Vec<&Fixture> = replay.fixtures.iter().filter(|f| matches(f, &path, &q, &headers)).collect();
     match found.as_slice() {
@@ -327,7 +327,7 @@ async fn an_empty_compatible_matcher_is_explained() {
 #[tokio::test]
 async fn loki_refusals_of_limit_and_resolution_are_clear_client_errors() {
     let h = start().await;
-    let client = LokiClient::from_config(&config(&h.url).loki).unwrap();
+    let client = LokiClient::from_config(&config(&h.url).loki, &kafka_qa_mcp::observe::http::new_client()).unwrap();
     let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
     let query = |q: &str, start: &str, limit: usize, step: Option<u64>| RangeQuery {
         query: q.into(),
