@@ -104,6 +104,9 @@ async fn filters_narrow_presets_to_one_broker() {
     }
     let exprs: Vec<&str> = out["queries"].as_array().unwrap().iter().map(|q| q["expr"].as_str().unwrap()).collect();
     assert!(exprs.contains(&"max by (broker) (up{job=\"kafka\", broker=\"2\"})"), "{exprs:?}");
+    // Controller metrics stay cluster-wide: one broker alone would look like "no active controller".
+    assert!(exprs.contains(&"sum(kafka_controller_kafkacontroller_activecontrollercount)"), "{exprs:?}");
+    assert!(out["findings"].as_array().unwrap().iter().all(|f| f["state"] != "no_active_controller"));
 }
 
 #[tokio::test]
