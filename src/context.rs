@@ -17,6 +17,8 @@ pub struct AppState {
     pub resources: ResourceStore,
     /// The Kafka client; connects on first use.
     pub kafka: crate::kafka::Kafka,
+    /// The one HTTP client of the observability backends (Loki, Prometheus): shares connections and TLS.
+    pub http: reqwest::Client,
     secrets: Vec<Secret>,
 }
 
@@ -25,7 +27,8 @@ impl AppState {
         let guard = Guard::new(&config.safety, &config.export.dir)?;
         let secrets = config.secrets();
         let kafka = crate::kafka::Kafka::new(&config.kafka);
-        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), kafka, secrets, config }))
+        let http = crate::observe::http::new_client();
+        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), kafka, http, secrets, config }))
     }
 
     /// Removes every configured credential from text that leaves the server.

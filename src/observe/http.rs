@@ -3,12 +3,13 @@
 
 use crate::config::Secret;
 use crate::error::{Error, Result};
-use std::sync::{Once, OnceLock};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
-/// Credentials and headers of one backend, taken from its config section.
-#[derive(Debug, Clone, Default)]
+/// Credentials and headers of one backend, taken from its config section, and the client to reach it.
+#[derive(Debug, Clone)]
 pub struct Endpoint {
+    pub client: reqwest::Client,
     /// Which backend, for error messages ("Loki", "Prometheus").
     pub backend: &'static str,
     pub base_url: String,
@@ -28,21 +29,18 @@ pub struct Answer {
     pub body: String,
 }
 
-/// The process-wide client. reqwest is built with `rustls-no-provider`, so the ring provider must be
-/// installed before the first client is built, or reqwest panics.
-pub fn shared_client() -> &'static reqwest::Client {
+/// A new client (the server keeps one in `AppState::http`). reqwest is built with `rustls-no-provider`,
+/// so the ring provider is installed once before any client is built, or reqwest panics.
+pub fn new_client() -> reqwest::Client {
     static PROVIDER: Once = Once::new();
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     PROVIDER.call_once(|| {
         // Err means another part of the process installed one first, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new())
-    })
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 impl Endpoint {
@@ -52,7 +50,7 @@ impl Endpoint {
         let mut url = reqwest::Url::parse(&format!("{base}{path}"))
             .map_err(|e| Error::not_configured(self.backend, format!("the URL `{base}` is not valid ({e}); set it to e.g. http://127.0.0.1:3100")))?;
         url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
-        let mut request = shared_client().get(url).timeout(self.timeout);
+        let mut request = self.client.get(url).timeout(self.timeout);
         if let Some(token) = self.bearer_token.as_ref().filter(|t| !t.is_empty()) {
             request = request.bearer_auth(token.expose());
         } else if let Some(user) = &self.username {

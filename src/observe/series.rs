@@ -31,11 +31,15 @@ impl Series {
 /// Prometheus refuses range queries with more points per series than this (Loki too).
 pub const BACKEND_MAX_POINTS: usize = 11_000;
 
-/// The smallest whole-second step that keeps a series over `window_secs` within `max_points` points
-/// (and never over the backends' 11,000).
+/// Steps a person reads easily (and that line up with 15 s scrapes); larger windows use whole hours.
+const NICE_STEPS: [u64; 16] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600];
+
+/// The smallest readable step (1 s, 15 s, 1 min, 5 min, ...) that keeps a series over `window_secs`
+/// within `max_points` points (and never over the backends' 11,000).
 pub fn choose_step(window_secs: f64, max_points: usize) -> u64 {
     let budget = max_points.clamp(2, BACKEND_MAX_POINTS) as f64;
-    (window_secs / (budget - 1.0)).ceil().max(1.0) as u64
+    let least = (window_secs / (budget - 1.0)).ceil().max(1.0) as u64;
+    NICE_STEPS.iter().copied().find(|&s| s >= least).unwrap_or_else(|| least.div_ceil(3600) * 3600)
 }
 
 /// Points a range query returns per series with this step.
@@ -115,7 +119,8 @@ mod tests {
             let step = choose_step(window, budget);
             let points = points_per_series(window, step);
             assert!(points <= budget.min(BACKEND_MAX_POINTS), "{window}/{budget}: step {step} gives {points}");
-            assert!(step == 1 || points_per_series(window, step - 1) > budget.min(BACKEND_MAX_POINTS), "{window}/{budget}: step {step} is not the smallest");
+            let smaller = NICE_STEPS.iter().rev().find(|&&s| s < step);
+            assert!(smaller.is_none_or(|&s| points_per_series(window, s) > budget.min(BACKEND_MAX_POINTS)), "{window}/{budget}: step {step} is not the smallest");
         }
     }
 

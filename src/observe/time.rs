@@ -97,7 +97,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 fn from_unix(n: f64) -> Option<DateTime<Utc>> {
-    if !n.is_finite() || n < 0.0 || n >= MILLIS_LIMIT {
+    if !n.is_finite() || !(0.0..MILLIS_LIMIT).contains(&n) {
         return None;
     }
     let millis = if n < MILLIS_THRESHOLD { n * 1000.0 } else { n };

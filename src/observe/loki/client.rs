@@ -62,13 +62,14 @@ pub struct LokiClient {
 }
 
 impl LokiClient {
-    pub fn from_config(config: &LokiConfig) -> Result<LokiClient> {
+    pub fn from_config(config: &LokiConfig, http: &reqwest::Client) -> Result<LokiClient> {
         let base_url = config.url.clone().ok_or_else(|| {
             Error::not_configured("Loki", "pass --loki-url URL, set LOKI_URL, or [loki] url in the config file")
         })?;
         let headers = config.tenant.iter().map(|t| ("X-Scope-OrgID".to_string(), t.clone())).collect();
         Ok(LokiClient {
             endpoint: Endpoint {
+                client: http.clone(),
                 backend: "Loki",
                 base_url,
                 username: config.username.clone(),

@@ -57,11 +57,16 @@ pub struct LogPattern {
     pub examples: Vec<String>,
 }
 
-/// All lines of one event class.
+/// All lines of one event class. The class's title and severity stay out of the JSON (the taxonomy has
+/// them, and an incident summary must fit small budgets); the order says the severity.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
 pub struct EventSummary {
     pub class: String,
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
     pub title: String,
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
     pub severity: u8,
     pub count: usize,
     #[schemars(with = "String")]
@@ -316,9 +321,10 @@ fn push_token(out: &mut String, start_len: usize, tok: &str, last_masked: &mut b
     *last_masked = is_mask;
 }
 
-/// Numbers, ids, addresses, durations, hex: anything with a digit; also long opaque tokens.
+/// Numbers, ids, addresses, durations, hex: anything with a digit; also long opaque tokens (but not long
+/// dotted class names such as `org.apache.kafka.storage.internals.log.LogDirFailureChannel`).
 fn is_variable(s: &str) -> bool {
-    !s.is_empty() && (s.bytes().any(|b| b.is_ascii_digit()) || s.len() > 40)
+    !s.is_empty() && (s.bytes().any(|b| b.is_ascii_digit()) || (s.len() > 40 && !s.contains('.')))
 }
 
 fn first_line(line: &str, max_chars: usize) -> String {
@@ -447,6 +453,8 @@ mod tests {
             "[Partition <*> broker=<*>] Shrinking ISR from <*> to <*>. Leader: (highWatermark: <*> endOffset: <*>)."
         );
         assert_eq!(template("2024-01-15T03:00:01.234Z WARN Connection to 10.20.1.12:9092 took 250ms for 'my client id' id=0x7f3a"), "Connection to <*> took <*> for <*> id=<*>");
+        assert_eq!(template("INFO x (org.apache.kafka.storage.internals.log.LogDirFailureChannel)"), "x (org.apache.kafka.storage.internals.log.LogDirFailureChannel)");
+        assert_eq!(template("INFO token Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4"), "token <*>");
         assert_eq!(template("ERROR Error while appending records to payments-3\njava.io.IOException: No space left on device\n\tat x.y(Z.java:1)"), "Error while appending records to <*> | java.io.IOException: No space left on device");
     }
 

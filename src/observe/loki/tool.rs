@@ -186,7 +186,7 @@ impl Tool for LokiQuery {
 async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
     let config = &cx.config().loki;
     let taxonomy = Taxonomy::with_file(config.taxonomy_file.as_deref())?;
-    let client = LokiClient::from_config(config)?;
+    let client = LokiClient::from_config(config, &cx.state.http)?;
     let window = resolve_window(args.start.as_ref(), args.end.as_ref(), Utc::now(), MAX_WINDOW)?;
     let query = build_logql(&args)?;
     let step = choose_step(window.duration().num_milliseconds() as f64 / 1000.0, args.max_points);
@@ -299,8 +299,8 @@ fn log_reply(args: &LokiQueryArgs, query: &str, window: &TimeWindow, mut streams
                 text.push(format!("Levels: {}", summary.levels.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", ")));
             }
             if !summary.events.is_empty() {
-                text.push("**Kafka events** (class: count, first–last, sources):".into());
-                text.extend(summary.events.iter().map(|e| format!("- {} ({}): {}, {}–{}, {}", e.class, e.title, e.count, clock(e.first), clock(e.last), e.sources.join(","))));
+                text.push("**Kafka events**, most severe first (class ×lines first–last [sources]):".into());
+                text.extend(summary.events.iter().map(|e| format!("- {} ×{} {}–{} [{}]", e.class, e.count, clock(e.first), clock(e.last), e.sources.join(","))));
             }
             let rows = summary.patterns.iter().map(pattern_row).collect();
             output.levels = summary.levels;
@@ -320,8 +320,8 @@ fn log_reply(args: &LokiQueryArgs, query: &str, window: &TimeWindow, mut streams
                 lines.extend(s.entries.iter().map(|e| LineOut { stream: i, time: super::summary::ns_to_time(e.ts_ns), line: cut_chars(&e.line, MAX_LINE_CHARS) }));
             }
             match args.direction {
-                DirectionArg::Backward => lines.sort_by(|a, b| b.time.cmp(&a.time)),
-                DirectionArg::Forward => lines.sort_by(|a, b| a.time.cmp(&b.time)),
+                DirectionArg::Backward => lines.sort_by_key(|l| std::cmp::Reverse(l.time)),
+                DirectionArg::Forward => lines.sort_by_key(|l| l.time),
             }
             let mut text = vec![title, "Streams:".to_string()];
             text.extend(output.streams.iter().map(|s| {

@@ -37,12 +37,14 @@ pub enum Condition {
 }
 
 impl StateRule {
-    fn holds(&self, points: &[Point], i: usize) -> bool {
+    /// `rise_min`: the growth over `RISE_LOOKBACK` points that counts as rising (at least the rule's value,
+    /// and more than the series' own noise could produce).
+    fn holds(&self, points: &[Point], i: usize, rise_min: f64) -> bool {
         let v = points[i].v;
         match self.when {
             Condition::Above => v > self.value,
             Condition::Below => v < self.value,
-            Condition::Rising => i >= RISE_LOOKBACK && v - points[i - RISE_LOOKBACK].v > self.value,
+            Condition::Rising => i >= RISE_LOOKBACK && v - points[i - RISE_LOOKBACK].v > rise_min,
         }
     }
 }
@@ -289,9 +291,16 @@ fn mean(v: &[f64]) -> f64 {
 fn state_spans(points: &[Point], rule: &StateRule) -> Vec<StateSpan> {
     let mut spans = vec![];
     let mut open: Option<StateSpan> = None;
+    let rise_min = if rule.when == Condition::Rising {
+        let values: Vec<f64> = points.iter().map(|p| p.v).collect();
+        let (noise, _) = noise_and_drift(&values);
+        rule.value.max(3.0 * noise * (RISE_LOOKBACK as f64).sqrt())
+    } else {
+        rule.value
+    };
     for i in 0..points.len() {
         let p = points[i];
-        if rule.holds(points, i) {
+        if rule.holds(points, i, rise_min) {
             let span = open.get_or_insert_with(|| StateSpan { state: rule.name.clone(), from: time(p.t), to: time(p.t), ongoing: false, worst: p.v });
             span.to = time(p.t);
             span.worst = match rule.when {
@@ -407,6 +416,17 @@ mod tests {
         assert_eq!(t.slope_per_hour, 12000.0);
         assert_eq!(s.states.len(), 1);
         assert_eq!((s.states[0].from, s.states[0].ongoing), (at(RISE_LOOKBACK), true));
+    }
+
+    #[test]
+    fn noise_is_not_rising_but_a_steep_climb_is() {
+        let mut lag: Vec<f64> = (0..200).map(|i| 120.0 + ((i * 7919) % 121) as f64 - 60.0).collect();
+        for (i, x) in lag.iter_mut().enumerate().skip(100).take(28) {
+            *x += 1600.0 * (i - 99) as f64;
+        }
+        let s = analyse(&series(&lag), &[rule("lag_growing", Condition::Rising, 0.0)], 10);
+        assert_eq!(s.states.len(), 1, "{:?}", s.states);
+        assert_eq!((s.states[0].from, s.states[0].to), (at(100), at(127)));
     }
 
     #[test]

@@ -16,12 +16,13 @@ pub struct PromClient {
 }
 
 impl PromClient {
-    pub fn from_config(config: &PrometheusConfig) -> Result<PromClient> {
+    pub fn from_config(config: &PrometheusConfig, http: &reqwest::Client) -> Result<PromClient> {
         let base_url = config.url.clone().ok_or_else(|| {
             Error::not_configured("Prometheus", "pass --prometheus-url URL, set PROMETHEUS_URL, or [prometheus] url in the config file")
         })?;
         Ok(PromClient {
             endpoint: Endpoint {
+                client: http.clone(),
                 backend: "Prometheus",
                 base_url,
                 username: config.username.clone(),

@@ -160,7 +160,7 @@ impl Tool for PromSnapshot {
 async fn run(cx: &CallContext, args: PromSnapshotArgs) -> Result<Reply> {
     let config = &cx.config().prometheus;
     let catalog = Catalog::with_overrides(&config.metric_names)?;
-    let client = PromClient::from_config(config)?;
+    let client = PromClient::from_config(config, &cx.state.http)?;
     let now = chrono::Utc::now();
     let (window, step) = match &args.at {
         Some(at) => {
