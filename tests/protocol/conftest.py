@@ -61,6 +61,28 @@ class HttpServer:
         self.proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def loki_replay():
+    """Recorded real Loki responses on a loopback port (no real Loki can be installed here); every server
+    these tests start gets LOKI_URL pointing at it."""
+    port = free_port()
+    replay = ROOT / "target" / "debug" / "examples" / "loki_replay"
+    if not replay.exists():
+        subprocess.run(["cargo", "build", "--quiet", "--example", "loki_replay"], cwd=ROOT, check=True)
+    proc = subprocess.Popen([str(replay), f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    os.environ["LOKI_URL"] = f"http://127.0.0.1:{port}"
+    yield os.environ["LOKI_URL"]
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def http_server():
     server = HttpServer()

@@ -2,6 +2,7 @@
 initialize handshake (legacy) and the 2026-07-28 discovery (auto): what a real client sees."""
 
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -17,6 +18,8 @@ from conftest import BIN, server_env
 EXAMPLES = {
     "list_topics": {"pattern": "proto-*", "include_groups": True},
     "infer_schema": {"topic": "{topic}", "max_messages": 30},
+    "loki_query": {"labels": {"job": "kafka"}, "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z", "limit": 4000},
+    "prom_snapshot": {"presets": ["replication"], "start": "2024-01-15T02:30:00Z", "end": "2024-01-15T03:40:00Z"},
     "produce_test_message": {"topic": "{topic}", "messages": [{"key": "k-new", "value": {"order_id": "o-new", "amount": 12.5, "status": "new", "email": "a@example.com"}}]},
 }
 
@@ -32,6 +35,9 @@ async def exercise(client, topic):
     tools = (await client.list_tools()).tools
     names = {t.name for t in tools}
     assert names, "no tools listed"
+    if os.environ.get("KAFKA_QA_TEST_STACK"):
+        # Under tools/test every backend is configured, so every tool is offered.
+        assert names == set(EXAMPLES), f"tools missing from tools/list: {set(EXAMPLES) - names}"
     assert names <= set(EXAMPLES), f"tools without a protocol example: {names - set(EXAMPLES)}"
     for t in tools:
         assert t.description and len(t.description) > 40, t.name
