@@ -15,6 +15,8 @@ pub struct AppState {
     pub guard: Guard,
     /// Results worth reading again: inferred schemas, test runs, incident notes.
     pub resources: ResourceStore,
+    /// The Kafka client; connects on first use.
+    pub kafka: crate::kafka::Kafka,
     secrets: Vec<Secret>,
 }
 
@@ -22,7 +24,8 @@ impl AppState {
     pub fn new(config: Config) -> Result<Arc<AppState>> {
         let guard = Guard::new(&config.safety, &config.export.dir)?;
         let secrets = config.secrets();
-        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), secrets, config }))
+        let kafka = crate::kafka::Kafka::new(&config.kafka);
+        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), kafka, secrets, config }))
     }
 
     /// Removes every configured credential from text that leaves the server.

@@ -1,0 +1,313 @@
+//! What inference remembers about one position in the documents (the root, a property, array items):
+//! counts per JSON type, ranges, string formats still possible, a capped set of distinct short strings and
+//! a few examples. Memory per position is bounded, whatever the number of samples.
+
+use super::formats;
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+/// Strings longer than this are never enum candidates, and end distinct-value tracking.
+pub const ENUM_MAX_CHARS: usize = 32;
+/// Strings longer than this are not kept as examples.
+const EXAMPLE_MAX_CHARS: usize = 64;
+/// Properties kept per object position; more (maps keyed by ids) are counted, not tracked, so memory stays
+/// bounded. Untracked properties stay allowed by the schema (no `additionalProperties: false`).
+pub const MAX_PROPERTIES: usize = 512;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_enum: usize,
+    pub max_examples: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Node {
+    /// Times a value was present here (null included).
+    pub seen: u64,
+    pub nulls: u64,
+    pub bools: u64,
+    pub integers: u64,
+    pub floats: u64,
+    pub strings: u64,
+    pub arrays: u64,
+    pub objects: u64,
+    int_range: Option<(i128, i128)>,
+    float_range: Option<(f64, f64)>,
+    /// Lengths in characters (strings) and elements (arrays).
+    pub str_len: Option<(u64, u64)>,
+    pub arr_len: Option<(u64, u64)>,
+    pub nonempty_arrays: u64,
+    /// Formats every string so far matched (bit mask over `formats::FORMATS`).
+    format_mask: u8,
+    /// Distinct short strings with their counts; `None` once more than the enum cap were seen.
+    distinct: Option<HashMap<Box<str>, u64>>,
+    pub examples: Vec<Value>,
+    pub items: Option<Box<Node>>,
+    pub props: Vec<(Box<str>, Node)>,
+    pub untracked_props: u64,
+}
+
+impl Node {
+    pub fn new() -> Node {
+        Node { format_mask: formats::ALL, distinct: Some(HashMap::new()), ..Default::default() }
+    }
+
+    pub fn add(&mut self, v: &Value, lim: &Limits) {
+        self.seen += 1;
+        match v {
+            Value::Null => self.nulls += 1,
+            Value::Bool(_) => {
+                self.bools += 1;
+                self.example(v, lim);
+            }
+            Value::Number(n) => self.add_number(n, v, lim),
+            Value::String(s) => self.add_string(s, v, lim),
+            Value::Array(a) => {
+                self.arrays += 1;
+                self.arr_len = Some(widen(self.arr_len, a.len() as u64));
+                if !a.is_empty() {
+                    self.nonempty_arrays += 1;
+                    let items = self.items.get_or_insert_with(|| Box::new(Node::new()));
+                    for x in a {
+                        items.add(x, lim);
+                    }
+                }
+            }
+            Value::Object(o) => self.add_object(o, lim),
+        }
+    }
+
+    fn add_number(&mut self, n: &Number, v: &Value, lim: &Limits) {
+        let int = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));
+        match int {
+            Some(i) => {
+                self.integers += 1;
+                self.int_range = Some(match self.int_range {
+                    Some((lo, hi)) => (lo.min(i), hi.max(i)),
+                    None => (i, i),
+                });
+            }
+            None => {
+                let f = n.as_f64().unwrap_or(0.0);
+                self.floats += 1;
+                self.float_range = Some(match self.float_range {
+                    Some((lo, hi)) => (lo.min(f), hi.max(f)),
+                    None => (f, f),
+                });
+            }
+        }
+        self.example(v, lim);
+    }
+
+    fn add_string(&mut self, s: &str, v: &Value, lim: &Limits) {
+        self.strings += 1;
+        let chars = if s.is_ascii() { s.len() } else { s.chars().count() } as u64;
+        self.str_len = Some(widen(self.str_len, chars));
+        if self.format_mask != 0 {
+            self.format_mask = formats::narrow(self.format_mask, s);
+        }
+        if let Some(d) = &mut self.distinct {
+            if chars as usize > ENUM_MAX_CHARS {
+                self.distinct = None;
+            } else if let Some(c) = d.get_mut(s) {
+                *c += 1;
+            } else if d.len() >= lim.max_enum {
+                self.distinct = None;
+            } else {
+                d.insert(s.into(), 1);
+            }
+        }
+        if chars as usize <= EXAMPLE_MAX_CHARS {
+            self.example(v, lim);
+        }
+    }
+
+    fn add_object(&mut self, o: &Map<String, Value>, lim: &Limits) {
+        self.objects += 1;
+        // Objects of one kind list their keys in the same order: try the same slot first, then scan.
+        for (slot, (k, v)) in o.iter().enumerate() {
+            let found = match self.props.get(slot) {
+                Some((name, _)) if **name == **k => Some(slot),
+                _ => self.props.iter().position(|(name, _)| **name == **k),
+            };
+            let i = match found {
+                Some(i) => i,
+                None if self.props.len() < MAX_PROPERTIES => {
+                    self.props.push((k.as_str().into(), Node::new()));
+                    self.props.len() - 1
+                }
+                None => {
+                    self.untracked_props += 1;
+                    continue;
+                }
+            };
+            self.props[i].1.add(v, lim);
+        }
+    }
+
+    fn example(&mut self, v: &Value, lim: &Limits) {
+        if self.examples.len() < lim.max_examples && !self.examples.contains(v) {
+            self.examples.push(v.clone());
+        }
+    }
+
+    /// Non-null values seen.
+    pub fn non_null(&self) -> u64 {
+        self.seen - self.nulls
+    }
+
+    /// JSON Schema type names seen, integers folded into `number` when floats were seen too.
+    pub fn type_names(&self) -> Vec<&'static str> {
+        let mut t = vec![];
+        if self.objects > 0 {
+            t.push("object");
+        }
+        if self.arrays > 0 {
+            t.push("array");
+        }
+        if self.strings > 0 {
+            t.push("string");
+        }
+        if self.floats > 0 {
+            t.push("number");
+        } else if self.integers > 0 {
+            t.push("integer");
+        }
+        if self.bools > 0 {
+            t.push("boolean");
+        }
+        if self.nulls > 0 {
+            t.push("null");
+        }
+        t
+    }
+
+    /// Counts per type as observed (integers and floats apart), null included.
+    pub fn type_counts(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("object", self.objects),
+            ("array", self.arrays),
+            ("string", self.strings),
+            ("number", self.floats),
+            ("integer", self.integers),
+            ("boolean", self.bools),
+            ("null", self.nulls),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+
+    /// Share of non-null values that have the dominant type (integers and floats count as one type).
+    pub fn type_agreement(&self) -> f64 {
+        let non_null = self.non_null();
+        if non_null == 0 {
+            return 1.0;
+        }
+        let dominant = [self.objects, self.arrays, self.strings, self.floats + self.integers, self.bools].into_iter().max().unwrap_or(0);
+        dominant as f64 / non_null as f64
+    }
+
+    pub fn format(&self) -> Option<&'static str> {
+        if self.strings == 0 {
+            return None;
+        }
+        formats::name(self.format_mask)
+    }
+
+    /// Enum rule: only string values (nulls allowed), at least 4 of them, at most `max_enum` distinct values
+    /// of at most 32 characters each, and each distinct value seen twice on average (distinct <= strings / 2),
+    /// and no format detected (dates, ids and addresses are not categories). Most frequent first.
+    pub fn enum_candidates(&self) -> Option<Vec<Value>> {
+        let d = self.distinct.as_ref()?;
+        let only_strings = self.strings == self.non_null();
+        if !only_strings || self.strings < 4 || d.is_empty() || (d.len() as u64) * 2 > self.strings || self.format().is_some() {
+            return None;
+        }
+        let mut values: Vec<(&str, u64)> = d.iter().map(|(k, c)| (&**k, *c)).collect();
+        values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        Some(values.into_iter().map(|(k, _)| Value::String(k.to_string())).collect())
+    }
+
+    /// Smallest and largest number seen, exact for integers.
+    pub fn number_range(&self) -> Option<(Number, Number)> {
+        let int = self.int_range.map(|(lo, hi)| (int_number(lo), int_number(hi)));
+        let float = self.float_range.and_then(|(lo, hi)| Some((Number::from_f64(lo)?, Number::from_f64(hi)?)));
+        match (int, float) {
+            (Some(i), None) => Some(i),
+            (None, Some(f)) => Some(f),
+            (Some((ilo, ihi)), Some((flo, fhi))) => {
+                let lo = if as_f64(&ilo) <= as_f64(&flo) { ilo } else { flo };
+                let hi = if as_f64(&ihi) >= as_f64(&fhi) { ihi } else { fhi };
+                Some((lo, hi))
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// The JSON Schema of this position (no `$schema`).
+    pub fn schema(&self) -> Value {
+        let mut s = Map::new();
+        let types = self.type_names();
+        match types.as_slice() {
+            [] => return Value::Object(s),
+            [one] => s.insert("type".into(), Value::from(*one)),
+            many => s.insert("type".into(), Value::from(many.to_vec())),
+        };
+        if self.objects > 0 {
+            let props: Map<String, Value> = self.props.iter().map(|(k, n)| (k.to_string(), n.schema())).collect();
+            let required: Vec<Value> =
+                self.props.iter().filter(|(_, n)| n.seen == self.objects).map(|(k, _)| Value::from(&**k)).collect();
+            s.insert("properties".into(), Value::Object(props));
+            if !required.is_empty() {
+                s.insert("required".into(), Value::Array(required));
+            }
+        }
+        if self.arrays > 0 {
+            if let Some(items) = &self.items {
+                s.insert("items".into(), items.schema());
+            }
+            if let Some((lo, hi)) = self.arr_len {
+                s.insert("minItems".into(), lo.into());
+                s.insert("maxItems".into(), hi.into());
+            }
+        }
+        if let Some((lo, hi)) = self.str_len {
+            s.insert("minLength".into(), lo.into());
+            s.insert("maxLength".into(), hi.into());
+        }
+        if let Some(f) = self.format() {
+            s.insert("format".into(), f.into());
+        }
+        if let Some((lo, hi)) = self.number_range() {
+            s.insert("minimum".into(), Value::Number(lo));
+            s.insert("maximum".into(), Value::Number(hi));
+        }
+        if let Some(mut values) = self.enum_candidates() {
+            // `enum` applies to every type, so null must be listed when the position is nullable.
+            if self.nulls > 0 {
+                values.push(Value::Null);
+            }
+            s.insert("enum".into(), Value::Array(values));
+        }
+        if !self.examples.is_empty() {
+            s.insert("examples".into(), Value::Array(self.examples.clone()));
+        }
+        Value::Object(s)
+    }
+}
+
+fn widen(range: Option<(u64, u64)>, x: u64) -> (u64, u64) {
+    match range {
+        Some((lo, hi)) => (lo.min(x), hi.max(x)),
+        None => (x, x),
+    }
+}
+
+fn int_number(i: i128) -> Number {
+    i64::try_from(i).map(Number::from).unwrap_or_else(|_| Number::from(u64::try_from(i).unwrap_or(u64::MAX)))
+}
+
+pub fn as_f64(n: &Number) -> f64 {
+    n.as_f64().unwrap_or(0.0)
+}
