@@ -18,6 +18,7 @@ pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 fn all_tools() -> Vec<Box<dyn DynTool>> {
     vec![
         Box::new(crate::kafka::tools::ListTopics),
+        Box::new(crate::datagen::tool::GenerateTestData),
     ]
 }
 
