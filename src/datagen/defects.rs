@@ -71,21 +71,28 @@ pub fn inject<R: RngExt + ?Sized>(node: &Node, record: &Value, allowed: &[String
     collect(node, record, "", &mut found);
     found.retain(|c| allowed.is_empty() || allowed.iter().any(|a| a == &c.defect.constraint));
     found.shuffle(rng);
-    for c in found {
-        let mut broken = record.clone();
-        match &c.change {
-            Change::Remove => {
-                let (parent, key) = c.defect.path.rsplit_once('/')?;
-                broken.pointer_mut(parent).and_then(Value::as_object_mut)?.shift_remove(&unescape(key));
-            }
-            Change::Set(v) => set(&mut broken, &c.defect.path, v.clone())?,
+    found.into_iter().find_map(|c| apply(record, c, checker))
+}
+
+/// Every single-constraint defect `record` offers, each checked: one per (path, constraint).
+pub fn all(node: &Node, record: &Value, checker: &Checker) -> Vec<(Value, Defect)> {
+    let mut found = vec![];
+    collect(node, record, "", &mut found);
+    found.into_iter().filter_map(|c| apply(record, c, checker)).collect()
+}
+
+/// The record with the candidate's change, when the validator reports exactly that defect.
+fn apply(record: &Value, c: Candidate, checker: &Checker) -> Option<(Value, Defect)> {
+    let mut broken = record.clone();
+    match c.change {
+        Change::Remove => {
+            let (parent, key) = c.defect.path.rsplit_once('/')?;
+            broken.pointer_mut(parent).and_then(Value::as_object_mut)?.shift_remove(&unescape(key));
         }
-        let errors = checker.violations(&broken);
-        if errors.len() == 1 && errors[0].0 == c.defect.reported_at() && errors[0].1 == c.defect.constraint {
-            return Some((broken, c.defect));
-        }
+        Change::Set(v) => set(&mut broken, &c.defect.path, v)?,
     }
-    None
+    let errors = checker.violations(&broken);
+    (errors.len() == 1 && errors[0].0 == c.defect.reported_at() && errors[0].1 == c.defect.constraint).then_some((broken, c.defect))
 }
 
 fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
@@ -174,7 +181,7 @@ fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
     }
 }
 
-fn set(root: &mut Value, pointer: &str, v: Value) -> Option<()> {
+pub fn set(root: &mut Value, pointer: &str, v: Value) -> Option<()> {
     if pointer.is_empty() {
         *root = v;
         return Some(());

@@ -19,6 +19,8 @@ fn all_tools() -> Vec<Box<dyn DynTool>> {
     vec![
         Box::new(crate::kafka::tools::ListTopics),
         Box::new(crate::datagen::tool::GenerateTestData),
+        Box::new(crate::testcases::tool::GenerateTestCases),
+        Box::new(crate::testcases::tool::RunTestCases),
     ]
 }
 
