@@ -56,10 +56,10 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
 
     // Every applicable (field, constraint), from one representative record.
     let sample = base.next_record().0;
-    let mut all_constraints: BTreeSet<String> = defects::all(&node, &sample, &checker).iter().map(|(_, d)| format!("{} {}", d.path, d.constraint)).collect();
+    let mut all_constraints: BTreeSet<String> = defects::all(&node, &sample, &checker).iter().map(|(_, d)| slot(&d.path, &d.constraint)).collect();
     let mut leaves = vec![];
     walk_leaves(&node, &sample, "", &mut leaves);
-    let fields: BTreeSet<String> = leaves.iter().map(|(p, _)| p.clone()).collect();
+    let fields: BTreeSet<String> = leaves.iter().map(|(p, _)| generic(p)).collect();
 
     if wants(CaseKind::Positive) {
         for i in 0..req.positives.max(1) {
@@ -85,7 +85,7 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
             for (constraint, value) in boundary_values(leaf) {
                 let mut r = base.next_record().0;
                 if defects::set(&mut r, &path, value.clone()).is_some() && checker.is_valid(&r) && coherent(&r) {
-                    all_constraints.insert(format!("{path} {constraint}"));
+                    all_constraints.insert(slot(&path, constraint));
                     b.positive(CaseKind::Boundary, Priority::Medium, &format!("`{path}` at its {constraint} bound ({value}) is accepted"), r, BTreeSeq::new(), Some(Covers { field: path.clone(), constraint: constraint.into() }));
                 }
             }
@@ -99,7 +99,7 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
             attempts += 1;
             let record = base.next_record().0;
             for (broken, d) in defects::all(&node, &record, &checker) {
-                let id = format!("{} {}", d.path, d.constraint);
+                let id = slot(&d.path, &d.constraint);
                 all_constraints.insert(id.clone());
                 if done.insert(id) {
                     b.negative(broken, &d);
@@ -128,17 +128,27 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
     for (i, c) in cases.iter_mut().enumerate() {
         c.id = format!("TC-{:03}", i + 1);
     }
-    let covered_fields: BTreeSet<&str> = cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| c.field.as_str()).collect();
-    let covered_constraints: BTreeSet<String> = cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| format!("{} {}", c.field, c.constraint)).collect();
+    let covered_fields: BTreeSet<String> = cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| generic(&c.field)).collect();
+    let covered_constraints: BTreeSet<String> = cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| slot(&c.field, &c.constraint)).collect();
     let coverage = Coverage {
         fields_total: fields.len(),
-        fields_covered: fields.iter().filter(|f| covered_fields.contains(f.as_str())).count(),
-        fields_missing: fields.iter().filter(|f| !covered_fields.contains(f.as_str())).cloned().collect(),
+        fields_covered: fields.iter().filter(|f| covered_fields.contains(*f)).count(),
+        fields_missing: fields.iter().filter(|f| !covered_fields.contains(*f)).cloned().collect(),
         constraints_total: all_constraints.len(),
         constraints_covered: all_constraints.iter().filter(|c| covered_constraints.contains(*c)).count(),
         constraints_missing: all_constraints.iter().filter(|c| !covered_constraints.contains(*c)).cloned().collect(),
     };
     Ok((cases, coverage))
+}
+
+/// A path with array indexes generalised (`/items/3/price` -> `/items/*/price`): one field for coverage.
+fn generic(path: &str) -> String {
+    path.split('/').map(|seg| if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) { "*" } else { seg }).collect::<Vec<_>>().join("/")
+}
+
+/// A (field, constraint) pair as coverage counts it.
+fn slot(path: &str, constraint: &str) -> String {
+    format!("{} {constraint}", generic(path))
 }
 
 type BTreeSeq = std::collections::BTreeMap<String, String>;
@@ -294,4 +304,52 @@ fn short_hash(v: &Value) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     v.to_string().hash(&mut h);
     format!("{:08x}", h.finish() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets() -> Targets {
+        Targets { input_topic: "in".into(), output_topic: Some("out".into()), dlq_topic: Some("dlq".into()), key_field: Some("id".into()), timeout_ms: None }
+    }
+
+    #[test]
+    fn cases_cover_every_constraint_and_say_what_they_break() {
+        let schema = json!({"type": "object", "required": ["id", "qty", "tags"], "additionalProperties": false, "properties": {
+            "id": {"type": "string", "pattern": "^o-[0-9]{4}$"}, "qty": {"type": "integer", "minimum": 1, "maximum": 10},
+            "email": {"type": "string", "format": "email"}, "kind": {"enum": ["a", "b"]},
+            "tags": {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string", "maxLength": 5}}}});
+        let t = targets();
+        let (cases, coverage) = generate(&Request { schema: &schema, entity: None, targets: &t, kinds: &[], seed: 1, max_cases: 500, positives: 2 }).unwrap();
+        assert_eq!(coverage.constraints_covered, coverage.constraints_total, "{:?}", coverage.constraints_missing);
+        assert_eq!(coverage.fields_covered, coverage.fields_total, "{:?}", coverage.fields_missing);
+        let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+        let ids: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), cases.len());
+        for c in &cases {
+            let Some(v) = &c.input.value else { continue };
+            match (&c.expectation, c.kind) {
+                (Expectation::Dlq { .. }, CaseKind::Negative) => {
+                    let cov = c.covers.as_ref().unwrap();
+                    if cov.constraint == "key" {
+                        assert!(validator.is_valid(v));
+                        continue;
+                    }
+                    let errors: Vec<String> = validator.iter_errors(v).map(|e| e.kind().keyword().to_string()).collect();
+                    assert_eq!(errors, vec![cov.constraint.clone()], "{}", c.title);
+                }
+                (Expectation::Output { matches, .. }, _) => {
+                    assert!(validator.is_valid(v), "{}: {v}", c.title);
+                    assert_eq!(matches.as_ref(), Some(v));
+                    assert_eq!(c.input.key.as_deref(), v["id"].as_str(), "keyed by the key field");
+                }
+                other => panic!("unexpected expectation {:?} for {}", other.0.name(), c.title),
+            }
+            assert!((2..=5).contains(&c.steps.len()) && !c.preconditions.is_empty());
+        }
+        let kinds: BTreeSet<CaseKind> = cases.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds.len(), 4);
+        assert!(cases.iter().any(|c| c.covers.as_ref().is_some_and(|v| v.constraint == "malformed_json")));
+    }
 }
