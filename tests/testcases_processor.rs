@@ -112,6 +112,9 @@ async fn generated_cases_pass_against_the_processor_and_catch_a_broken_rule() {
         let want = if c["type"] == "negative" { &good.dlq } else { &good.output };
         assert_eq!(landed, vec![want.as_str()], "case {} ({}) landed in {landed:?}", c["id"], c["title"]);
     }
+    // Each case's outcome is its own message: no two cases share a landing place.
+    let places: std::collections::BTreeSet<String> = report["cases"].as_array().unwrap().iter().map(|c| format!("{}@{}", c["landed"][0]["topic"], c["landed"][0]["offset"])).collect();
+    assert_eq!(places.len() as u64, total, "two cases claim the same landed message");
     let kinds: std::collections::BTreeSet<&str> = report["cases"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
     assert_eq!(kinds.len(), 4, "all four kinds ran: {kinds:?}");
     let files: Vec<String> = report["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();

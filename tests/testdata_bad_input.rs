@@ -61,3 +61,10 @@ async fn malformed_agent_cases_are_named() {
         assert!(err.contains(e), "`{e}` not in: {err}");
     }
 }
+
+#[tokio::test]
+async fn cases_sharing_a_key_are_refused() {
+    let case = |id: &str| json!({"id": id, "type": "positive", "title": "t", "priority": "high", "expected_result": "x", "input": {"key": "same", "value": {}}, "expectation": {"kind": "output"}});
+    let err = call("run_test_cases", json!({"cases": [case("A"), case("B")], "input_topic": "in", "output_topic": "out"})).await;
+    assert!(err.contains("cases A and B share the key `same`"), "{err}");
+}

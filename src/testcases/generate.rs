@@ -94,16 +94,20 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
     if wants(CaseKind::Negative) {
         let mut done = BTreeSet::new();
         let mut attempts = 0;
-        // Fresh records until every constraint has its case (optional fields appear in some records only).
+        // One fresh record per case, so that every case has its own key; a record that offers no
+        // constraint still uncovered counts as a miss (optional fields appear in some records only).
         while done.len() < all_constraints.len() && attempts < 20 {
-            attempts += 1;
             let record = base.next_record().0;
-            for (broken, d) in defects::all(&node, &record, &checker) {
-                let id = slot(&d.path, &d.constraint);
-                all_constraints.insert(id.clone());
-                if done.insert(id) {
+            let found = defects::all(&node, &record, &checker);
+            for (_, d) in &found {
+                all_constraints.insert(slot(&d.path, &d.constraint));
+            }
+            match found.into_iter().find(|(_, d)| !done.contains(&slot(&d.path, &d.constraint))) {
+                Some((broken, d)) => {
+                    done.insert(slot(&d.path, &d.constraint));
                     b.negative(broken, &d);
                 }
+                None => attempts += 1,
             }
         }
         if let Some((record, rule)) = req.entity.and_then(|e| incoherent(e, base.next_record().0)) {
@@ -327,6 +331,8 @@ mod tests {
         let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
         let ids: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids.len(), cases.len());
+        let keys: BTreeSet<&str> = cases.iter().filter_map(|c| c.input.key.as_deref()).collect();
+        assert_eq!(keys.len(), cases.len(), "every case has its own key, so outcomes cannot be confused");
         for c in &cases {
             let Some(v) = &c.input.value else { continue };
             match (&c.expectation, c.kind) {

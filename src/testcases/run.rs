@@ -280,6 +280,14 @@ impl Landed {
 
 /// Checks the run's arguments before anything is produced.
 pub fn check_plan(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result<()> {
+    let mut keys: BTreeMap<&str, &str> = BTreeMap::new();
+    for c in cases.iter().filter(|c| c.expectation.correlate_by().is_none()) {
+        if let Some(k) = c.input.key.as_deref() {
+            if let Some(other) = keys.insert(k, &c.id) {
+                return Err(Error::bad_input("cases", format!("cases {other} and {} share the key `{k}`; give each case its own key (outcomes are matched by key)", c.id)));
+            }
+        }
+    }
     for c in cases {
         let topic = c.input.topic.as_deref().unwrap_or(&plan.input_topic);
         cx.guard().check_topic_write(topic)?;
