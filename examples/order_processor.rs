@@ -57,7 +57,7 @@ fn process(key: Option<&[u8]>, payload: Option<&[u8]>, schema: &jsonschema::Vali
     let bytes = payload.filter(|p| !p.is_empty()).ok_or("empty_message")?;
     let mut order: Value = serde_json::from_slice(bytes).map_err(|e| format!("malformed_json: {e}"))?;
     if let Some(e) = schema.iter_errors(&order).next() {
-        return Err(format!("schema: {e} at {}", e.instance_path()));
+        return Err(format!("schema: {e} at /{}", e.instance_path().to_string().trim_start_matches('/')));
     }
     let items = order["items"].as_array().ok_or("business: no items")?;
     let mut sum = 0.0;

@@ -50,7 +50,7 @@ impl Generator {
     pub fn value(&mut self, node: &Node) -> Value {
         let profile = self.profile.clone();
         if let Some(observed) = profile.as_ref().and_then(|p| p.field(&self.path)) {
-            if let Some(v) = self.from_history(node, observed) {
+            if let Some(v) = self.historical(node, observed) {
                 return v;
             }
         }
@@ -227,7 +227,7 @@ impl Generator {
     }
 
     /// A value shaped like the topic's history for this field, when the history says enough.
-    fn from_history(&mut self, node: &Node, f: &FieldProfile) -> Option<Value> {
+    fn historical(&mut self, node: &Node, f: &FieldProfile) -> Option<Value> {
         match &node.kind {
             Kind::String(_) | Kind::Number(_) | Kind::Boolean | Kind::Enum(_) => f.pick(&mut self.rng),
             _ => None,

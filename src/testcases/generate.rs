@@ -116,7 +116,7 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
         let record = base.next_record().0;
         let mut text = serde_json::to_string(&record).unwrap_or_default();
         text.truncate(text.len() / 2);
-        b.raw(&format!("Malformed JSON (a message cut in half) is rejected"), text.into_bytes(), "malformed_json", Priority::High);
+        b.raw("Malformed JSON (a message cut in half) is rejected", text.into_bytes(), "malformed_json", Priority::High);
         b.raw("An empty message is rejected", vec![], "empty_message", Priority::High);
         if let Some(field) = &req.targets.key_field {
             let record = base.next_record().0;
@@ -184,7 +184,9 @@ impl Builder<'_> {
         p
     }
 
-    fn push(&mut self, kind: CaseKind, priority: Priority, title: String, input: Input, expectation: Expectation, expected_result: String, covers: Option<Covers>) {
+    /// Adds a case; `outcome` is the expectation and its expected result in words.
+    fn push(&mut self, kind: CaseKind, priority: Priority, title: String, input: Input, outcome: (Expectation, String), covers: Option<Covers>) {
+        let (expectation, expected_result) = outcome;
         let key = input.key.clone().unwrap_or_default();
         let where_ = match &expectation {
             Expectation::Output { .. } => format!("the output topic `{}`", self.targets.output_topic.as_deref().unwrap_or("?")),
@@ -207,7 +209,7 @@ impl Builder<'_> {
             Some(_) => (Expectation::Output { topic: None, correlate_by: None, matches: Some(record), schema: None, timeout_ms: None }, "The message reaches the output topic with every input field unchanged".to_string()),
             None => (Expectation::NoOutput { topic: self.targets.dlq_topic.clone(), correlate_by: None, timeout_ms: None }, "The message is accepted: nothing reaches the dead-letter topic".to_string()),
         };
-        self.push(kind, priority, title.to_string(), input, expectation, expected, covers);
+        self.push(kind, priority, title.to_string(), input, (expectation, expected), covers);
     }
 
     fn rejected(&self) -> (Expectation, String) {
@@ -221,13 +223,12 @@ impl Builder<'_> {
         let key = self.key_of(&broken);
         let priority = match d.constraint.as_str() {
             "required" | "type" => Priority::High,
-            "format" | "pattern" | "enum" | "const" | "additionalProperties" => Priority::Medium,
             _ => Priority::Medium,
         };
         let (expectation, expected) = self.rejected();
         let input = Input { topic: None, key: Some(key), value: Some(broken), raw_base64: None, headers: BTreeSeq::new() };
         let title = format!("`{}` breaking `{}` is rejected: {}", if d.path.is_empty() { "/" } else { &d.path }, d.constraint, d.detail);
-        self.push(CaseKind::Negative, priority, title, input, expectation, expected, Some(Covers { field: d.path.clone(), constraint: d.constraint.clone() }));
+        self.push(CaseKind::Negative, priority, title, input, (expectation, expected), Some(Covers { field: d.path.clone(), constraint: d.constraint.clone() }));
     }
 
     fn raw(&mut self, title: &str, bytes: Vec<u8>, what: &str, priority: Priority) {
@@ -235,14 +236,14 @@ impl Builder<'_> {
         let (expectation, expected) = self.rejected();
         let raw = base64::engine::general_purpose::STANDARD.encode(&bytes);
         let input = Input { topic: None, key: Some(key), value: None, raw_base64: Some(raw), headers: BTreeSeq::new() };
-        self.push(CaseKind::Negative, priority, title.to_string(), input, expectation, expected, Some(Covers { field: String::new(), constraint: what.into() }));
+        self.push(CaseKind::Negative, priority, title.to_string(), input, (expectation, expected), Some(Covers { field: String::new(), constraint: what.into() }));
     }
 
     fn wrong_key(&mut self, record: Value, field: &str) {
         let key = format!("wrong-key-{}", short_hash(&record));
         let (expectation, expected) = self.rejected();
         let input = Input { topic: None, key: Some(key), value: Some(record), raw_base64: None, headers: BTreeSeq::new() };
-        self.push(CaseKind::Negative, Priority::High, format!("A message whose key differs from its `{field}` is rejected"), input, expectation, expected, Some(Covers { field: format!("/{}", field.replace('.', "/")), constraint: "key".into() }));
+        self.push(CaseKind::Negative, Priority::High, format!("A message whose key differs from its `{field}` is rejected"), input, (expectation, expected), Some(Covers { field: format!("/{}", field.replace('.', "/")), constraint: "key".into() }));
     }
 }
 
