@@ -49,7 +49,20 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
         handles.push(tokio::spawn(watch(cx.state.kafka.clone(), t.clone(), marks.iter().map(|(p, _, high)| (*p, *high)).collect(), seen, stop.clone())));
     }
     // Futures made up front (they start only when polled): `buffered` keeps `parallelism` in flight.
-    let pending: Vec<_> = cases.iter().map(|c| run_case(cx, c, plan, &watchers)).collect();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let total = cases.len() as u64;
+    let pending: Vec<_> = cases
+        .iter()
+        .map(|c| {
+            let (watchers, done) = (&watchers, &done);
+            async move {
+                let result = run_case(cx, c, plan, watchers).await;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                cx.progress.report(n, Some(total), format!("{n} of {total} cases done ({} {:?})", result.id, result.status)).await;
+                result
+            }
+        })
+        .collect();
     let results: Vec<CaseResult> = stream::iter(pending).buffered(plan.parallelism.max(1)).collect().await;
     stop.cancel();
     for h in handles {
