@@ -20,6 +20,9 @@ fn all_tools() -> Vec<Box<dyn DynTool>> {
         Box::new(crate::kafka::tools::ListTopics),
         Box::new(crate::kafka::tools::InferSchema),
         Box::new(crate::kafka::tools::ProduceTestMessage),
+        Box::new(crate::datagen::tool::GenerateTestData),
+        Box::new(crate::testcases::tool::GenerateTestCases),
+        Box::new(crate::testcases::tool::RunTestCases),
         Box::new(crate::observe::loki::LokiQuery),
         Box::new(crate::observe::prom::PromSnapshot),
     ]

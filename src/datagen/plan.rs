@@ -1,0 +1,355 @@
+//! A JSON Schema compiled into a generation plan: `$ref`/`$defs` resolved, `allOf` merged, exclusive bounds
+//! and lengths checked, patterns parsed. Schemas that no value can satisfy (minimum above maximum, a
+//! dangling `$ref`, an unknown type, an empty enum) are refused here with the path of the offending keyword,
+//! so generation never loops on an impossible constraint.
+
+use super::pattern::Pattern;
+use serde_json::{Map, Value};
+
+/// Strings without `maxLength` stay at most this long (edge mode goes to the declared maximum only).
+pub const DEFAULT_MAX_LEN: usize = 24;
+/// Arrays without `maxItems` hold at most this many items.
+pub const DEFAULT_MAX_ITEMS: usize = 4;
+/// `$ref` chains deeper than this are refused (recursive schemas).
+const MAX_REF_DEPTH: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The property name this node generates (lower case), used to pick realistic values.
+    pub name: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Object(ObjectSpec),
+    Array(ArraySpec),
+    String(StringSpec),
+    Number(NumberSpec),
+    Boolean,
+    Null,
+    Enum(Vec<Value>),
+    Const(Value),
+    /// `oneOf`, `anyOf` or a list of types: generate one branch.
+    Choice(Vec<Node>),
+    /// No constraint at all (`{}` or `true`).
+    Any,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectSpec {
+    pub properties: Vec<(String, Node)>,
+    pub required: Vec<String>,
+    /// `additionalProperties: false`.
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArraySpec {
+    pub items: Box<Node>,
+    pub min_items: usize,
+    pub max_items: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StringSpec {
+    pub min_len: usize,
+    pub max_len: Option<usize>,
+    pub format: Option<String>,
+    pub pattern: Option<Pattern>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NumberSpec {
+    pub integer: bool,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub exclusive_minimum: Option<f64>,
+    pub exclusive_maximum: Option<f64>,
+    pub multiple_of: Option<f64>,
+}
+
+impl StringSpec {
+    /// The longest string generation aims for outside edge mode.
+    pub fn soft_max(&self) -> usize {
+        self.max_len.unwrap_or(DEFAULT_MAX_LEN.max(self.min_len))
+    }
+}
+
+impl ArraySpec {
+    pub fn soft_max(&self) -> usize {
+        self.max_items.unwrap_or(DEFAULT_MAX_ITEMS.max(self.min_items))
+    }
+}
+
+impl NumberSpec {
+    /// The inclusive bounds values must fall in (exclusive ones moved inward), before `multipleOf`.
+    pub fn bounds(&self) -> (Option<f64>, Option<f64>) {
+        // A real number strictly inside an exclusive bound, far enough to survive decimal rounding.
+        let nudge = |x: f64| (x.abs() * 1e-9).max(1e-6);
+        let lo = [self.minimum, self.exclusive_minimum.map(|x| if self.integer { x.floor() + 1.0 } else { x + nudge(x) })]
+            .into_iter()
+            .flatten()
+            .reduce(f64::max);
+        let hi = [self.maximum, self.exclusive_maximum.map(|x| if self.integer { x.ceil() - 1.0 } else { x - nudge(x) })]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min);
+        let lo = if self.integer { lo.map(f64::ceil) } else { lo };
+        let hi = if self.integer { hi.map(f64::floor) } else { hi };
+        (lo, hi)
+    }
+}
+
+/// Compiles a schema; errors name the JSON path of the problem and what was expected.
+pub fn compile(schema: &Value) -> Result<Node, String> {
+    Compiler { root: schema, depth: 0 }.node(schema, "", "schema")
+}
+
+struct Compiler<'a> {
+    root: &'a Value,
+    depth: usize,
+}
+
+impl<'a> Compiler<'a> {
+    fn node(&mut self, schema: &Value, name: &str, at: &str) -> Result<Node, String> {
+        let name = name.to_ascii_lowercase();
+        let map = match schema {
+            Value::Bool(true) => return Ok(Node { name, kind: Kind::Any }),
+            Value::Bool(false) => return Err(format!("{at} is `false`: no value can satisfy it")),
+            Value::Object(m) => m,
+            other => return Err(format!("{at} must be a schema object, got {other}")),
+        };
+        if let Some(reference) = map.get("$ref") {
+            let target = self.resolve(reference, at)?;
+            if self.depth >= MAX_REF_DEPTH {
+                return Err(format!("{at}.$ref: recursive references deeper than {MAX_REF_DEPTH} are not supported"));
+            }
+            self.depth += 1;
+            // Keywords beside `$ref` (2019-09 and later) still apply: merge them over the target.
+            let merged = merge(target.clone(), map.iter().filter(|(k, _)| *k != "$ref"));
+            let node = self.node(&merged, &name, at);
+            self.depth -= 1;
+            return node;
+        }
+        if let Some(all) = map.get("allOf") {
+            let parts = all.as_array().filter(|a| !a.is_empty()).ok_or(format!("{at}.allOf must be a non-empty array of schemas"))?;
+            let mut merged = Value::Object(map.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect());
+            for (i, part) in parts.iter().enumerate() {
+                let part = match part.get("$ref") {
+                    Some(r) => self.resolve(r, &format!("{at}.allOf[{i}]"))?.clone(),
+                    None => part.clone(),
+                };
+                let Value::Object(pm) = part else { return Err(format!("{at}.allOf[{i}] must be a schema object")) };
+                merged = merge(merged, pm.iter());
+            }
+            return self.node(&merged, &name, at);
+        }
+        if let Some(c) = map.get("const") {
+            return Ok(Node { name, kind: Kind::Const(c.clone()) });
+        }
+        if let Some(e) = map.get("enum") {
+            let values = e.as_array().filter(|a| !a.is_empty()).ok_or(format!("{at}.enum must be a non-empty array"))?;
+            return Ok(Node { name, kind: Kind::Enum(values.clone()) });
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(branches) = map.get(key) {
+                let list = branches.as_array().filter(|a| !a.is_empty()).ok_or(format!("{at}.{key} must be a non-empty array of schemas"))?;
+                let base: Map<String, Value> = map.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let nodes = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| self.node(&merge(Value::Object(base.clone()), b.as_object().into_iter().flatten()), &name, &format!("{at}.{key}[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(Node { name, kind: Kind::Choice(nodes) });
+            }
+        }
+        let types: Vec<String> = match map.get("type") {
+            None => vec![infer_type(map).to_string()],
+            Some(Value::String(t)) => vec![t.clone()],
+            Some(Value::Array(ts)) if !ts.is_empty() => ts.iter().map(|t| t.as_str().map(str::to_string).ok_or(format!("{at}.type must list type names"))).collect::<Result<_, _>>()?,
+            Some(other) => return Err(format!("{at}.type must be a type name or a list of them, got {other}")),
+        };
+        if types.len() > 1 {
+            let nodes = types.iter().map(|t| self.typed(map, t, &name, at)).collect::<Result<Vec<_>, _>>()?;
+            return Ok(Node { name, kind: Kind::Choice(nodes) });
+        }
+        self.typed(map, &types[0], &name, at)
+    }
+
+    fn typed(&mut self, map: &Map<String, Value>, ty: &str, name: &str, at: &str) -> Result<Node, String> {
+        let kind = match ty {
+            "object" => Kind::Object(self.object(map, at)?),
+            "array" => {
+                let items = match map.get("items") {
+                    Some(s) => self.node(s, name, &format!("{at}.items"))?,
+                    None => Node { name: name.to_string(), kind: Kind::Any },
+                };
+                let min_items = usize_kw(map, "minItems", at)?.unwrap_or(0);
+                let max_items = usize_kw(map, "maxItems", at)?;
+                if let Some(max) = max_items.filter(|m| *m < min_items) {
+                    return Err(format!("{at}: minItems {min_items} is above maxItems {max}; no array can satisfy both"));
+                }
+                Kind::Array(ArraySpec { items: Box::new(items), min_items, max_items })
+            }
+            "string" => {
+                let min_len = usize_kw(map, "minLength", at)?.unwrap_or(0);
+                let max_len = usize_kw(map, "maxLength", at)?;
+                if let Some(max) = max_len.filter(|m| *m < min_len) {
+                    return Err(format!("{at}: minLength {min_len} is above maxLength {max}; no string can satisfy both"));
+                }
+                let pattern = match map.get("pattern") {
+                    Some(Value::String(p)) => Some(Pattern::parse(p).map_err(|e| format!("{at}.pattern `{p}`: {e} (supported: literals, escapes, `.`, classes, groups with `|`, quantifiers)"))?),
+                    Some(other) => return Err(format!("{at}.pattern must be a string, got {other}")),
+                    None => None,
+                };
+                let format = map.get("format").and_then(Value::as_str).map(str::to_string);
+                Kind::String(StringSpec { min_len, max_len, format, pattern })
+            }
+            "integer" | "number" => {
+                let spec = NumberSpec {
+                    integer: ty == "integer",
+                    minimum: f64_kw(map, "minimum", at)?,
+                    maximum: f64_kw(map, "maximum", at)?,
+                    exclusive_minimum: f64_kw(map, "exclusiveMinimum", at)?,
+                    exclusive_maximum: f64_kw(map, "exclusiveMaximum", at)?,
+                    multiple_of: f64_kw(map, "multipleOf", at)?,
+                };
+                if spec.multiple_of.is_some_and(|m| m <= 0.0) {
+                    return Err(format!("{at}.multipleOf must be above 0"));
+                }
+                if let (Some(lo), Some(hi)) = spec.bounds() {
+                    if lo > hi {
+                        return Err(format!("{at}: the lower bound {lo} is above the upper bound {hi}; no number can satisfy both"));
+                    }
+                    if let Some(m) = spec.multiple_of {
+                        if (lo / m).ceil() > (hi / m).floor() {
+                            return Err(format!("{at}: no multiple of {m} lies between {lo} and {hi}"));
+                        }
+                    }
+                }
+                Kind::Number(spec)
+            }
+            "boolean" => Kind::Boolean,
+            "null" => Kind::Null,
+            other => return Err(format!("{at}.type `{other}` is not a JSON Schema type (object, array, string, integer, number, boolean, null)")),
+        };
+        Ok(Node { name: name.to_string(), kind })
+    }
+
+    fn object(&mut self, map: &Map<String, Value>, at: &str) -> Result<ObjectSpec, String> {
+        let mut properties = vec![];
+        if let Some(props) = map.get("properties") {
+            let props = props.as_object().ok_or(format!("{at}.properties must be an object"))?;
+            for (k, v) in props {
+                properties.push((k.clone(), self.node(v, k, &format!("{at}.properties.{k}"))?));
+            }
+        }
+        let required: Vec<String> = match map.get("required") {
+            None => vec![],
+            Some(Value::Array(r)) => r.iter().map(|v| v.as_str().map(str::to_string).ok_or(format!("{at}.required must list property names"))).collect::<Result<_, _>>()?,
+            Some(other) => return Err(format!("{at}.required must be an array of names, got {other}")),
+        };
+        let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
+        for r in &required {
+            if !properties.iter().any(|(k, _)| k == r) {
+                if closed {
+                    return Err(format!("{at}.required names `{r}`, which additionalProperties: false forbids"));
+                }
+                // Required but undescribed: any string will do.
+                properties.push((r.clone(), Node { name: r.to_ascii_lowercase(), kind: Kind::String(StringSpec { min_len: 1, max_len: None, format: None, pattern: None }) }));
+            }
+        }
+        Ok(ObjectSpec { properties, required, closed })
+    }
+
+    fn resolve(&self, reference: &Value, at: &str) -> Result<&'a Value, String> {
+        let r = reference.as_str().ok_or(format!("{at}.$ref must be a string"))?;
+        let pointer = r.strip_prefix('#').ok_or(format!("{at}.$ref `{r}`: only local references (`#/$defs/..`) are supported"))?;
+        self.root.pointer(pointer).ok_or(format!("{at}.$ref `{r}` points to nothing in the schema (a dangling reference)"))
+    }
+}
+
+/// The type a schema without `type` most likely means, from its keywords.
+fn infer_type(map: &Map<String, Value>) -> &'static str {
+    if map.contains_key("properties") || map.contains_key("required") {
+        "object"
+    } else if map.contains_key("items") {
+        "array"
+    } else if ["minLength", "maxLength", "pattern", "format"].iter().any(|k| map.contains_key(*k)) {
+        "string"
+    } else if ["minimum", "maximum", "multipleOf", "exclusiveMinimum", "exclusiveMaximum"].iter().any(|k| map.contains_key(*k)) {
+        "number"
+    } else {
+        "string"
+    }
+}
+
+fn merge<'v>(base: Value, extra: impl Iterator<Item = (&'v String, &'v Value)>) -> Value {
+    let mut out = match base {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    for (k, v) in extra {
+        match (k.as_str(), out.get_mut(k), v) {
+            ("properties", Some(Value::Object(existing)), Value::Object(more)) => existing.extend(more.clone()),
+            ("required", Some(Value::Array(existing)), Value::Array(more)) => existing.extend(more.iter().filter(|m| !existing.contains(m)).cloned().collect::<Vec<_>>()),
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn usize_kw(map: &Map<String, Value>, key: &str, at: &str) -> Result<Option<usize>, String> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(v) => v.as_u64().map(|n| Some(n as usize)).ok_or(format!("{at}.{key} must be a non-negative integer, got {v}")),
+    }
+}
+
+fn f64_kw(map: &Map<String, Value>, key: &str, at: &str) -> Result<Option<f64>, String> {
+    match map.get(key) {
+        None => Ok(None),
+        // Draft 4 wrote exclusive bounds as booleans beside minimum/maximum.
+        Some(Value::Bool(_)) => Err(format!("{at}.{key} as a boolean is draft 4; write it as a number (draft 6 and later)")),
+        Some(v) => v.as_f64().map(Some).ok_or(format!("{at}.{key} must be a number, got {v}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn impossible_schemas_are_refused_with_their_path() {
+        let cases = [
+            (json!({"type": "object", "properties": {"a": {"type": "strng"}}}), "schema.properties.a.type `strng`"),
+            (json!({"properties": {"n": {"type": "integer", "minimum": 10, "maximum": 5}}}), "schema.properties.n: the lower bound 10 is above"),
+            (json!({"properties": {"s": {"type": "string", "minLength": 5, "maxLength": 2}}}), "minLength 5 is above maxLength 2"),
+            (json!({"properties": {"x": {"$ref": "#/$defs/missing"}}}), "dangling reference"),
+            (json!({"type": "integer", "exclusiveMinimum": 1, "exclusiveMaximum": 2}), "lower bound 2 is above the upper bound 1"),
+            (json!({"type": "integer", "minimum": 1, "maximum": 4, "multipleOf": 5}), "no multiple of 5"),
+            (json!({"enum": []}), "schema.enum must be a non-empty array"),
+            (json!({"type": "object", "required": ["z"], "additionalProperties": false}), "which additionalProperties: false forbids"),
+        ];
+        for (schema, expected) in cases {
+            let err = compile(&schema).unwrap_err();
+            assert!(err.contains(expected), "{schema}: {err}");
+        }
+    }
+
+    #[test]
+    fn refs_and_all_of_are_resolved() {
+        let schema = json!({
+            "$defs": {"money": {"type": "number", "minimum": 0}},
+            "allOf": [{"type": "object", "properties": {"a": {"$ref": "#/$defs/money"}}}, {"required": ["a"]}]
+        });
+        let node = compile(&schema).unwrap();
+        let Kind::Object(o) = node.kind else { panic!("object expected") };
+        assert_eq!(o.required, vec!["a"]);
+        assert!(matches!(&o.properties[0].1.kind, Kind::Number(n) if n.minimum == Some(0.0)));
+    }
+}

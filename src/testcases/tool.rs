@@ -1,0 +1,310 @@
+//! `generate_test_cases` (systematic cases from a topic or a schema, or agent-written cases validated and
+//! scored) and `run_test_cases` (execute them against live topics, report with evidence).
+
+use super::generate::{self, Coverage, Request};
+use super::model::{parse_cases, CaseKind, Targets, TestCase};
+use super::report::RunReport;
+use super::run::{self, RunPlan};
+use super::score::{self, Score};
+use crate::context::CallContext;
+use crate::datagen::entities::Entity;
+use crate::datagen::learn::learn_topic;
+use crate::error::{Error, Result};
+use crate::mcp::reply::Reply;
+use crate::mcp::resources::StoredResource;
+use crate::mcp::tool::{Backend, Tool, ToolInfo};
+use futures::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const CASE_SET_PREFIX: &str = "testcases://";
+
+pub struct GenerateTestCases;
+pub struct RunTestCases;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateTestCasesArgs {
+    /// A topic whose messages are sampled; cases follow its inferred schema. Also the default input topic.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 249))]
+    pub topic: Option<String>,
+    /// A JSON Schema of the input messages; cases exercise each field and constraint.
+    #[serde(default)]
+    pub schema: Option<Value>,
+    /// A built-in entity (user, product, cart, order, payment, review) as the message format: coherent positive cases and a business-rule negative.
+    #[serde(default)]
+    pub entity: Option<Entity>,
+    /// Agent-written cases (e.g. from a user story, see the prompt `test_cases_from_story`) to validate and score instead of generating.
+    #[serde(default)]
+    pub cases: Option<Vec<Value>>,
+    /// Kinds to generate: positive, negative, edge, boundary. Default: all.
+    #[serde(default)]
+    pub kinds: Vec<CaseKind>,
+    /// Topics the cases run against and how outputs are correlated.
+    #[serde(default)]
+    pub target: Option<Targets>,
+    /// Seed of the generated messages. Default 1.
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// Most cases generated (most important kept). Default 60, at most 500.
+    #[serde(default = "default_max_cases")]
+    #[schemars(range(min = 1, max = 500))]
+    pub max_cases: usize,
+    /// Positive cases besides the header variation. Default 2, at most 20.
+    #[serde(default = "two")]
+    #[schemars(range(min = 1, max = 20))]
+    pub positives: usize,
+}
+
+fn one() -> u64 {
+    1
+}
+fn two() -> usize {
+    2
+}
+fn default_max_cases() -> usize {
+    60
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GenerateTestCasesOutput {
+    /// Pass as `case_set` to run_test_cases (the cases are also the resource `testcases://{id}`).
+    pub case_set: String,
+    pub source: String,
+    pub targets: Targets,
+    pub coverage: Option<Coverage>,
+    /// For agent-written cases: the quality score and every defect.
+    pub score: Option<Score>,
+    pub cases: Vec<TestCase>,
+}
+
+impl Tool for GenerateTestCases {
+    type Args = GenerateTestCasesArgs;
+    type Output = GenerateTestCasesOutput;
+
+    fn info(&self) -> ToolInfo {
+        ToolInfo {
+            name: "generate_test_cases",
+            title: "Generate test cases",
+            description: "Builds executable test cases for a Kafka consumer from a topic (its inferred schema) or a JSON Schema: positive, edge, boundary (each bound of each field) and negative (one per field and constraint: missing required field, wrong type, out of range, bad format, enum outsider, oversized; plus malformed JSON, empty message, wrong key, header variations), with coverage of fields and constraints. Each case has id, type, title, priority, preconditions, steps, expected_result, an input message and an expectation (output topic match, DLQ, or nothing). Or validates and scores agent-written `cases`, naming every defect. Next: run_test_cases with the returned case_set.",
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+            writes_kafka: false,
+            requires: &[],
+        }
+    }
+
+    fn run<'a>(&'a self, cx: &'a CallContext, args: Self::Args) -> BoxFuture<'a, Result<Reply>> {
+        Box::pin(generate_cases(cx, args))
+    }
+}
+
+async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result<Reply> {
+    let given = [args.topic.is_some() && args.schema.is_none() && args.cases.is_none() && args.entity.is_none(), args.schema.is_some(), args.entity.is_some(), args.cases.is_some()].iter().filter(|x| **x).count();
+    if given != 1 {
+        return Err(Error::bad_input("schema", "one source: `topic` (its inferred schema), `schema`, `entity`, or agent-written `cases`"));
+    }
+    let mut targets = args.target.clone().unwrap_or_default();
+    if targets.input_topic.is_empty() {
+        targets.input_topic = args.topic.clone().ok_or_else(|| Error::bad_input("target.input_topic", "the topic the system under test consumes (or give `topic`)"))?;
+    }
+    let (cases, coverage, score, source) = if let Some(raw) = &args.cases {
+        let (cases, problems) = parse_cases(raw);
+        let s = score::score(&cases, &problems, raw.len());
+        (cases, None, Some(s), format!("{} agent-written cases", raw.len()))
+    } else {
+        let (schema, source) = match (&args.schema, &args.topic) {
+            _ if args.entity.is_some() => (args.entity.map(Entity::schema).unwrap_or_default(), format!("entity:{}", args.entity.map(Entity::name).unwrap_or_default())),
+            (Some(s), _) => (s.clone(), "schema".to_string()),
+            (None, Some(t)) => {
+                let learned = learn_topic(&cx.state.kafka, t, 500).await?;
+                (learned.schema, format!("topic:{t} ({} messages, confidence {:.2})", learned.samples.len(), learned.confidence))
+            }
+            (None, None) => unreachable!("checked above"),
+        };
+        let req = Request { schema: &schema, entity: args.entity, targets: &targets, kinds: &args.kinds, seed: args.seed, max_cases: args.max_cases, positives: args.positives };
+        let (cases, coverage) = generate::generate(&req).map_err(|e| Error::bad_input(if args.schema.is_some() { "schema" } else { "topic" }, e))?;
+        (cases, Some(coverage), None, source)
+    };
+    let case_set = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    cx.state.resources.put(StoredResource {
+        uri: format!("{CASE_SET_PREFIX}{case_set}"),
+        name: format!("test cases {case_set}"),
+        description: format!("{} test cases from {source}", cases.len()),
+        mime_type: "application/json".into(),
+        text: json!({"targets": targets, "cases": cases}).to_string(),
+    });
+    let mut summary = format!("## {} test cases from {source} (case_set `{case_set}`)\nInput topic `{}`", cases.len(), targets.input_topic);
+    if let Some(c) = &coverage {
+        summary.push_str(&format!(
+            "\n- coverage: {} of {} fields, {} of {} constraints{}",
+            c.fields_covered, c.fields_total, c.constraints_covered, c.constraints_total,
+            if c.constraints_missing.is_empty() { String::new() } else { format!(" (missing: {})", c.constraints_missing.join(", ")) }
+        ));
+    }
+    if let Some(s) = &score {
+        summary.push_str(&format!(
+            "\n- score {:.1}/100: structure {:.2}, fields {:.2}, preconditions {:.2}, steps {:.2}, kinds balance {:.2}",
+            s.overall, s.structural, s.field_completeness, s.preconditions, s.steps, s.kinds_balance
+        ));
+        for d in &s.defects {
+            summary.push_str(&format!("\n  - {d}"));
+        }
+    }
+    summary.push_str(&format!("\n\nNext: `run_test_cases` with `{{\"case_set\": \"{case_set}\"}}`."));
+    let rows = cases.iter().map(|c| format!("| {} | {:?} | {:?} | {} | {} |", c.id, c.kind, c.priority, c.title.replace('|', "\\|"), c.expectation.name())).collect();
+    let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, cases };
+    Ok(Reply::new(&out)?
+        .summary(summary)
+        .rows("cases", "| id | type | priority | title | expects |\n|---|---|---|---|---|", rows)
+        .when_empty("the schema gave no cases for the chosen kinds; widen `kinds`")
+        .narrow_with("the full set is stored as the resource testcases://{case_set}; pass case_set to run_test_cases, or lower max_cases"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Json,
+    Markdown,
+    Junit,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunTestCasesArgs {
+    /// The case_set returned by generate_test_cases. Give this or `cases`.
+    #[serde(default)]
+    pub case_set: Option<String>,
+    /// Cases to run (the generate_test_cases format), e.g. written by the agent.
+    #[serde(default)]
+    pub cases: Option<Vec<Value>>,
+    /// The topic inputs are produced to. Default: the case set's target.
+    #[serde(default)]
+    pub input_topic: Option<String>,
+    /// The output topic watched. Default: the case set's target.
+    #[serde(default)]
+    pub output_topic: Option<String>,
+    /// The dead-letter topic watched. Default: the case set's target.
+    #[serde(default)]
+    pub dlq_topic: Option<String>,
+    /// How long each case waits for its outcome, ms (a case's own timeout_ms wins). Default 10000, 100 to 300000.
+    #[serde(default)]
+    #[schemars(range(min = 100, max = 300_000))]
+    pub timeout_ms: Option<u64>,
+    /// Cases in flight at once. Default 4, 1 to 64.
+    #[serde(default = "four")]
+    #[schemars(range(min = 1, max = 64))]
+    pub parallelism: usize,
+    /// Report files written under the export folder as `reports/testrun-{id}.{json,md,xml}`: json, markdown, junit. Default: none (the report is always the resource testrun://{id}).
+    #[serde(default)]
+    pub report_formats: Vec<ReportFormat>,
+}
+
+fn four() -> usize {
+    4
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunTestCasesOutput {
+    #[serde(flatten)]
+    pub report: RunReport,
+    /// Report files written.
+    pub files: Vec<String>,
+    /// The resource holding the full report.
+    pub resource: String,
+}
+
+impl Tool for RunTestCases {
+    type Args = RunTestCasesArgs;
+    type Output = RunTestCasesOutput;
+
+    fn info(&self) -> ToolInfo {
+        ToolInfo {
+            name: "run_test_cases",
+            title: "Run test cases",
+            description: "Executes test cases (a case_set from generate_test_cases, or agent-written cases) against live topics: captures the output and DLQ offsets, produces each input, watches where it lands, and checks each expectation with a timeout and bounded parallelism. Returns passed/failed/errored, success rate, latency percentiles and per-case evidence (sent, landed, observed, diff); writes JSON, Markdown or JUnit XML reports under the export folder; stores the report as testrun://{id}. Writes to Kafka. Next: read failing cases' diffs; fix and re-run.",
+            read_only: false,
+            destructive: false,
+            idempotent: false,
+            open_world: true,
+            writes_kafka: true,
+            requires: &[Backend::Kafka],
+        }
+    }
+
+    fn run<'a>(&'a self, cx: &'a CallContext, args: Self::Args) -> BoxFuture<'a, Result<Reply>> {
+        Box::pin(run_cases(cx, args))
+    }
+}
+
+async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
+    let (cases, targets) = match (&args.case_set, &args.cases) {
+        (Some(id), None) => {
+            let stored = cx.state.resources.get(&format!("{CASE_SET_PREFIX}{id}")).ok_or_else(|| Error::bad_input("case_set", format!("the case_set of a generate_test_cases call in this server session; `{id}` is unknown")))?;
+            let v: Value = serde_json::from_str(&stored.text).map_err(Error::internal)?;
+            let targets: Targets = serde_json::from_value(v["targets"].clone()).map_err(Error::internal)?;
+            let cases: Vec<TestCase> = serde_json::from_value(v["cases"].clone()).map_err(Error::internal)?;
+            (cases, Some(targets))
+        }
+        (None, Some(raw)) => {
+            let (cases, problems) = parse_cases(raw);
+            if !problems.is_empty() {
+                return Err(Error::bad_input("cases", format!("cases in the generate_test_cases format; {}", problems.join("; "))));
+            }
+            (cases, None)
+        }
+        _ => return Err(Error::bad_input("case_set", "exactly one of `case_set` or `cases`")),
+    };
+    if cases.is_empty() {
+        return Err(Error::bad_input("cases", "at least one case"));
+    }
+    cx.guard().check_message_count("cases", cases.len())?;
+    let pick = |arg: &Option<String>, stored: Option<&Option<String>>| arg.clone().or_else(|| stored.cloned().flatten());
+    let input_topic = pick(&args.input_topic, targets.as_ref().map(|t| Some(t.input_topic.clone())).as_ref())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::bad_input("input_topic", "the topic the system under test consumes"))?;
+    let plan = RunPlan {
+        input_topic,
+        output_topic: pick(&args.output_topic, targets.as_ref().map(|t| &t.output_topic)),
+        dlq_topic: pick(&args.dlq_topic, targets.as_ref().map(|t| &t.dlq_topic)),
+        timeout: Duration::from_millis(args.timeout_ms.or(targets.as_ref().and_then(|t| t.timeout_ms)).unwrap_or(10_000)),
+        parallelism: args.parallelism,
+    };
+    run::check_plan(cx, &cases, &plan)?;
+    let started = Instant::now();
+    let results = run::run(cx, &cases, &plan).await?;
+    let id = format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let report = RunReport::new(id.clone(), plan.input_topic.clone(), results, started.elapsed().as_millis() as u64);
+    let mut files = vec![];
+    for f in &args.report_formats {
+        let (ext, text) = match f {
+            ReportFormat::Json => ("json", serde_json::to_string_pretty(&report).map_err(Error::internal)?),
+            ReportFormat::Markdown => ("md", report.markdown()),
+            ReportFormat::Junit => ("xml", report.junit()),
+        };
+        let path = cx.guard().export_path("report_formats", &format!("reports/testrun-{id}.{ext}"), false)?;
+        std::fs::write(&path, text)?;
+        files.push(path.display().to_string());
+    }
+    let resource = format!("testrun://{id}");
+    cx.state.resources.put(StoredResource {
+        uri: resource.clone(),
+        name: format!("test run {id}"),
+        description: format!("{} of {} passed on {}", report.passed, report.total, plan.input_topic),
+        mime_type: "application/json".into(),
+        text: serde_json::to_string(&report).map_err(Error::internal)?,
+    });
+    let mut summary = report.headline();
+    if !files.is_empty() {
+        summary.push_str(&format!("\n- reports: {}", files.join(", ")));
+    }
+    summary.push_str(&format!("\n- full report: `{resource}`"));
+    let rows = report.rows();
+    let out = RunTestCasesOutput { report, files, resource };
+    Ok(Reply::new(&out)?.summary(summary).rows("cases", RunReport::TABLE_HEADING, rows).narrow_with("read the resource testrun://{id} for every case, or run fewer cases"))
+}
