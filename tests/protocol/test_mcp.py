@@ -13,9 +13,14 @@ from mcp.client.stdio import StdioServerParameters
 
 from conftest import BIN, server_env
 
-# One valid call per tool; `{topic}` is replaced by the test topic. Every listed tool must appear here, so a
-# new tool without a protocol test fails this suite.
+# One valid call per tool, in the order an agent would make them; `{topic}` is replaced by the test topic and
+# `{case_set}` by what generate_test_cases returned. Every listed tool must appear here, so a new tool without a
+# protocol test fails this suite.
 EXAMPLES = {
+    "generate_test_data": {"entity": "order", "count": 3, "seed": 7},
+    "generate_test_cases": {"topic": "{topic}", "max_cases": 4, "kinds": ["positive", "negative"],
+                            "target": {"input_topic": "{topic}", "output_topic": "{topic}", "timeout_ms": 3000}},
+    "run_test_cases": {"case_set": "{case_set}", "parallelism": 2, "timeout_ms": 3000},
     "list_topics": {"pattern": "proto-*", "include_groups": True},
     "infer_schema": {"topic": "{topic}", "max_messages": 30},
     "loki_query": {"labels": {"job": "kafka"}, "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z", "limit": 4000},
@@ -24,8 +29,8 @@ EXAMPLES = {
 }
 
 
-def fill(args, topic):
-    return json.loads(json.dumps(args).replace("{topic}", topic))
+def fill(args, topic, case_set=""):
+    return json.loads(json.dumps(args).replace("{topic}", topic).replace("{case_set}", case_set))
 
 
 async def exercise(client, topic):
@@ -46,11 +51,14 @@ async def exercise(client, topic):
         assert t.output_schema and t.output_schema.get("type") == "object", t.name
         assert t.annotations is not None and t.annotations.read_only_hint is not None, t.name
 
-    for t in tools:
-        result = await client.call_tool(t.name, fill(EXAMPLES[t.name], topic))
+    case_set = ""
+    for name in sorted(names, key=list(EXAMPLES).index):
+        result = await client.call_tool(name, fill(EXAMPLES[name], topic, case_set))
         text = result.content[0].text
-        assert not result.is_error, f"{t.name}: {text}"
-        assert result.structured_content is not None and "truncated" in result.structured_content, t.name
+        assert not result.is_error, f"{name}: {text}"
+        assert result.structured_content is not None and "truncated" in result.structured_content, name
+        if name == "generate_test_cases":
+            case_set = result.structured_content["case_set"]
 
     # Bad input: an error result naming the argument, and the server still answers.
     bad = await client.call_tool("list_topics", {"limit": 0})
