@@ -16,7 +16,9 @@ pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 
 /// Every tool of the server, in the order `tools/list` shows them.
 fn all_tools() -> Vec<Box<dyn DynTool>> {
-    vec![]
+    vec![
+        Box::new(crate::rca::tool::GraphRca::default()),
+    ]
 }
 
 struct Entry {

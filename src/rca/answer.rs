@@ -116,6 +116,8 @@ pub struct Verification {
 pub struct SignalView {
     pub class: String,
     pub on: String,
+    /// Who reported it, when not the entity itself.
+    pub reported_by: Option<String>,
     pub source: SignalSource,
     pub start: Option<String>,
     pub end: Option<String>,
@@ -248,7 +250,7 @@ fn render(g: &Graph, rules: &[Rule], s: &Scored, rank: usize, window: Option<(i6
         rule: rule.id.clone(),
         cause: rule.cause.clone(),
         on: g.name(s.anchor),
-        confidence: s.confidence,
+        confidence: (s.confidence * 100.0).round() / 100.0,
         summary: rule.summary.clone(),
         evidence: evidence.into_iter().map(|(_, e)| e).collect(),
         missing,
@@ -352,6 +354,7 @@ pub fn signal_view(g: &Graph, i: usize) -> SignalView {
     SignalView {
         class: s.class.clone(),
         on: g.name(s.entity),
+        reported_by: s.reported_by.map(|r| g.name(r)),
         source: s.source,
         start: s.start_ms.map(fmt_ms),
         end: s.end_ms.map(fmt_ms),

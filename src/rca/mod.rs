@@ -4,10 +4,14 @@ pub mod answer;
 pub mod build;
 mod checks;
 pub mod graph;
+mod history;
+pub mod note;
 pub mod observation;
 pub mod rank;
 pub mod rules;
 mod scope;
+pub mod store;
+pub mod tool;
 
 #[cfg(test)]
 mod cause_tests;

@@ -125,13 +125,15 @@ pub enum SignalSource {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalObs {
-    /// The signal class, snake_case. Metric states: disk_full, disk_usage_high, broker_down,
-    /// under_replicated, offline_partitions, under_min_isr, no_active_controller, controller_change,
-    /// leader_election, isr_shrink, isr_expand, gc_pressure, request_latency_high, network_errors,
-    /// lag_growing, rebalance, produce_throttled, partition_skew, low_replication_factor.
-    /// Log events: log_dir_failure, disk_error, broker_shutdown, broker_start, connection_failed,
-    /// fetch_error, zk_session_expired, gc_pause, member_timeout, not_enough_replicas, corrupted_index.
-    /// Other classes are kept and shown, but no rule uses them.
+    /// The signal class, snake_case. Metric states (prom_snapshot): disk_full, broker_down,
+    /// under_replicated, offline_partitions, under_min_isr, no_active_controller, isr_shrinking,
+    /// gc_pressure, heap_pressure, latency_high, request_handlers_saturated, lag_growing; also
+    /// controller_change, leader_election, network_errors, produce_throttled, partition_skew.
+    /// Log event classes (loki_query): out_of_space, disk_error, log_dir_failure, broker_stop, broker_lost,
+    /// connection_error, fetcher_error, session_expiry, isr_shrink, leader_election, gc_pause,
+    /// member_timeout, group_rebalance, controller_change, not_enough_replicas.
+    /// Kafka findings: low_replication_factor (derived from the topics given). Other classes are kept and
+    /// shown, but no rule uses them.
     pub class: String,
     /// The entity the signal concerns: `cluster`, `broker:2`, `topic:orders`, `partition:orders-3`,
     /// `group:payments-svc` or `client:checkout-producer`. Unknown entities are added.

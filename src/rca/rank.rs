@@ -16,6 +16,7 @@ pub const ORDER_TOLERANCE_MS: i64 = 30_000;
 pub struct Scored {
     pub rule: usize,
     pub anchor: usize,
+    /// 0-1, unrounded (ties at two decimals are still ordered).
     pub confidence: f64,
     /// Per step of the rule: the signals matched.
     pub steps: Vec<Vec<usize>>,
@@ -122,14 +123,15 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         .collect();
     let contradiction_count = contradictions.iter().filter(|c| !c.is_empty()).count();
 
-    // A deeper cause shows as an unexplained signal on the same entity that began before the trigger.
+    // A deeper cause shows as an unexplained signal on the same entity that began before the trigger (no
+    // tolerance here: a log line a few seconds earlier is exactly what tells a cause from its effect).
     let trigger_start = rule.step.iter().zip(&first).filter(|(s, _)| s.trigger).filter_map(|(_, t)| *t).min();
     let preceded_by: Vec<usize> = match trigger_start {
         Some(t0) if g.kind(anchor) != EntityKind::Cluster => g
             .signals_on(anchor)
             .iter()
             .copied()
-            .filter(|s| !explained.contains(s) && g.signals[*s].start_ms.is_some_and(|t| t + ORDER_TOLERANCE_MS < t0))
+            .filter(|s| !explained.contains(s) && g.signals[*s].start_ms.is_some_and(|t| t < t0))
             .collect(),
         _ => vec![],
     };
@@ -150,7 +152,7 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
     Scored {
         rule: ri,
         anchor,
-        confidence: (confidence * 100.0).round() / 100.0,
+        confidence,
         steps,
         order_violations,
         order_pairs,
