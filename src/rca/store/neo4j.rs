@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Per statement; neo4rs itself retries a failing server for up to a minute.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Rows per UNWIND.
@@ -46,7 +47,26 @@ impl Neo4jStore {
         })
     }
 
+    /// neo4rs retries a refused connection for up to a minute; a TCP probe first makes a stopped server a
+    /// prompt, clear error.
+    async fn probe(&self) -> Result<()> {
+        let started = Instant::now();
+        let rest = self.uri.split_once("://").map(|(_, r)| r).unwrap_or(&self.uri);
+        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+        let addr = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+            authority.to_string()
+        } else {
+            format!("{authority}:7687")
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(&addr)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(self.unreachable(started, &format!("connection refused ({e})"))),
+            Err(_) => Err(self.unreachable(started, "no answer to a TCP connect")),
+        }
+    }
+
     async fn connection(&self) -> Result<neo4rs::Graph> {
+        self.probe().await?;
         let mut slot = self.graph.lock().await;
         if let Some(g) = slot.as_ref() {
             return Ok(g.clone());
