@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 const FILES: &[(&str, &str)] = &[
     ("test_topic_end_to_end.md", include_str!("../../prompts/test_topic_end_to_end.md")),
     ("review_topic_schema.md", include_str!("../../prompts/review_topic_schema.md")),
+    ("triage_incident.md", include_str!("../../prompts/triage_incident.md")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

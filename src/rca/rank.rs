@@ -4,12 +4,16 @@
 
 use super::graph::Graph;
 use super::observation::EntityKind;
-use super::rules::{Rule, Step};
+use super::rules::{Rule, Scope, Step};
 use super::scope::{candidate_anchors, in_scope};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Steps may overlap by this much and still count as in order (metrics are sampled, logs are not).
 pub const ORDER_TOLERANCE_MS: i64 = 30_000;
+/// A symptom counts from this long before its cause's trigger...
+pub const LOOKBACK_MS: i64 = 15 * 60 * 1000;
+/// ...to this long after it.
+pub const HORIZON_MS: i64 = 30 * 60 * 1000;
 
 /// A scored hypothesis, with signal indexes into the graph; rendering is `answer.rs`'s job.
 #[derive(Debug, Clone)]
@@ -79,22 +83,58 @@ fn signals_of<'a>(by_class: &'a HashMap<&str, Vec<usize>>, classes: &'a Step) ->
     classes.classes.iter().flat_map(|c| by_class.get(c.as_str()).into_iter().flatten().copied())
 }
 
-fn matching(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, anchor: usize, step: &Step) -> Vec<usize> {
-    let mut found: Vec<usize> = signals_of(by_class, step)
-        .filter(|&s| step.scope.iter().any(|&sc| in_scope(g, anchor, sc, g.signals[s].entity)))
+/// Signals of the step's classes in its scope, each with whether a narrow scope (one that follows the
+/// graph from the anchor) matched it, rather than only a broad one (peers, all brokers, cluster, any).
+fn matching(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, anchor: usize, step: &Step) -> Vec<(usize, bool)> {
+    let mut found: Vec<(usize, bool)> = signals_of(by_class, step)
+        .filter_map(|s| {
+            let e = g.signals[s].entity;
+            let narrow = step.scope.iter().any(|&sc| !is_broad(sc) && in_scope(g, anchor, sc, e));
+            (narrow || step.scope.iter().any(|&sc| is_broad(sc) && in_scope(g, anchor, sc, e))).then_some((s, narrow))
+        })
         .collect();
     found.sort_unstable();
     found.dedup();
     found
 }
 
+/// Scopes that tie a signal to the anchor by time alone.
+fn is_broad(scope: Scope) -> bool {
+    matches!(scope, Scope::Peers | Scope::Brokers | Scope::Cluster | Scope::Any)
+}
+
 fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule, anchor: usize) -> Scored {
-    let steps: Vec<Vec<usize>> = rule.step.iter().map(|st| matching(g, by_class, anchor, st)).collect();
+    let matched: Vec<Vec<(usize, bool)>> = rule.step.iter().map(|st| matching(g, by_class, anchor, st)).collect();
+    // The incident's time frame around the trigger: a symptom counts from LOOKBACK before it (so an effect
+    // that came first can contradict the order) to HORIZON after; older or later ones are background. A
+    // signal tied to the anchor only by a broad scope (a peer, the cluster) must not precede the trigger.
+    let trigger_start = rule.step.iter().zip(&matched).filter(|(s, _)| s.trigger).flat_map(|(_, m)| m.iter()).filter_map(|(s, _)| g.signals[*s].start_ms).min();
+    let in_frame = |s: usize, narrow: bool| match (g.signals[s].start_ms, trigger_start) {
+        (Some(t), Some(t0)) => {
+            let from = if narrow { t0 - LOOKBACK_MS } else { t0 - ORDER_TOLERANCE_MS };
+            t >= from && t <= t0 + HORIZON_MS
+        }
+        _ => true,
+    };
+    let steps: Vec<Vec<usize>> = rule
+        .step
+        .iter()
+        .zip(&matched)
+        .map(|(st, m)| m.iter().filter(|(s, narrow)| st.trigger || in_frame(*s, *narrow)).map(|(s, _)| *s).collect())
+        .collect();
     let total_weight: f64 = rule.step.iter().map(|s| s.weight).sum();
     let seen_weight: f64 = rule.step.iter().zip(&steps).filter(|(_, m)| !m.is_empty()).map(|(s, _)| s.weight).sum();
     let evidence = seen_weight / total_weight;
 
-    let first: Vec<Option<i64>> = steps.iter().map(|m| m.iter().filter_map(|&s| g.signals[s].start_ms).min()).collect();
+    // Order is judged on signals tied to the anchor through the graph (and the trigger's own): one linked by
+    // time alone (a peer's connection errors) cannot say which came first.
+    let narrow: HashSet<usize> = matched.iter().flatten().filter(|(_, n)| *n).map(|(s, _)| *s).collect();
+    let first: Vec<Option<i64>> = rule
+        .step
+        .iter()
+        .zip(&steps)
+        .map(|(st, m)| m.iter().filter(|s| st.trigger || narrow.contains(s)).filter_map(|&s| g.signals[s].start_ms).min())
+        .collect();
     let mut order_pairs = 0;
     let mut order_violations = vec![];
     for (i, a) in rule.step.iter().enumerate() {
@@ -118,20 +158,19 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         .iter()
         .map(|c| {
             let step = Step { name: String::new(), phase: 0, classes: c.classes.clone(), scope: c.scope.clone(), weight: 1.0, trigger: false };
-            matching(g, by_class, anchor, &step).into_iter().filter(|s| !explained.contains(s)).collect()
+            matching(g, by_class, anchor, &step).into_iter().filter(|&(s, _)| in_frame(s, true) && !explained.contains(&s)).map(|(s, _)| s).collect()
         })
         .collect();
     let contradiction_count = contradictions.iter().filter(|c| !c.is_empty()).count();
 
     // A deeper cause shows as an unexplained signal on the same entity that began before the trigger (no
     // tolerance here: a log line a few seconds earlier is exactly what tells a cause from its effect).
-    let trigger_start = rule.step.iter().zip(&first).filter(|(s, _)| s.trigger).filter_map(|(_, t)| *t).min();
     let preceded_by: Vec<usize> = match trigger_start {
         Some(t0) if g.kind(anchor) != EntityKind::Cluster => g
             .signals_on(anchor)
             .iter()
             .copied()
-            .filter(|s| !explained.contains(s) && g.signals[*s].start_ms.is_some_and(|t| t < t0))
+            .filter(|s| !explained.contains(s) && g.signals[*s].start_ms.is_some_and(|t| t < t0 && t >= t0 - LOOKBACK_MS))
             .collect(),
         _ => vec![],
     };
