@@ -15,6 +15,8 @@ pub struct AppState {
     pub guard: Guard,
     /// Results worth reading again: inferred schemas, test runs, incident notes.
     pub resources: ResourceStore,
+    /// The one HTTP client of the observability backends (Loki, Prometheus): shares connections and TLS.
+    pub http: reqwest::Client,
     secrets: Vec<Secret>,
 }
 
@@ -22,7 +24,8 @@ impl AppState {
     pub fn new(config: Config) -> Result<Arc<AppState>> {
         let guard = Guard::new(&config.safety, &config.export.dir)?;
         let secrets = config.secrets();
-        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), secrets, config }))
+        let http = crate::observe::http::new_client();
+        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), http, secrets, config }))
     }
 
     /// Removes every configured credential from text that leaves the server.

@@ -17,6 +17,8 @@ pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 /// Every tool of the server, in the order `tools/list` shows them.
 fn all_tools() -> Vec<Box<dyn DynTool>> {
     vec![
+        Box::new(crate::observe::loki::LokiQuery),
+        Box::new(crate::observe::prom::PromSnapshot),
         Box::new(crate::rca::tool::GraphRca::default()),
     ]
 }
