@@ -94,7 +94,7 @@ fn broker_out_of_disk() {
     assert!(h.missing.is_empty(), "{:?}", h.missing);
     assert!(h.blast_radius.topics.contains(&"topic:orders".to_string()));
     assert!(h.blast_radius.groups.contains(&"group:payments-svc".to_string()));
-    assert!(h.verification.iter().any(|v| v.tool == "loki_query" && v.arguments["query"].as_str().unwrap().contains("broker=\"2\"")));
+    assert!(h.verification.iter().any(|v| v.tool == "loki_query" && v.arguments["logql"].as_str().unwrap().contains("broker=\"2\"")));
 }
 
 #[test]

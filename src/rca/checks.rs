@@ -21,7 +21,7 @@ pub fn verification(g: &Graph, rule: &Rule, anchor: usize, blast: &BlastRadius, 
                 ("prom_snapshot".to_string(), args)
             }),
             CheckKind::Logql => fill(check.query.as_deref().unwrap_or_default(), &values).map(|q| {
-                let mut args = json!({"query": q, "mode": "summary"});
+                let mut args = json!({"logql": q, "mode": "summary"});
                 add_window(&mut args, start, end);
                 ("loki_query".to_string(), args)
             }),

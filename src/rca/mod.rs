@@ -5,6 +5,7 @@ pub mod build;
 mod checks;
 pub mod graph;
 mod history;
+mod live;
 pub mod note;
 pub mod observation;
 pub mod rank;

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::mcp::reply::Reply;
 use crate::mcp::resources::StoredResource;
 use crate::mcp::tool::{Tool, ToolInfo};
+use crate::observe::time::{resolve_window, TimeArg, MAX_WINDOW};
 use crate::similar::fingerprint::Fingerprint;
 use crate::similar::index::Neighbour;
 use futures::future::BoxFuture;
@@ -27,10 +28,10 @@ pub struct GraphRcaArgs {
     /// Start of the incident window: RFC 3339, Unix seconds or milliseconds, `now` or `now-15m`/`now-2h`.
     /// Default: one hour before `end` for live sources; the span of the signals for observations.
     #[serde(default)]
-    pub start: Option<String>,
+    pub start: Option<TimeArg>,
     /// End of the window (same forms). Default: now (live) or the last signal (observations).
     #[serde(default)]
-    pub end: Option<String>,
+    pub end: Option<TimeArg>,
     /// Keep the hypotheses that concern this broker, topic or group (as cause or in their blast radius).
     #[serde(default)]
     pub focus: Option<Focus>,
@@ -109,6 +110,8 @@ pub struct GraphRcaOutput {
     pub graph: Option<GraphStats>,
     /// The incident whose cause was confirmed by this call.
     pub confirmed: Option<ConfirmedIncident>,
+    /// What live sources could not provide.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -171,14 +174,20 @@ impl Tool for GraphRca {
                     return Err(Error::bad_input("observations", "observations to analyse, or `sources: \"live\"` to fetch them"))
                 }
             };
-            let observations = match sources {
-                Sources::Observations => args
-                    .observations
-                    .clone()
-                    .ok_or_else(|| Error::bad_input("observations", "observations when sources is `observations`"))?,
-                Sources::Live => return Err(Error::not_configured("live sources", "live graph_rca needs the observe module; pass `observations` instead")),
+            let mut notes = vec![];
+            let (observations, window) = match sources {
+                Sources::Observations => (
+                    args.observations.clone().ok_or_else(|| Error::bad_input("observations", "observations when sources is `observations`"))?,
+                    window(&args)?,
+                ),
+                Sources::Live => {
+                    let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
+                    let broker = args.focus.as_ref().and_then(|f| f.broker);
+                    let live = super::live::fetch(cx, &w, broker).await?;
+                    notes = live.notes;
+                    (live.observations, Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
+                }
             };
-            let window = window(&args)?;
             let focus = focus(&args.focus);
             let graph = from_observations(&observations)?;
             cx.check_cancelled()?;
@@ -222,6 +231,7 @@ impl Tool for GraphRca {
                 unused_classes: analysis.unused_classes.clone(),
                 graph: Some(analysis.graph.clone()),
                 confirmed,
+                notes,
             };
             analysis_reply(&output, &analysis)
         })
@@ -262,20 +272,18 @@ fn confirm_only_reply(history: &History, confirmed: Option<ConfirmedIncident>) -
         unused_classes: vec![],
         graph: None,
         confirmed: Some(c),
+        notes: vec![],
     };
     Ok(Reply::new(&output)?.summary(text))
 }
 
+/// The window of an analysis of observations: the one given, or none (the span of the signals).
 fn window(args: &GraphRcaArgs) -> Result<Option<(i64, i64)>> {
-    let parse = |v: &Option<String>, name: &str| -> Result<Option<i64>> {
-        v.as_ref().map(|s| super::observation::Instant::Text(s.clone()).to_ms(name)).transpose()
-    };
-    match (parse(&args.start, "start")?, parse(&args.end, "end")?) {
-        (Some(s), Some(e)) if s >= e => Err(Error::bad_input("start", "a time before `end`")),
-        (Some(s), Some(e)) => Ok(Some((s, e))),
-        (Some(_), None) | (None, Some(_)) => Err(Error::bad_input("start", "both `start` and `end`, or neither")),
-        (None, None) => Ok(None),
+    if args.start.is_none() && args.end.is_none() {
+        return Ok(None);
     }
+    let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
+    Ok(Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
 }
 
 fn focus(f: &Option<Focus>) -> Vec<EntityRef> {
@@ -322,6 +330,9 @@ fn analysis_reply(out: &GraphRcaOutput, a: &Analysis) -> Result<Reply> {
     }
     if let Some(e) = &out.store_error {
         md.push_str(&format!("\n\n_Warning: {e}_"));
+    }
+    for n in &out.notes {
+        md.push_str(&format!("\n\n_Note: {n}_"));
     }
     if let Some(c) = &out.confirmed {
         md.push_str(&format!("\n\nConfirmed cause `{}` recorded for incident `{}`.", c.cause, c.incident_id));
