@@ -3,7 +3,8 @@
 //! too few replicas), and `precedes` edges between signals that follow each other closely in time.
 
 use super::graph::{Edge, EdgeKind, Graph, Node, Placement, Signal};
-use super::observation::{normalize_class, EntityRef, Observations, SignalSource};
+use super::observation::{normalize_class, EntityRef, Observations, SignalSource, TimeArg};
+use crate::observe::time::parse_time;
 use crate::error::Result;
 use std::collections::HashSet;
 
@@ -60,6 +61,7 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
             g.link(ci, ti, EdgeKind::ProducesTo);
         }
     }
+    let now = chrono::Utc::now();
     for (i, s) in obs.signals.iter().enumerate() {
         let at = |field: &str| format!("observations.signals[{i}].{field}");
         let entity = g.entity(&EntityRef::parse(&s.entity, &at("entity"))?);
@@ -67,8 +69,9 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
             Some(r) => Some(g.entity(&EntityRef::parse(r, &at("reported_by"))?)),
             None => None,
         };
-        let start_ms = s.start.as_ref().map(|t| t.to_ms(&at("start"))).transpose()?;
-        let end_ms = s.end.as_ref().map(|t| t.to_ms(&at("end"))).transpose()?;
+        let ms = |t: &TimeArg, field: &str| parse_time(&at(field), t, now).map(|t| t.timestamp_millis());
+        let start_ms = s.start.as_ref().map(|t| ms(t, "start")).transpose()?;
+        let end_ms = s.end.as_ref().map(|t| ms(t, "end")).transpose()?;
         g.add_signal(Signal {
             class: normalize_class(&s.class),
             source: s.source,

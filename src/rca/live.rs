@@ -2,7 +2,7 @@
 //! state span on the broker, topic or group its series is labelled with) and log event classes from Loki
 //! (each attached to the broker or partition the lines concern, reported by the broker that logged them).
 
-use super::observation::{EntityRef, Instant, Observations, PartitionObs, SignalObs, SignalSource, TopicObs};
+use super::observation::{EntityRef, TimeArg, Observations, PartitionObs, SignalObs, SignalSource, TopicObs};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::observe::loki::{summarise, Direction, LogPattern, LokiClient, LokiData, RangeQuery, SummaryOptions, Taxonomy};
@@ -115,8 +115,8 @@ fn metric_signals(series: &Series, states: &[crate::observe::prom::StateSpan], e
             class: s.state.clone(),
             entity: series_entity(series),
             source: SignalSource::Metric,
-            start: Some(Instant::Number(s.from.timestamp_millis())),
-            end: (!s.ongoing).then(|| Instant::Number(s.to.timestamp_millis())),
+            start: Some(TimeArg::Number(s.from.timestamp_millis() as f64)),
+            end: (!s.ongoing).then(|| TimeArg::Number(s.to.timestamp_millis() as f64)),
             value: Some(s.worst),
             count: None,
             detail: Some(format!("{expr} {}", series.label_text())),
@@ -150,8 +150,8 @@ fn log_signals(p: &LogPattern, taxonomy: &Taxonomy) -> Vec<SignalObs> {
             reported_by: reporter.clone().filter(|r| *r != entity),
             entity,
             source: SignalSource::Log,
-            start: Some(Instant::Number(p.first.timestamp_millis())),
-            end: Some(Instant::Number(p.last.timestamp_millis())),
+            start: Some(TimeArg::Number(p.first.timestamp_millis() as f64)),
+            end: Some(TimeArg::Number(p.last.timestamp_millis() as f64)),
             value: None,
             count: Some(if single { p.count as u64 } else { 1 }),
             detail: Some(line.to_string()),

@@ -3,7 +3,7 @@
 //! the shape stays flat: entities are referred to by short strings such as `broker:2` or `partition:orders-3`.
 
 use crate::error::{Error, Result};
-use chrono::{DateTime, Utc};
+pub use crate::observe::time::TimeArg;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -141,13 +141,14 @@ pub struct SignalObs {
     /// metric (default), log or kafka.
     #[serde(default)]
     pub source: SignalSource,
-    /// When the state began or the event class was first seen: RFC 3339, Unix seconds or milliseconds.
+    /// When the state began or the event class was first seen: RFC 3339, Unix seconds or milliseconds,
+    /// or `now-15m`.
     /// Absent for static findings (a configuration).
     #[serde(default, alias = "first_seen")]
-    pub start: Option<Instant>,
+    pub start: Option<TimeArg>,
     /// When the state ended or the event class was last seen; absent if still ongoing.
     #[serde(default, alias = "last_seen")]
-    pub end: Option<Instant>,
+    pub end: Option<TimeArg>,
     /// The metric value that characterises the state (a peak or the last value).
     #[serde(default)]
     pub value: Option<f64>,
@@ -161,30 +162,6 @@ pub struct SignalObs {
     /// broker 2 is unreachable).
     #[serde(default)]
     pub reported_by: Option<String>,
-}
-
-/// A point in time as given by a caller: RFC 3339 text, or Unix seconds or milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum Instant {
-    Number(i64),
-    Text(String),
-}
-
-impl Instant {
-    /// Milliseconds since the Unix epoch. Numbers below 10^11 are taken as seconds (10^11 s is year 5138).
-    pub fn to_ms(&self, argument: &str) -> Result<i64> {
-        match self {
-            Instant::Number(n) if n.abs() < 100_000_000_000 => Ok(n * 1000),
-            Instant::Number(n) => Ok(*n),
-            Instant::Text(s) => match s.trim().parse::<i64>() {
-                Ok(n) => Instant::Number(n).to_ms(argument),
-                Err(_) => DateTime::parse_from_rfc3339(s.trim())
-                    .map(|t| t.with_timezone(&Utc).timestamp_millis())
-                    .map_err(|_| Error::bad_input(argument, format!("RFC 3339 time or Unix seconds/milliseconds, got `{s}`"))),
-            },
-        }
-    }
 }
 
 /// Kinds of entity in the graph.
@@ -295,14 +272,5 @@ mod tests {
             let err = EntityRef::parse(bad, "signals[0].entity").unwrap_err().to_string();
             assert!(err.contains("signals[0].entity") && err.contains("broker:ID"), "{err}");
         }
-    }
-
-    #[test]
-    fn instants_accept_rfc3339_seconds_and_milliseconds() {
-        let ms = 1_705_287_601_234;
-        assert_eq!(Instant::Text("2024-01-15T03:00:01.234Z".into()).to_ms("t").unwrap(), ms);
-        assert_eq!(Instant::Number(ms).to_ms("t").unwrap(), ms);
-        assert_eq!(Instant::Number(1_705_287_601).to_ms("t").unwrap(), 1_705_287_601_000);
-        assert!(Instant::Text("yesterday".into()).to_ms("start").unwrap_err().to_string().contains("start"));
     }
 }
