@@ -357,7 +357,8 @@ fn analysis_reply(out: &GraphRcaOutput, a: &Analysis) -> Result<Reply> {
             md.push_str(&format!("\nAgainst: {c}."));
         }
         let b = &top.blast_radius;
-        md.push_str(&format!("\n\nBlast radius: {} partitions; topics {}; groups {}.\n\nVerify:\n", b.partitions, b.topics.join(", "), b.groups.join(", ")));
+        let names = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        md.push_str(&format!("\n\nBlast radius: {} partitions; topics {}; groups {}.\n\nVerify:\n", b.partitions, names(&b.topics), names(&b.groups)));
         for v in &top.verification {
             md.push_str(&format!("- `{}` {} (confirms if {})\n", v.tool, v.arguments, v.confirms));
         }
