@@ -1,0 +1,375 @@
+//! The answer of an analysis: ranked hypotheses with their evidence and times, what each explains (blast
+//! radius), verification checks ready to run, and remediation; or, when no rule fits, the strongest signals.
+
+use super::graph::Graph;
+use super::observation::{EntityKind, EntityRef, SignalSource};
+use super::rank::{rank, ScoreParts, Scored};
+use super::rules::{CheckKind, Rule};
+use chrono::{TimeZone, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Below this confidence the best hypothesis is not called a fit.
+pub const FIT_THRESHOLD: f64 = 0.4;
+/// How many hypotheses an answer lists.
+pub const MAX_HYPOTHESES: usize = 5;
+/// Entities named per evidence step or blast-radius list; the rest are counted.
+const MAX_NAMES: usize = 12;
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Analysis {
+    /// Whether a rule explains the signals well enough (confidence >= 0.4).
+    pub fits: bool,
+    /// One line: the most likely cause, or that nothing fits.
+    pub verdict: String,
+    /// Ranked hypotheses, most likely first.
+    pub hypotheses: Vec<Hypothesis>,
+    /// The earliest signals (what to look at when no rule fits).
+    pub strongest_signals: Vec<SignalView>,
+    /// Signal classes no rule uses: they were kept but explain nothing.
+    pub unused_classes: Vec<String>,
+    /// Size of the graph analysed.
+    pub graph: GraphStats,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GraphStats {
+    pub brokers: usize,
+    pub topics: usize,
+    pub partitions: usize,
+    pub groups: usize,
+    pub clients: usize,
+    pub signals: usize,
+    pub edges: usize,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Hypothesis {
+    pub rank: usize,
+    /// The rule's id (use it in `confirm.cause`).
+    pub rule: String,
+    pub cause: String,
+    /// The entity the cause sits on, e.g. `broker:2`.
+    pub on: String,
+    /// 0-1.
+    pub confidence: f64,
+    pub summary: String,
+    /// Evidence per step of the rule that was seen, in the expected order.
+    pub evidence: Vec<Evidence>,
+    /// Steps of the rule that were not seen (what the verification should look for).
+    pub missing: Vec<String>,
+    /// Whether the steps began in the expected order, and which did not.
+    pub order: String,
+    /// Findings that speak against this cause.
+    pub contradicting: Vec<String>,
+    pub blast_radius: BlastRadius,
+    /// Checks that confirm or refute it, ready to run.
+    pub verification: Vec<Verification>,
+    pub remediation: String,
+    pub score: ScoreParts,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Evidence {
+    pub step: String,
+    pub phase: u32,
+    /// Signal classes seen for this step.
+    pub classes: Vec<String>,
+    pub signals: usize,
+    /// Log lines behind the signals, when counted.
+    pub lines: Option<u64>,
+    /// First start and last end, RFC 3339.
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The entities concerned (first few).
+    pub on: Vec<String>,
+    /// How many more entities were concerned.
+    pub more: usize,
+    pub example: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct BlastRadius {
+    pub brokers: Vec<String>,
+    pub topics: Vec<String>,
+    /// Number of partitions concerned, and the first few.
+    pub partitions: usize,
+    pub partition_sample: Vec<String>,
+    pub groups: Vec<String>,
+    pub clients: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Verification {
+    /// promql, logql or kafka.
+    pub kind: String,
+    /// The tool to call with `arguments`.
+    pub tool: String,
+    pub arguments: Value,
+    /// What result confirms the hypothesis.
+    pub confirms: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SignalView {
+    pub class: String,
+    pub on: String,
+    /// Who reported it, when not the entity itself.
+    pub reported_by: Option<String>,
+    pub source: SignalSource,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub value: Option<f64>,
+    pub count: Option<u64>,
+    pub detail: Option<String>,
+}
+
+/// Options of one analysis.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// The incident window (ms); verification queries use it. Default: the span of the signals.
+    pub window: Option<(i64, i64)>,
+    /// Keep hypotheses that concern these entities (their anchor or blast radius).
+    pub focus: Vec<EntityRef>,
+}
+
+/// Ranks hypotheses and renders them; also returns the scored hypotheses behind them, same order.
+pub fn analyze(g: &Graph, rules: &[Rule], opts: &AnalyzeOptions) -> (Analysis, Vec<Scored>) {
+    let window = opts.window.or_else(|| signal_span(g));
+    let mut scored = rank(g, rules);
+    let mut focus_note = String::new();
+    if !opts.focus.is_empty() {
+        let focus: Vec<usize> = opts.focus.iter().filter_map(|f| g.find(f)).collect();
+        let touching: Vec<Scored> = scored.iter().filter(|s| touches(g, s, &focus)).cloned().collect();
+        if touching.is_empty() {
+            focus_note = " (no hypothesis concerns the focus; showing all)".into();
+        } else {
+            scored = touching;
+        }
+    }
+    scored.truncate(MAX_HYPOTHESES);
+    let hypotheses: Vec<Hypothesis> = scored.iter().enumerate().map(|(i, s)| render(g, rules, s, i + 1, window)).collect();
+    let fits = hypotheses.first().is_some_and(|h| h.confidence >= FIT_THRESHOLD);
+    let verdict = match hypotheses.first() {
+        Some(h) if fits => format!("{} on {} (confidence {:.2}){focus_note}", h.cause, h.on, h.confidence),
+        Some(h) => format!("no rule fits well: the best, {} on {}, has confidence {:.2}; see the strongest signals{focus_note}", h.cause, h.on, h.confidence),
+        None if g.signals.is_empty() => "no signals to analyse: pass observations.signals or widen the window".into(),
+        None => "no rule fits: none of the rules' trigger signals was seen; see the strongest signals".into(),
+    };
+    let known = super::rules::known_classes(rules);
+    let unused: BTreeSet<String> = g.signals.iter().filter(|s| !known.contains(&s.class)).map(|s| s.class.clone()).collect();
+    let analysis = Analysis {
+        fits,
+        verdict,
+        hypotheses,
+        strongest_signals: strongest(g, 10),
+        unused_classes: unused.into_iter().collect(),
+        graph: GraphStats {
+            brokers: g.entity_count(EntityKind::Broker),
+            topics: g.entity_count(EntityKind::Topic),
+            partitions: g.entity_count(EntityKind::Partition),
+            groups: g.entity_count(EntityKind::Group),
+            clients: g.entity_count(EntityKind::Client),
+            signals: g.signals.len(),
+            edges: g.edges.len(),
+        },
+    };
+    (analysis, scored)
+}
+
+fn touches(g: &Graph, s: &Scored, focus: &[usize]) -> bool {
+    focus.iter().any(|&f| {
+        s.anchor == f
+            || s.explained.iter().any(|&x| {
+                let e = g.signals[x].entity;
+                e == f || g.topic_of(e) == Some(f)
+            })
+    })
+}
+
+fn signal_span(g: &Graph) -> Option<(i64, i64)> {
+    let starts = g.signals.iter().filter_map(|s| s.start_ms);
+    let min = starts.clone().min()?;
+    let max = g.signals.iter().filter_map(|s| s.end_ms.or(s.start_ms)).max().unwrap_or(min);
+    Some((min, max.max(min + 1000)))
+}
+
+pub fn fmt_ms(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => ms.to_string(),
+    }
+}
+
+fn render(g: &Graph, rules: &[Rule], s: &Scored, rank: usize, window: Option<(i64, i64)>) -> Hypothesis {
+    let rule = &rules[s.rule];
+    let mut evidence: Vec<(u32, Evidence)> = vec![];
+    let mut missing = vec![];
+    for (step, found) in rule.step.iter().zip(&s.steps) {
+        if found.is_empty() {
+            missing.push(step.name.clone());
+        } else {
+            evidence.push((step.phase, evidence_of(g, &step.name, step.phase, found)));
+        }
+    }
+    evidence.sort_by_key(|(phase, e)| (*phase, e.first.clone()));
+    let order = if s.order_pairs == 0 {
+        "not checked: fewer than two steps with times".to_string()
+    } else if s.order_violations.is_empty() {
+        format!("as expected ({} step pairs checked)", s.order_pairs)
+    } else {
+        let v: Vec<String> = s
+            .order_violations
+            .iter()
+            .map(|(a, b)| format!("`{}` began before `{}`", rule.step[*b].name, rule.step[*a].name))
+            .collect();
+        format!("contradicted: {}", v.join("; "))
+    };
+    let mut contradicting: Vec<String> = rule
+        .contradiction
+        .iter()
+        .zip(&s.contradictions)
+        .filter(|(_, found)| !found.is_empty())
+        .map(|(c, found)| format!("{} ({} on {})", c.why, g.signals[found[0]].class, g.name(g.signals[found[0]].entity)))
+        .collect();
+    if let Some(&first) = s.preceded_by.first() {
+        let sig = &g.signals[first];
+        contradicting.push(format!(
+            "{} signal(s) on {} began before the trigger and are not explained, e.g. {} at {}: a deeper cause may exist",
+            s.preceded_by.len(),
+            g.name(s.anchor),
+            sig.class,
+            sig.start_ms.map(fmt_ms).unwrap_or_default()
+        ));
+    }
+    let blast = blast_radius(g, s);
+    Hypothesis {
+        rank,
+        rule: rule.id.clone(),
+        cause: rule.cause.clone(),
+        on: g.name(s.anchor),
+        confidence: (s.confidence * 100.0).round() / 100.0,
+        summary: rule.summary.clone(),
+        evidence: evidence.into_iter().map(|(_, e)| e).collect(),
+        missing,
+        order,
+        contradicting,
+        verification: super::checks::verification(g, rule, s.anchor, &blast, window),
+        blast_radius: blast,
+        remediation: rule.remediation.clone(),
+        score: s.parts,
+    }
+}
+
+fn evidence_of(g: &Graph, step: &str, phase: u32, found: &[usize]) -> Evidence {
+    let sigs: Vec<&super::graph::Signal> = found.iter().map(|&i| &g.signals[i]).collect();
+    let classes: BTreeSet<String> = sigs.iter().map(|s| s.class.clone()).collect();
+    let mut on: Vec<usize> = found.iter().map(|&i| g.signals[i].entity).collect();
+    on.sort_unstable();
+    on.dedup();
+    let lines: u64 = sigs.iter().filter_map(|s| s.count).sum();
+    let first_sig = found.iter().copied().filter(|&i| g.signals[i].start_ms.is_some()).min_by_key(|&i| g.signals[i].start_ms);
+    Evidence {
+        step: step.to_string(),
+        phase,
+        classes: classes.into_iter().collect(),
+        signals: found.len(),
+        lines: (lines > 0).then_some(lines),
+        first: sigs.iter().filter_map(|s| s.start_ms).min().map(fmt_ms),
+        last: sigs.iter().filter_map(|s| s.end_ms.or(s.start_ms)).max().map(fmt_ms),
+        more: on.len().saturating_sub(MAX_NAMES),
+        on: on.iter().take(MAX_NAMES).map(|&e| g.name(e)).collect(),
+        example: first_sig.or(found.first().copied()).and_then(|i| g.signals[i].detail.clone()).map(|d| first_line(&d)),
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.len() > 240 {
+        let mut end = 240;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &line[..end])
+    } else {
+        line.to_string()
+    }
+}
+
+fn blast_radius(g: &Graph, s: &Scored) -> BlastRadius {
+    let mut brokers = BTreeSet::new();
+    let mut topics = BTreeSet::new();
+    let mut partitions = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    let mut clients = BTreeSet::new();
+    let mut entities: BTreeSet<usize> = s.explained.iter().map(|&x| g.signals[x].entity).collect();
+    entities.insert(s.anchor);
+    for e in entities {
+        match &g.entities[e] {
+            EntityRef::Broker(_) => {
+                brokers.insert(e);
+            }
+            EntityRef::Topic(_) => {
+                topics.insert(e);
+            }
+            EntityRef::Partition(..) => {
+                partitions.insert(e);
+                topics.extend(g.topic_of(e));
+            }
+            EntityRef::Group(_) => {
+                groups.insert(e);
+            }
+            EntityRef::Client(_) => {
+                clients.insert(e);
+            }
+            EntityRef::Cluster => {}
+        }
+    }
+    // Groups reading an affected topic are affected too.
+    for &t in &topics {
+        groups.extend(g.sources(t, super::graph::EdgeKind::Consumes).iter().copied());
+    }
+    let names = |set: &BTreeSet<usize>| set.iter().map(|&e| g.name(e)).collect::<Vec<_>>();
+    BlastRadius {
+        brokers: names(&brokers),
+        topics: names(&topics),
+        partitions: partitions.len(),
+        partition_sample: partitions.iter().take(MAX_NAMES).map(|&e| g.name(e)).collect(),
+        groups: names(&groups),
+        clients: names(&clients),
+    }
+}
+
+/// The earliest signals first, then the untimed ones.
+fn strongest(g: &Graph, n: usize) -> Vec<SignalView> {
+    let mut order: Vec<usize> = (0..g.signals.len()).collect();
+    order.sort_by_key(|&i| (g.signals[i].start_ms.is_none(), g.signals[i].start_ms, std::cmp::Reverse(g.signals[i].count)));
+    order.into_iter().take(n).map(|i| signal_view(g, i)).collect()
+}
+
+pub fn signal_view(g: &Graph, i: usize) -> SignalView {
+    let s = &g.signals[i];
+    SignalView {
+        class: s.class.clone(),
+        on: g.name(s.entity),
+        reported_by: s.reported_by.map(|r| g.name(r)),
+        source: s.source,
+        start: s.start_ms.map(fmt_ms),
+        end: s.end_ms.map(fmt_ms),
+        value: s.value,
+        count: s.count,
+        detail: s.detail.as_deref().map(first_line),
+    }
+}
+
+impl CheckKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Promql => "promql",
+            CheckKind::Logql => "logql",
+            CheckKind::Kafka => "kafka",
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Each built-in cause on observations of its own: the right cause ranks first, with distractors that
+//! other rules also pick up; and a cause whose symptoms came in the wrong order does not rank first.
+
+use super::answer::{analyze, Analysis, AnalyzeOptions};
+use super::build::from_observations;
+use super::observation::Observations;
+use super::rules::load;
+use serde_json::{json, Value};
+
+const T0: i64 = 1_705_287_600; // 2024-01-15T03:00:00Z
+
+/// Three brokers; orders (6 partitions, RF 3) read by orders-proc and written by checkout; payments read by
+/// payments-svc (members c1, c2); audit with min.insync.replicas = RF.
+fn cluster(signals: Vec<Value>) -> Observations {
+    let partitions = |n: i32| -> Vec<Value> {
+        (0..n)
+            .map(|p| {
+                let leader = p % 3 + 1;
+                json!({"id": p, "leader": leader, "replicas": [leader, leader % 3 + 1, (leader + 1) % 3 + 1], "isr": [1, 2, 3]})
+            })
+            .collect()
+    };
+    serde_json::from_value(json!({
+        "cluster": {"id": "prod-eu", "controller": 1},
+        "brokers": [{"id": 1}, {"id": 2}, {"id": 3}],
+        "topics": [
+            {"name": "orders", "partitions": partitions(6)},
+            {"name": "payments", "partitions": partitions(6)},
+            {"name": "audit", "partitions": partitions(2), "min_insync_replicas": 3}
+        ],
+        "groups": [
+            {"id": "payments-svc", "topics": ["payments"], "members": ["c1", "c2"]},
+            {"id": "orders-proc", "topics": ["orders"]}
+        ],
+        "clients": [{"id": "checkout", "produces_to": ["orders"]}],
+        "signals": signals
+    }))
+    .unwrap()
+}
+
+/// A signal `seconds` after T0.
+fn sig(class: &str, entity: &str, seconds: i64) -> Value {
+    json!({"class": class, "entity": entity, "start": T0 + seconds})
+}
+
+fn run(signals: Vec<Value>) -> Analysis {
+    let g = from_observations(&cluster(signals)).unwrap();
+    analyze(&g, &load(None).unwrap(), &AnalyzeOptions::default()).0
+}
+
+fn top(a: &Analysis) -> (String, String) {
+    let h = a.hypotheses.first().expect("a hypothesis");
+    (h.rule.clone(), h.on.clone())
+}
+
+fn ranked(a: &Analysis) -> Vec<String> {
+    a.hypotheses.iter().map(|h| format!("{} {} {:.2}", h.rule, h.on, h.confidence)).collect()
+}
+
+fn assert_top(a: &Analysis, rule: &str, on: &str) {
+    assert_eq!(top(a), (rule.to_string(), on.to_string()), "ranking: {:#?}", ranked(a));
+    assert!(a.fits, "{}", a.verdict);
+}
+
+/// Broker 2's partitions: orders-1, orders-4 (leader) and every partition with a replica on 2.
+fn isr_shrinks(broker: i32, at: i64) -> Vec<Value> {
+    let mut out = vec![];
+    for topic in ["orders", "payments"] {
+        for p in 0..6 {
+            if p % 3 + 1 != broker {
+                out.push(sig("isr_shrink", &format!("partition:{topic}-{p}"), at + p as i64));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn broker_out_of_disk() {
+    let mut s = vec![
+        sig("disk_usage_high", "broker:2", -600),
+        sig("log_dir_failure", "broker:2", 1),
+        sig("broker_shutdown", "broker:2", 2),
+        json!({"class": "connection_failed", "entity": "broker:2", "reported_by": "broker:1", "start": T0 + 3, "source": "log", "count": 40}),
+        sig("leader_election", "cluster", 20),
+    ];
+    s.extend(isr_shrinks(2, 34));
+    let a = run(s);
+    assert_top(&a, "broker_out_of_disk", "broker:2");
+    // The distractors were formed and ranked lower.
+    let rules: Vec<&str> = a.hypotheses.iter().map(|h| h.rule.as_str()).collect();
+    assert!(rules.contains(&"broker_down") && rules.contains(&"network_partition"), "{rules:?}");
+    let h = &a.hypotheses[0];
+    assert!(h.missing.is_empty(), "{:?}", h.missing);
+    assert!(h.blast_radius.topics.contains(&"topic:orders".to_string()));
+    assert!(h.blast_radius.groups.contains(&"group:payments-svc".to_string()));
+    assert!(h.verification.iter().any(|v| v.tool == "loki_query" && v.arguments["logql"].as_str().unwrap().contains("broker=\"2\"")));
+}
+
+#[test]
+fn disk_errors_long_after_the_broker_died_do_not_make_it_a_disk_outage() {
+    // The broker stopped first; the disk alarm fired 10 minutes later (e.g. core dumps filling the disk).
+    let mut s = vec![
+        sig("broker_down", "broker:2", 0),
+        sig("connection_failed", "broker:2", 3),
+        sig("leader_election", "cluster", 20),
+        sig("disk_full", "broker:2", 600),
+    ];
+    s.extend(isr_shrinks(2, 34));
+    let a = run(s);
+    assert_top(&a, "broker_down", "broker:2");
+    let disk = a.hypotheses.iter().find(|h| h.rule == "broker_out_of_disk").unwrap();
+    assert!(disk.order.starts_with("contradicted"), "{}", disk.order);
+}
+
+#[test]
+fn broker_down() {
+    let mut s = vec![sig("broker_down", "broker:3", 0), sig("connection_failed", "broker:3", 2), sig("leader_election", "cluster", 20)];
+    s.extend(isr_shrinks(3, 30));
+    assert_top(&run(s), "broker_down", "broker:3");
+}
+
+#[test]
+fn gc_pressure() {
+    let mut s = vec![
+        sig("gc_pressure", "broker:1", 0),
+        sig("request_latency_high", "broker:1", 30),
+        sig("zk_session_expired", "broker:1", 60),
+        json!({"class": "connection_failed", "entity": "broker:1", "reported_by": "broker:2", "start": T0 + 50}),
+    ];
+    s.extend(isr_shrinks(1, 70));
+    let a = run(s);
+    assert_top(&a, "gc_pressure", "broker:1");
+    let net = a.hypotheses.iter().find(|h| h.rule == "network_partition").unwrap();
+    assert!(!net.contradicting.is_empty());
+}
+
+#[test]
+fn controller_churn() {
+    let s = vec![
+        sig("controller_change", "broker:1", 0),
+        sig("controller_change", "broker:3", 60),
+        sig("no_active_controller", "cluster", 10),
+        sig("zk_session_expired", "broker:1", 5),
+        sig("leader_election", "cluster", 30),
+        sig("offline_partitions", "partition:orders-1", 40),
+        sig("not_leader_errors", "client:checkout", 50),
+    ];
+    assert_top(&run(s), "controller_churn", "cluster");
+}
+
+#[test]
+fn network_partition() {
+    let mut s = vec![
+        json!({"class": "connection_failed", "entity": "broker:3", "reported_by": "broker:1", "start": T0, "source": "log", "count": 25}),
+        sig("zk_session_expired", "broker:3", 15),
+        sig("leader_election", "cluster", 20),
+    ];
+    s.extend(isr_shrinks(3, 30));
+    assert_top(&run(s), "network_partition", "broker:3");
+}
+
+#[test]
+fn slow_consumer_and_rebalance_storm_are_told_apart_by_order() {
+    let slow = run(vec![
+        sig("lag_growing", "group:payments-svc", 0),
+        sig("member_timeout", "client:c1", 300),
+        sig("rebalance", "group:payments-svc", 310),
+    ]);
+    assert_top(&slow, "slow_consumer", "group:payments-svc");
+    let storm = slow.hypotheses.iter().find(|h| h.rule == "rebalance_storm").unwrap();
+    assert!(storm.order.starts_with("contradicted"), "{}", storm.order);
+
+    let storm = run(vec![
+        json!({"class": "rebalance", "entity": "group:payments-svc", "start": T0, "count": 12, "source": "log"}),
+        sig("member_timeout", "client:c2", 5),
+        sig("lag_growing", "group:payments-svc", 120),
+    ]);
+    assert_top(&storm, "rebalance_storm", "group:payments-svc");
+    let slow = storm.hypotheses.iter().find(|h| h.rule == "slow_consumer").unwrap();
+    assert!(slow.order.starts_with("contradicted"), "{}", slow.order);
+}
+
+#[test]
+fn producer_quota_throttling() {
+    let s = vec![
+        sig("produce_throttled", "client:checkout", 0),
+        sig("produce_latency_high", "client:checkout", 10),
+        sig("produce_rate_drop", "client:checkout", 20),
+        sig("lag_growing", "group:orders-proc", 400),
+    ];
+    assert_top(&run(s), "producer_quota_throttling", "client:checkout");
+}
+
+#[test]
+fn hot_partition() {
+    // orders-3 is led by broker 1 (3 % 3 + 1).
+    let s = vec![
+        sig("partition_skew", "partition:orders-3", 0),
+        sig("request_latency_high", "broker:1", 60),
+        sig("lag_growing", "partition:orders-3", 120),
+    ];
+    let a = run(s);
+    assert_top(&a, "hot_partition", "partition:orders-3");
+    let check = a.hypotheses[0].verification.iter().find(|v| v.tool == "infer_schema").unwrap();
+    assert_eq!(check.arguments, json!({"topic": "orders", "partition": 3, "from": "tail", "max_messages": 500}));
+}
+
+#[test]
+fn under_provisioned_replication() {
+    // audit has min.insync.replicas 3 = RF: the metadata yields low_replication_factor by itself.
+    let s = vec![sig("under_min_isr", "partition:audit-1", 0), sig("not_enough_replicas", "client:checkout", 5)];
+    let a = run(s);
+    assert_top(&a, "under_provisioned_replication", "topic:audit");
+}
+
+#[test]
+fn nothing_fits_lists_the_strongest_signals() {
+    let a = run(vec![sig("cpu_steal", "broker:1", 30), sig("weird_thing", "broker:2", 0)]);
+    assert!(!a.fits);
+    // The audit topic's standing misconfiguration alone is not an incident.
+    assert!(a.hypotheses.iter().all(|h| h.rule == "under_provisioned_replication"), "{:#?}", ranked(&a));
+    assert!(a.verdict.starts_with("no rule fits"), "{}", a.verdict);
+    assert_eq!(a.strongest_signals[0].class, "weird_thing");
+    assert_eq!(a.unused_classes, ["cpu_steal", "weird_thing"]);
+}
+
+#[test]
+fn focus_keeps_the_hypotheses_that_concern_it() {
+    let mut s = vec![sig("broker_down", "broker:3", 0), sig("rebalance", "group:orders-proc", 5)];
+    s.extend(isr_shrinks(3, 30));
+    let g = from_observations(&cluster(s)).unwrap();
+    let focus = vec![super::observation::EntityRef::Group("orders-proc".into())];
+    let (a, _) = analyze(&g, &load(None).unwrap(), &AnalyzeOptions { window: None, focus });
+    assert!(a.hypotheses.iter().all(|h| h.on == "group:orders-proc"), "{:#?}", ranked(&a));
+}

@@ -1,0 +1,382 @@
+//! The `graph_rca` tool: builds the incident graph (from observations, or live from Kafka, Prometheus and
+//! Loki), ranks root-cause hypotheses, writes an incident note (`incident://{id}`), stores the analysis and
+//! finds similar past incidents; `confirm` records the confirmed cause of a past incident.
+
+use super::answer::{analyze, fmt_ms, Analysis, AnalyzeOptions, GraphStats, Hypothesis, SignalView};
+use super::build::from_observations;
+use super::history::History;
+use super::note::{render, NoteInput};
+use super::observation::{EntityRef, Observations};
+use super::rules::{self, Rule};
+use super::store::{IncidentRecord, RankedCause};
+use crate::context::CallContext;
+use crate::error::{Error, Result};
+use crate::mcp::reply::Reply;
+use crate::mcp::resources::StoredResource;
+use crate::mcp::tool::{Tool, ToolInfo};
+use crate::observe::time::{resolve_window, TimeArg, MAX_WINDOW};
+use crate::similar::fingerprint::Fingerprint;
+use crate::similar::index::Neighbour;
+use futures::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraphRcaArgs {
+    /// Start of the incident window: RFC 3339, Unix seconds or milliseconds, `now` or `now-15m`/`now-2h`.
+    /// Default: one hour before `end` for live sources; the span of the signals for observations.
+    #[serde(default)]
+    pub start: Option<TimeArg>,
+    /// End of the window (same forms). Default: now (live) or the last signal (observations).
+    #[serde(default)]
+    pub end: Option<TimeArg>,
+    /// Keep the hypotheses that concern this broker, topic or group (as cause or in their blast radius).
+    #[serde(default)]
+    pub focus: Option<Focus>,
+    /// Where the signals come from: `observations` (the `observations` argument; default when it is given)
+    /// or `live` (Kafka metadata, prom_snapshot states and loki_query events for the window).
+    #[serde(default)]
+    pub sources: Option<Sources>,
+    /// Entities and signals to analyse (for sources = observations): what prom_snapshot, loki_query and
+    /// list_topics showed, or what you know. Signals: {class, entity, start, end?, value?, count?, detail?}.
+    #[serde(default)]
+    pub observations: Option<Observations>,
+    /// Store the analysis in the graph store and the similar-incident index (default true). The note is
+    /// served as incident://{id} either way.
+    #[serde(default = "yes")]
+    pub persist: bool,
+    /// Record the confirmed cause of a past incident, so later analyses say "seen before: X, confirmed
+    /// cause Y". Alone, it only confirms; with observations or live sources, it confirms then analyses.
+    #[serde(default)]
+    pub confirm: Option<Confirm>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Focus {
+    /// Broker id.
+    #[serde(default)]
+    pub broker: Option<i32>,
+    /// Topic name.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// Consumer group id.
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sources {
+    Observations,
+    Live,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    /// The incident id a previous graph_rca call returned.
+    #[schemars(length(min = 1, max = 100))]
+    pub incident_id: String,
+    /// The confirmed cause: a rule id from the hypotheses (e.g. `broker_out_of_disk`) or a short text.
+    #[schemars(length(min = 1, max = 200))]
+    pub cause: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GraphRcaOutput {
+    /// Id of this analysis (pass it to `confirm` later); absent for a confirm-only call.
+    pub incident_id: Option<String>,
+    /// The incident note resource.
+    pub note: Option<String>,
+    /// Whether the analysis was stored, and where.
+    pub persisted: bool,
+    pub store: String,
+    /// Why storing (or reading the history) failed, when it did; the analysis itself is complete.
+    pub store_error: Option<String>,
+    pub fits: bool,
+    pub verdict: String,
+    pub hypotheses: Vec<Hypothesis>,
+    /// Similar past incidents, most similar first.
+    pub similar: Vec<Neighbour>,
+    pub strongest_signals: Vec<SignalView>,
+    pub unused_classes: Vec<String>,
+    pub graph: Option<GraphStats>,
+    /// The incident whose cause was confirmed by this call.
+    pub confirmed: Option<ConfirmedIncident>,
+    /// What live sources could not provide.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConfirmedIncident {
+    pub incident_id: String,
+    pub cause: String,
+    pub verdict: String,
+}
+
+#[derive(Default)]
+pub struct GraphRca {
+    shared: OnceCell<(Vec<Rule>, History)>,
+}
+
+const DESCRIPTION: &str = "Root-cause analysis of a Kafka incident over a graph of the cluster (brokers, topics, partitions with \
+leader/replicas/ISR, consumer groups, clients) and the signals seen on it (metric states, log event classes). Ranks causes \
+(broker out of disk, broker down, GC pressure, controller churn, network partition, slow consumer, rebalance storm, producer \
+quota throttling, hot partition, under-provisioned replication) by evidence, symptoms explained (blast radius), the order in \
+which symptoms began, and contradicting evidence; each with verification calls ready to run and a remediation. Says so when \
+nothing fits. Writes an incident note (incident://{id}, with a Mermaid causal chain) and names similar past incidents. \
+Pass `observations` (from prom_snapshot, loki_query and list_topics) or `sources: live`. Then run the top hypothesis's \
+verification calls, and once the cause is known call again with `confirm: {incident_id, cause}`.";
+
+impl Tool for GraphRca {
+    type Args = GraphRcaArgs;
+    type Output = GraphRcaOutput;
+
+    fn info(&self) -> ToolInfo {
+        ToolInfo {
+            name: "graph_rca",
+            title: "Root cause of a Kafka incident",
+            description: DESCRIPTION,
+            read_only: false,
+            destructive: false,
+            idempotent: false,
+            open_world: true,
+            writes_kafka: false,
+            requires: &[],
+        }
+    }
+
+    fn run<'a>(&'a self, cx: &'a CallContext, args: GraphRcaArgs) -> BoxFuture<'a, Result<Reply>> {
+        Box::pin(async move {
+            let (rules, history) = self
+                .shared
+                .get_or_try_init(|| async {
+                    let cfg = &cx.config().graph;
+                    Ok::<_, Error>((rules::load(cfg.rules_file.as_deref())?, History::new(cfg)?))
+                })
+                .await?;
+            let mut confirmed = None;
+            if let Some(c) = &args.confirm {
+                confirmed = Some(confirm(cx, history, c).await?);
+            }
+            let sources = match (args.sources, &args.observations, &args.confirm) {
+                (Some(s), _, _) => s,
+                (None, Some(_), _) => Sources::Observations,
+                (None, None, Some(_)) => return confirm_only_reply(history, confirmed),
+                (None, None, None) => {
+                    return Err(Error::bad_input("observations", "observations to analyse, or `sources: \"live\"` to fetch them"))
+                }
+            };
+            let mut notes = vec![];
+            let (observations, window) = match sources {
+                Sources::Observations => (
+                    args.observations.clone().ok_or_else(|| Error::bad_input("observations", "observations when sources is `observations`"))?,
+                    window(&args)?,
+                ),
+                Sources::Live => {
+                    let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
+                    let broker = args.focus.as_ref().and_then(|f| f.broker);
+                    let live = super::live::fetch(cx, &w, broker).await?;
+                    notes = live.notes;
+                    (live.observations, Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
+                }
+            };
+            let focus = focus(&args.focus);
+            let graph = from_observations(&observations)?;
+            cx.check_cancelled()?;
+            let (analysis, _) = analyze(&graph, rules, &AnalyzeOptions { window, focus });
+            let id = incident_id(window.map(|w| w.0));
+            let fingerprint = Fingerprint::of(&graph);
+
+            let mut store_error = None;
+            if let Err(e) = history.warm_up().await {
+                store_error = Some(format!("past incidents could not be read: {e}"));
+            }
+            let similar = history.similar(&fingerprint.vector(), &id).await.unwrap_or_default();
+            let note = render(&NoteInput { id: &id, cluster: &graph.cluster_name, window, analysis: &analysis, similar: &similar });
+            let record = record(&id, &graph.cluster_name, window, &analysis, fingerprint, note.clone());
+            let mut persisted = false;
+            if args.persist {
+                match history.save(&record, &graph).await {
+                    Ok(()) => persisted = true,
+                    Err(e) => store_error = Some(format!("the analysis was not stored: {e}")),
+                }
+            }
+            let uri = format!("incident://{id}");
+            cx.state.resources.put(StoredResource {
+                uri: uri.clone(),
+                name: format!("Incident {id}"),
+                description: analysis.verdict.clone(),
+                mime_type: "text/markdown".into(),
+                text: note,
+            });
+            let output = GraphRcaOutput {
+                incident_id: Some(id),
+                note: Some(uri),
+                persisted,
+                store: history.store.backend().into(),
+                store_error,
+                fits: analysis.fits,
+                verdict: analysis.verdict.clone(),
+                hypotheses: analysis.hypotheses.clone(),
+                similar,
+                strongest_signals: analysis.strongest_signals.clone(),
+                unused_classes: analysis.unused_classes.clone(),
+                graph: Some(analysis.graph.clone()),
+                confirmed,
+                notes,
+            };
+            analysis_reply(&output, &analysis)
+        })
+    }
+}
+
+async fn confirm(cx: &CallContext, history: &History, c: &Confirm) -> Result<ConfirmedIncident> {
+    let cause = c.cause.trim();
+    let record = history
+        .confirm(&c.incident_id, cause)
+        .await?
+        .ok_or_else(|| Error::bad_input("confirm.incident_id", format!("the id of a stored incident (a previous graph_rca call with persist); `{}` is unknown", c.incident_id)))?;
+    let uri = format!("incident://{}", record.id);
+    if let Some(mut note) = cx.state.resources.get(&uri) {
+        note.text.push_str(&format!("\n## Confirmed cause\n\n{cause}\n"));
+        cx.state.resources.put(note);
+    }
+    Ok(ConfirmedIncident { incident_id: record.id, cause: cause.to_string(), verdict: record.verdict })
+}
+
+fn confirm_only_reply(history: &History, confirmed: Option<ConfirmedIncident>) -> Result<Reply> {
+    let Some(c) = confirmed else { return Err(Error::internal("confirm-only call without a confirmation")) };
+    let text = format!(
+        "# Cause confirmed\n\nIncident `{}` ({}) now has the confirmed cause **{}**. Later analyses with a similar fingerprint will show it.",
+        c.incident_id, c.verdict, c.cause
+    );
+    let output = GraphRcaOutput {
+        incident_id: None,
+        note: Some(format!("incident://{}", c.incident_id)),
+        persisted: true,
+        store: history.store.backend().into(),
+        store_error: None,
+        fits: false,
+        verdict: String::new(),
+        hypotheses: vec![],
+        similar: vec![],
+        strongest_signals: vec![],
+        unused_classes: vec![],
+        graph: None,
+        confirmed: Some(c),
+        notes: vec![],
+    };
+    Ok(Reply::new(&output)?.summary(text))
+}
+
+/// The window of an analysis of observations: the one given, or none (the span of the signals).
+fn window(args: &GraphRcaArgs) -> Result<Option<(i64, i64)>> {
+    if args.start.is_none() && args.end.is_none() {
+        return Ok(None);
+    }
+    let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
+    Ok(Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
+}
+
+fn focus(f: &Option<Focus>) -> Vec<EntityRef> {
+    let Some(f) = f else { return vec![] };
+    let mut out = vec![];
+    out.extend(f.broker.map(EntityRef::Broker));
+    out.extend(f.topic.clone().map(EntityRef::Topic));
+    out.extend(f.group.clone().map(EntityRef::Group));
+    out
+}
+
+/// Readable and unique: the window's start minute plus a random suffix.
+fn incident_id(start_ms: Option<i64>) -> String {
+    let at = start_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    let stamp: String = fmt_ms(at).chars().filter(|c| c.is_ascii_digit()).take(12).collect();
+    let suffix: String = uuid::Uuid::new_v4().simple().to_string().chars().take(6).collect();
+    format!("inc-{stamp}-{suffix}")
+}
+
+fn record(id: &str, cluster: &str, window: Option<(i64, i64)>, a: &Analysis, fingerprint: Fingerprint, note: String) -> IncidentRecord {
+    IncidentRecord {
+        id: id.to_string(),
+        created_ms: chrono::Utc::now().timestamp_millis(),
+        cluster: cluster.to_string(),
+        window_start_ms: window.map(|w| w.0),
+        window_end_ms: window.map(|w| w.1),
+        verdict: a.verdict.clone(),
+        causes: a
+            .hypotheses
+            .iter()
+            .map(|h| RankedCause { rule: h.rule.clone(), cause: h.cause.clone(), on: h.on.clone(), confidence: h.confidence })
+            .collect(),
+        confirmed_cause: None,
+        fingerprint,
+        note,
+    }
+}
+
+fn analysis_reply(out: &GraphRcaOutput, a: &Analysis) -> Result<Reply> {
+    let mut md = format!("# Root cause: {}\n", out.verdict);
+    if let Some(id) = &out.incident_id {
+        md.push_str(&format!("\nIncident `{id}`; note `incident://{id}`"));
+        md.push_str(if out.persisted { &"; stored." as &str } else { "; not stored." });
+    }
+    if let Some(e) = &out.store_error {
+        md.push_str(&format!("\n\n_Warning: {e}_"));
+    }
+    for n in &out.notes {
+        md.push_str(&format!("\n\n_Note: {n}_"));
+    }
+    if let Some(c) = &out.confirmed {
+        md.push_str(&format!("\n\nConfirmed cause `{}` recorded for incident `{}`.", c.cause, c.incident_id));
+    }
+    for s in &out.similar {
+        let cause = s.incident.confirmed_cause.as_ref().map(|c| format!("confirmed cause **{c}**"))
+            .or_else(|| s.incident.top_cause.as_ref().map(|c| format!("suspected {c}, not confirmed")))
+            .unwrap_or_default();
+        md.push_str(&format!("\n\nSeen before: incident `{}` (similarity {:.2}), {cause}.", s.incident.id, s.similarity));
+    }
+    if let Some(top) = a.hypotheses.first() {
+        md.push_str(&format!("\n\n## 1. {} on {} (confidence {:.2})\n\n{}\n\n| step | signals | first seen | on |\n|---|---|---|---|\n", top.cause, top.on, top.confidence, top.summary));
+        for e in &top.evidence {
+            let on = if e.more > 0 { format!("{} +{} more", e.on.join(", "), e.more) } else { e.on.join(", ") };
+            md.push_str(&format!("| {} ({}) | {} | {} | {on} |\n", e.step, e.classes.join(", "), e.signals, e.first.as_deref().unwrap_or("standing")));
+        }
+        md.push_str(&format!("\nOrder: {}.", top.order));
+        if !top.missing.is_empty() {
+            md.push_str(&format!(" Not seen: {}.", top.missing.join("; ")));
+        }
+        for c in &top.contradicting {
+            md.push_str(&format!("\nAgainst: {c}."));
+        }
+        let b = &top.blast_radius;
+        let names = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        md.push_str(&format!("\n\nBlast radius: {} partitions; topics {}; groups {}.\n\nVerify:\n", b.partitions, names(&b.topics), names(&b.groups)));
+        for v in &top.verification {
+            md.push_str(&format!("- `{}` {} (confirms if {})\n", v.tool, v.arguments, v.confirms));
+        }
+        md.push_str(&format!("\nRemediation: {}", top.remediation));
+    }
+    let rows: Vec<String> = out.hypotheses.iter().map(|h| format!("| {} | {} | {} | {:.2} | {} |", h.rank, h.cause, h.on, h.confidence, h.order)).collect();
+    let signal_rows: Vec<String> = out
+        .strongest_signals
+        .iter()
+        .map(|s| {
+            let by = s.reported_by.as_ref().map(|r| format!(" (by {r})")).unwrap_or_default();
+            format!("| {} | {} | {}{by} | {} |", s.start.as_deref().unwrap_or("standing"), s.class, s.on, s.count.map(|c| c.to_string()).unwrap_or_default())
+        })
+        .collect();
+    Ok(Reply::new(out)?
+        .summary(md)
+        .rows("hypotheses", "## Hypotheses\n\n| # | cause | on | confidence | order |\n|---|---|---|---|---|", rows)
+        .rows("strongest_signals", "## Earliest signals\n\n| first seen | class | on | lines |\n|---|---|---|---|", signal_rows)
+        .when_empty("no signals matched any rule; pass more observations (prom_snapshot states, loki_query event classes) or widen the window")
+        .narrow_with("pass `focus` (a broker, topic or group) or fewer observations"))
+}
