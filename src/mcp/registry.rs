@@ -22,6 +22,7 @@ fn all_tools() -> Vec<Box<dyn DynTool>> {
         Box::new(crate::kafka::tools::ProduceTestMessage),
         Box::new(crate::observe::loki::LokiQuery),
         Box::new(crate::observe::prom::PromSnapshot),
+        Box::new(crate::export::ExportParquet),
     ]
 }
 
