@@ -5,7 +5,8 @@
 
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};
-use kafka_qa_mcp::kafka::OutRecord;
+use kafka_qa_mcp::export::topic::TopicPages;
+use kafka_qa_mcp::kafka::{OutRecord, StartAt};
 use kafka_qa_mcp::mcp::reply::Rendered;
 use kafka_qa_mcp::mcp::Registry;
 use kafka_qa_mcp::Error;
@@ -72,7 +73,7 @@ fn unique(prefix: &str) -> String {
     format!("test.export.{prefix}.{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
 
-/// Partition 0 gets `p0` messages (more than one read page when above 5000), partition 1 `p1`.
+/// Partition 0 gets `p0` messages, partition 1 `p1`.
 async fn topic_with_orders(state: &Arc<AppState>, p0: usize, p1: usize) -> String {
     let topic = unique("orders");
     state.kafka.create_topic(&state.guard, &topic, 2, &[]).await.unwrap();
@@ -138,6 +139,18 @@ print(json.dumps({
     assert_eq!((capped["rows"].clone(), capped["stopped_by"].clone()), (json!(7), json!("max_rows")));
     let offsets = python("import duckdb, json, sys; print(json.dumps(duckdb.execute(\"SELECT list(\\\"offset\\\" ORDER BY \\\"offset\\\") FROM read_parquet(?)\", [sys.argv[1]]).fetchone()[0]))", &dir.path().join("capped.parquet"));
     assert_eq!(offsets, json!([100, 101, 102, 103, 104, 105, 106]));
+
+    // Small pages: every message once, in order, page after page, across partitions.
+    let mut pages = TopicPages::open(&st.kafka, &topic, None, StartAt::Offset(10), 700).await.unwrap();
+    let (mut seen, mut count) = (vec![], 0);
+    while let Some(page) = pages.next_page(700).await.unwrap() {
+        assert!(!page.is_empty() && page.len() <= 700);
+        seen.extend(page.iter().map(|r| (r.partition, r.offset)));
+        count += 1;
+    }
+    let expected: Vec<(i32, i64)> = (10..5200).map(|o| (0, o)).chain((10..300).map(|o| (1, o))).collect();
+    assert_eq!(seen, expected);
+    assert!(count >= 9, "{count} pages");
 
     // Read-only mode still exports (it writes only into the export folder).
     let ro = state(dir.path(), |c| c.safety.read_only = true);

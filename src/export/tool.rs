@@ -170,7 +170,7 @@ async fn run(cx: &CallContext, args: ExportParquetArgs) -> Result<Reply> {
     let (source, done, inferred_from) = match &args.source {
         Source::Topic { topic, partition, from, tail_count, json_columns } => {
             let start = from.to_start("source.from", *tail_count)?;
-            let mut pages = TopicPages::open(&cx.state.kafka, topic, *partition, start).await?;
+            let mut pages = TopicPages::open(&cx.state.kafka, topic, *partition, start, PAGE_MESSAGES).await?;
             let first = pages.next_page(PAGE_MESSAGES.min(args.max_rows as usize)).await?.unwrap_or_default();
             let schema = json_columns.then(|| infer_values(&first)).flatten();
             let inferred_from = json_columns.then(|| schema.as_ref().map_or(0, |(_, n)| *n));

@@ -6,7 +6,7 @@ use crate::kafka::{Kafka, Record, SampleRequest, StartAt, StopReason};
 use std::time::Duration;
 
 /// Messages per page: enough to amortise a read, small enough to keep memory flat.
-pub const PAGE_MESSAGES: usize = 5000;
+pub const PAGE_MESSAGES: usize = 10_000;
 const PAGE_BYTES: usize = 32 * 1024 * 1024;
 /// A page that brings nothing for this long ends the partition's read (the broker may be lagging).
 const PAGE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -15,6 +15,8 @@ pub struct TopicPages {
     kafka: Kafka,
     topic: String,
     start: StartAt,
+    /// Messages per page at most.
+    page: usize,
     /// Partitions left, with their end offset (exclusive) at the start of the export.
     partitions: Vec<(i32, i64)>,
     /// Where the current partition's next page starts (None: at `start`).
@@ -25,7 +27,8 @@ pub struct TopicPages {
 }
 
 impl TopicPages {
-    pub async fn open(kafka: &Kafka, topic: &str, partition: Option<i32>, start: StartAt) -> Result<TopicPages> {
+    /// Pages of at most `page` messages (the tool uses [`PAGE_MESSAGES`]).
+    pub async fn open(kafka: &Kafka, topic: &str, partition: Option<i32>, start: StartAt, page: usize) -> Result<TopicPages> {
         if start == StartAt::Latest {
             return Err(Error::bad_input("source.from", "\"earliest\", \"tail\", {\"offset\": N} or {\"timestamp\": ...}: an export reads what is already there, not new messages"));
         }
@@ -40,6 +43,7 @@ impl TopicPages {
             kafka: kafka.clone(),
             topic: topic.to_string(),
             start,
+            page: page.max(1),
             upper_bound: chosen.iter().map(|(_, low, high)| (high - low).max(0) as u64).sum(),
             partitions: chosen.into_iter().rev().map(|(p, _, high)| (p, high)).collect(),
             next: None,
@@ -62,7 +66,7 @@ impl TopicPages {
                 topic: self.topic.clone(),
                 partition: Some(partition),
                 start,
-                max_messages: max.clamp(1, PAGE_MESSAGES),
+                max_messages: max.clamp(1, self.page),
                 max_bytes: PAGE_BYTES,
                 timeout: PAGE_TIMEOUT,
             };
