@@ -187,7 +187,7 @@ async fn run(cx: &CallContext, args: ExportParquetArgs) -> Result<Reply> {
         }
         Source::Logql { query, start, end } => {
             let config = &cx.config().loki;
-            let client = LokiClient::from_config(config)?;
+            let client = LokiClient::from_config(config, &cx.state.http)?;
             let taxonomy = Taxonomy::with_file(config.taxonomy_file.as_deref())?;
             let window = resolve_window(start.as_ref(), end.as_ref(), Utc::now(), MAX_WINDOW)?;
             let mut pages = LogPages::new(client, taxonomy, query.clone(), window);
@@ -195,7 +195,7 @@ async fn run(cx: &CallContext, args: ExportParquetArgs) -> Result<Reply> {
             (format!("LogQL `{query}` from {} to {}", format_time(window.start), format_time(window.end)), done, None)
         }
         Source::Promql { query, start, end, step_secs } => {
-            let client = PromClient::from_config(&cx.config().prometheus)?;
+            let client = PromClient::from_config(&cx.config().prometheus, &cx.state.http)?;
             let window = resolve_window(start.as_ref(), end.as_ref(), Utc::now(), MAX_WINDOW)?;
             let mut pages = MetricPages::new(client, query.clone(), window, *step_secs);
             let done = drain(cx, &target, MetricTable::default(), args.compression, vec![], &mut pages, args.max_rows).await?;
