@@ -76,8 +76,9 @@ pub struct FieldStats {
     /// Longest string (characters) or array (elements) seen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u64>,
-    /// A few distinct short scalar values seen.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// A few distinct short scalar values seen (absent for objects and arrays).
+    // `default` keeps it out of the published schema's `required`, since it is skipped when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Value>,
 }
 

@@ -277,3 +277,17 @@ fn inference_from_text_equals_inference_from_values() {
     assert!(Inferrer::new().add_json(b"{\"a\": 1} trailing").is_err());
     assert!(Inferrer::new().add_json(b"{\"a\": ").is_err());
 }
+
+#[test]
+fn field_stats_of_objects_and_arrays_match_their_published_schema() {
+    // Clients (the Python MCP SDK) validate structured content against the output schema: a field skipped when
+    // empty must not be `required` there. Objects and arrays have no examples.
+    let i = infer(&orders(20));
+    let schema = serde_json::to_value(schemars::schema_for!(FieldStats)).unwrap();
+    let v = Validator::new(&schema).expect("the FieldStats schema compiles");
+    assert!(i.fields.iter().any(|f| f.examples.is_empty()), "the sample has object fields");
+    for f in &i.fields {
+        let value = serde_json::to_value(f).unwrap();
+        assert_eq!(v.errors(&value), vec![], "{value}");
+    }
+}
