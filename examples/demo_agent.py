@@ -194,9 +194,12 @@ async def run(agent, names, topics):
     print(f"  │ where each case's message landed: {placed}")
     reason = next((c["observed"] for c in cases if c["type"] == "negative" and c["status"] == "passed"), "")
     agent.expect(len(cases) == s["total"], f"the testrun resource holds every case ({len(cases)})")
+    failing = [c for c in cases if c["status"] != "passed"]
+    verdict = ("The processor behaves." if not failing else "The processor is wrong: " + "; ".join(
+        f"{c['id']} ({c['title']}) {c['status']}: {c['observed']}" for c in failing[:3]) + ". I would report that first.")
     agent.think(f"{s['passed']}/{s['total']} passed in {s['duration_ms']} ms (p50 {s['latency']['p50_ms']:g} ms, p90 "
                 f"{s['latency']['p90_ms']:g} ms): {placed}; e.g. {reason}. Reports: "
-                f"{', '.join(os.path.basename(f) for f in s['files'])}. The pipeline behaves. "
+                f"{', '.join(os.path.basename(f) for f in s['files'])}. {verdict} "
                 "Now the incident: broker alerts overnight on 2024-01-15; metrics first.")
     cases_sent = s["total"]
 
