@@ -3,23 +3,12 @@
 
 use super::json_columns::JsonColumns;
 use super::table::{map_of, utc, Table};
+use crate::kafka::Record;
 use arrow_array::builder::{ArrayBuilder, BinaryBuilder, Int32Builder, Int64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde_json::Value;
 use std::sync::Arc;
-
-/// One consumed message.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Message {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub timestamp_ms: Option<i64>,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
-}
 
 /// The fixed columns, in order; JSON columns follow and are renamed `value_<name>` when they collide.
 pub const FIXED_COLUMNS: [&str; 9] = ["topic", "partition", "offset", "timestamp", "key", "key_text", "headers", "value", "value_text"];
@@ -36,13 +25,12 @@ pub struct MessageTable {
     value: BinaryBuilder,
     value_text: StringBuilder,
     json: JsonColumns,
-    /// Turns a value into JSON for the JSON columns (framing-aware decoding lives in the Kafka domain).
-    decode: fn(&[u8]) -> Option<Value>,
+
 }
 
 impl MessageTable {
     /// `json_schema`: an inferred schema of the values whose top-level properties become columns.
-    pub fn new(json_schema: Option<&Value>, decode: fn(&[u8]) -> Option<Value>) -> MessageTable {
+    pub fn new(json_schema: Option<&Value>) -> MessageTable {
         let json = json_schema.map(|s| JsonColumns::plan(s, &FIXED_COLUMNS)).unwrap_or_default();
         let mut fields = vec![
             Field::new("topic", DataType::Utf8, false),
@@ -68,7 +56,6 @@ impl MessageTable {
             value: BinaryBuilder::new(),
             value_text: StringBuilder::new(),
             json,
-            decode,
         }
     }
 }
@@ -78,11 +65,11 @@ fn text(bytes: Option<&[u8]>) -> Option<&str> {
 }
 
 impl Table for MessageTable {
-    type Row = Message;
+    type Row = Record;
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
-    fn push(&mut self, m: &Message) {
+    fn push(&mut self, m: &Record) {
         self.topic.append_value(&m.topic);
         self.partition.append_value(m.partition);
         self.offset.append_value(m.offset);
@@ -98,7 +85,8 @@ impl Table for MessageTable {
         self.value.append_option(m.value.as_deref());
         self.value_text.append_option(text(m.value.as_deref()));
         if !self.json.is_empty() {
-            let doc = m.value.as_deref().and_then(self.decode);
+            // Plain or Confluent-framed JSON alike.
+            let doc = m.value.as_deref().and_then(|v| crate::kafka::decode(v).1);
             self.json.push(doc.as_ref());
         }
     }

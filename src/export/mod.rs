@@ -1,15 +1,21 @@
 //! Parquet writers for messages, log lines and metric samples, and the export_parquet tool.
+//! Tables turn plain rows into Arrow batches (`messages`, `observations`), a sink writes them atomically
+//! (`sink`), sources bring rows page by page (`topic`, `pages`), and `tool` ties them together.
 
 pub mod json_columns;
 pub mod messages;
 pub mod observations;
+pub mod pages;
 pub mod sink;
 pub mod table;
+pub mod tool;
+pub mod topic;
 
-pub use messages::{Message, MessageTable};
+pub use messages::MessageTable;
 pub use observations::{LogRow, LogTable, MetricRow, MetricTable};
 pub use sink::{ExportCompression, ParquetSink, Written};
 pub use table::{Column, Table, TableWriter};
+pub use tool::ExportParquet;
 
 #[cfg(test)]
 mod tests;

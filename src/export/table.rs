@@ -18,6 +18,9 @@ pub trait Table {
     fn schema(&self) -> SchemaRef;
     fn push(&mut self, row: &Self::Row);
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// The columns of the rows pushed since the last call, in schema order.
     fn finish_columns(&mut self) -> Vec<ArrayRef>;
 }
@@ -51,7 +54,7 @@ impl<T: Table> TableWriter<T> {
     }
 
     fn flush(&mut self) -> Result<()> {
-        if self.table.len() == 0 {
+        if self.table.is_empty() {
             return Ok(());
         }
         let batch = RecordBatch::try_new(self.table.schema(), self.table.finish_columns()).map_err(Error::internal)?;

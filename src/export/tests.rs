@@ -1,6 +1,7 @@
 //! Files written from plain rows, read back by independent readers (pyarrow and duckdb).
 
 use super::*;
+use crate::kafka::Record;
 use crate::schema::Inferrer;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -44,12 +45,12 @@ print(json.dumps({
 }))
 "#;
 
-fn message(i: i64) -> Message {
+fn message(i: i64) -> Record {
     let value = match i % 5 {
         4 => json!({"id": i, "status": 7, "amount": 1.5}).to_string().into_bytes(), // status of another type
         _ => json!({"id": i, "status": (["new", "paid"][(i % 2) as usize]), "amount": i as f64 / 4.0, "tags": ["a"], "ok": i % 3 == 0}).to_string().into_bytes(),
     };
-    Message {
+    Record {
         topic: "orders".into(),
         partition: (i % 3) as i32,
         offset: i,
@@ -81,7 +82,7 @@ fn messages_round_trip_through_pyarrow_and_duckdb() {
         }
     }
     let schema = inf.finish().schema;
-    let mut w = TableWriter::create(&path, MessageTable::new(Some(&schema), json_value), ExportCompression::Zstd).unwrap();
+    let mut w = TableWriter::create(&path, MessageTable::new(Some(&schema)), ExportCompression::Zstd).unwrap();
     for i in 0..n {
         w.push(&message(i)).unwrap();
     }
@@ -186,7 +187,7 @@ fn an_unfinished_file_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.parquet");
     {
-        let mut w = TableWriter::create(&path, MessageTable::new(None, json_value), ExportCompression::Zstd).unwrap();
+        let mut w = TableWriter::create(&path, MessageTable::new(None), ExportCompression::Zstd).unwrap();
         for i in 0..20_000 {
             w.push(&message(i)).unwrap();
         }

@@ -26,6 +26,7 @@ fn all_tools() -> Vec<Box<dyn DynTool>> {
         Box::new(crate::observe::loki::LokiQuery),
         Box::new(crate::observe::prom::PromSnapshot),
         Box::new(crate::rca::tool::GraphRca::default()),
+        Box::new(crate::export::ExportParquet),
     ]
 }
 

@@ -113,13 +113,18 @@ fn is_domain(d: &str) -> bool {
     if d.len() > 253 {
         return false;
     }
-    let labels: Vec<&str> = d.split('.').collect();
-    let label_ok = |l: &&str| {
+    let label_ok = |l: &str| {
         !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
     };
-    labels.len() >= 2
-        && labels.iter().all(label_ok)
-        && labels.last().is_some_and(|t| t.len() >= 2 && t.bytes().all(|c| c.is_ascii_alphabetic()))
+    let (mut labels, mut last) = (0, "");
+    for l in d.split('.') {
+        if !label_ok(l) {
+            return false;
+        }
+        labels += 1;
+        last = l;
+    }
+    labels >= 2 && last.len() >= 2 && last.bytes().all(|c| c.is_ascii_alphabetic())
 }
 
 /// `scheme://host[:port][/path][?query][#fragment]` with a DNS host and only unreserved, sub-delimiter or

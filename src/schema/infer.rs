@@ -5,6 +5,7 @@
 //! inferred from, formats included.
 
 use super::node::{as_f64, Limits, Node};
+use super::stream::NodeSeed;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -97,6 +98,15 @@ impl Inferrer {
 
     pub fn add(&mut self, v: &Value) {
         self.root.add(v, &self.limits);
+    }
+
+    /// Parses one JSON document and adds it without building a `Value` (the fast path for raw payloads).
+    /// Text that is not JSON is an error, but what was read before the error is already counted: decode
+    /// first (e.g. `kafka::decode`) when payloads may be anything.
+    pub fn add_json(&mut self, text: &[u8]) -> Result<(), serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        serde::de::DeserializeSeed::deserialize(NodeSeed { node: &mut self.root, lim: &self.limits }, &mut de)?;
+        de.end()
     }
 
     pub fn samples(&self) -> usize {

@@ -3,6 +3,7 @@
 mod formats;
 pub mod infer;
 mod node;
+mod stream;
 pub mod validate;
 
 pub use infer::{FieldStats, InferOptions, Inference, Inferrer};

@@ -4,7 +4,6 @@
 
 use super::formats;
 use serde_json::{Map, Number, Value};
-use std::collections::HashMap;
 
 /// Strings longer than this are never enum candidates, and end distinct-value tracking.
 pub const ENUM_MAX_CHARS: usize = 32;
@@ -40,7 +39,7 @@ pub struct Node {
     /// Formats every string so far matched (bit mask over `formats::FORMATS`).
     format_mask: u8,
     /// Distinct short strings with their counts; `None` once more than the enum cap were seen.
-    distinct: Option<HashMap<Box<str>, u64>>,
+    distinct: Option<Vec<(Box<str>, u64)>>,
     pub examples: Vec<Value>,
     pub items: Option<Box<Node>>,
     pub props: Vec<(Box<str>, Node)>,
@@ -49,106 +48,149 @@ pub struct Node {
 
 impl Node {
     pub fn new() -> Node {
-        Node { format_mask: formats::ALL, distinct: Some(HashMap::new()), ..Default::default() }
+        Node { format_mask: formats::ALL, distinct: Some(Vec::new()), ..Default::default() }
     }
 
+    /// Adds a parsed value (the streaming path in `stream.rs` calls the same primitives).
     pub fn add(&mut self, v: &Value, lim: &Limits) {
-        self.seen += 1;
         match v {
-            Value::Null => self.nulls += 1,
-            Value::Bool(_) => {
-                self.bools += 1;
-                self.example(v, lim);
-            }
-            Value::Number(n) => self.add_number(n, v, lim),
-            Value::String(s) => self.add_string(s, v, lim),
+            Value::Null => self.add_null(),
+            Value::Bool(b) => self.add_bool(*b, lim),
+            Value::Number(n) => match n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)) {
+                Some(i) => self.add_int(i, lim),
+                None => self.add_float(n.as_f64().unwrap_or(0.0), lim),
+            },
+            Value::String(s) => self.add_str(s, lim),
             Value::Array(a) => {
-                self.arrays += 1;
-                self.arr_len = Some(widen(self.arr_len, a.len() as u64));
-                if !a.is_empty() {
-                    self.nonempty_arrays += 1;
-                    let items = self.items.get_or_insert_with(|| Box::new(Node::new()));
+                if let Some(items) = self.begin_array(a.len()) {
                     for x in a {
                         items.add(x, lim);
                     }
                 }
             }
-            Value::Object(o) => self.add_object(o, lim),
+            Value::Object(o) => {
+                self.begin_object();
+                for (slot, (k, v)) in o.iter().enumerate() {
+                    if let Some(child) = self.property(slot, k) {
+                        child.add(v, lim);
+                    }
+                }
+            }
         }
     }
 
-    fn add_number(&mut self, n: &Number, v: &Value, lim: &Limits) {
-        let int = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));
-        match int {
-            Some(i) => {
-                self.integers += 1;
-                self.int_range = Some(match self.int_range {
-                    Some((lo, hi)) => (lo.min(i), hi.max(i)),
-                    None => (i, i),
-                });
-            }
-            None => {
-                let f = n.as_f64().unwrap_or(0.0);
-                self.floats += 1;
-                self.float_range = Some(match self.float_range {
-                    Some((lo, hi)) => (lo.min(f), hi.max(f)),
-                    None => (f, f),
-                });
-            }
-        }
-        self.example(v, lim);
+    #[inline]
+    pub fn add_null(&mut self) {
+        self.seen += 1;
+        self.nulls += 1;
     }
 
-    fn add_string(&mut self, s: &str, v: &Value, lim: &Limits) {
+    #[inline]
+    pub fn add_bool(&mut self, b: bool, lim: &Limits) {
+        self.seen += 1;
+        self.bools += 1;
+        if self.examples.len() < lim.max_examples && !self.examples.iter().any(|e| e.as_bool() == Some(b)) {
+            self.examples.push(Value::Bool(b));
+        }
+    }
+
+    #[inline]
+    pub fn add_int(&mut self, i: i128, lim: &Limits) {
+        self.seen += 1;
+        self.integers += 1;
+        self.int_range = Some(match self.int_range {
+            Some((lo, hi)) => (lo.min(i), hi.max(i)),
+            None => (i, i),
+        });
+        if self.examples.len() < lim.max_examples {
+            let n = int_number(i);
+            if !self.examples.iter().any(|e| e.as_number() == Some(&n)) {
+                self.examples.push(Value::Number(n));
+            }
+        }
+    }
+
+    #[inline]
+    pub fn add_float(&mut self, f: f64, lim: &Limits) {
+        self.seen += 1;
+        self.floats += 1;
+        self.float_range = Some(match self.float_range {
+            Some((lo, hi)) => (lo.min(f), hi.max(f)),
+            None => (f, f),
+        });
+        if self.examples.len() < lim.max_examples && !self.examples.iter().any(|e| e.as_f64() == Some(f) && e.is_f64()) {
+            if let Some(n) = Number::from_f64(f) {
+                self.examples.push(Value::Number(n));
+            }
+        }
+    }
+
+    #[inline]
+    pub fn add_str(&mut self, s: &str, lim: &Limits) {
+        self.seen += 1;
         self.strings += 1;
-        let chars = if s.is_ascii() { s.len() } else { s.chars().count() } as u64;
-        self.str_len = Some(widen(self.str_len, chars));
+        let chars = if s.is_ascii() { s.len() } else { s.chars().count() };
+        self.str_len = Some(widen(self.str_len, chars as u64));
         if self.format_mask != 0 {
             self.format_mask = formats::narrow(self.format_mask, s);
         }
         if let Some(d) = &mut self.distinct {
-            if chars as usize > ENUM_MAX_CHARS {
+            // A short list scanned in place: cheaper than hashing for the few values an enum has.
+            if chars > ENUM_MAX_CHARS {
                 self.distinct = None;
-            } else if let Some(c) = d.get_mut(s) {
+            } else if let Some((_, c)) = d.iter_mut().find(|(v, _)| **v == *s) {
                 *c += 1;
             } else if d.len() >= lim.max_enum {
                 self.distinct = None;
             } else {
-                d.insert(s.into(), 1);
+                d.push((s.into(), 1));
             }
         }
-        if chars as usize <= EXAMPLE_MAX_CHARS {
-            self.example(v, lim);
+        if chars <= EXAMPLE_MAX_CHARS && self.examples.len() < lim.max_examples && !self.examples.iter().any(|e| e.as_str() == Some(s)) {
+            self.examples.push(Value::String(s.to_string()));
         }
     }
 
-    fn add_object(&mut self, o: &Map<String, Value>, lim: &Limits) {
+    /// Counts an array of `len` elements; returns the items node when there are elements to add to it.
+    #[inline]
+    pub fn begin_array(&mut self, len: usize) -> Option<&mut Node> {
+        self.seen += 1;
+        self.arrays += 1;
+        self.arr_len = Some(widen(self.arr_len, len as u64));
+        if len == 0 {
+            return None;
+        }
+        self.nonempty_arrays += 1;
+        Some(self.items.get_or_insert_with(|| Box::new(Node::new())))
+    }
+
+    #[inline]
+    pub fn begin_object(&mut self) {
+        self.seen += 1;
         self.objects += 1;
-        // Objects of one kind list their keys in the same order: try the same slot first, then scan.
-        for (slot, (k, v)) in o.iter().enumerate() {
-            let found = match self.props.get(slot) {
-                Some((name, _)) if **name == **k => Some(slot),
-                _ => self.props.iter().position(|(name, _)| **name == **k),
-            };
-            let i = match found {
-                Some(i) => i,
-                None if self.props.len() < MAX_PROPERTIES => {
-                    self.props.push((k.as_str().into(), Node::new()));
-                    self.props.len() - 1
-                }
-                None => {
-                    self.untracked_props += 1;
-                    continue;
-                }
-            };
-            self.props[i].1.add(v, lim);
-        }
     }
 
-    fn example(&mut self, v: &Value, lim: &Limits) {
-        if self.examples.len() < lim.max_examples && !self.examples.contains(v) {
-            self.examples.push(v.clone());
-        }
+    /// The node of property `key`, the `slot`-th key of the object being added; None once the property cap
+    /// is reached (the property is counted, not tracked).
+    #[inline]
+    pub fn property(&mut self, slot: usize, key: &str) -> Option<&mut Node> {
+        // Objects of one kind list their keys in the same order: try the same slot first, then scan.
+        let found = match self.props.get(slot) {
+            Some((name, _)) if **name == *key => Some(slot),
+            _ => self.props.iter().position(|(name, _)| **name == *key),
+        };
+        let i = match found {
+            Some(i) => i,
+            None if self.props.len() < MAX_PROPERTIES => {
+                self.props.push((key.into(), Node::new()));
+                self.props.len() - 1
+            }
+            None => {
+                self.untracked_props += 1;
+                return None;
+            }
+        };
+        Some(&mut self.props[i].1)
     }
 
     /// Non-null values seen.

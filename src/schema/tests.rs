@@ -257,3 +257,23 @@ print(json.dumps(bad))
     let rejected: Vec<usize> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rejected, vec![samples.len()], "Python rejected inferred samples");
 }
+
+#[test]
+fn inference_from_text_equals_inference_from_values() {
+    let mut samples = orders(300);
+    samples.extend([
+        json!({"n": 1, "x": "a\u{e9}\"q", "tags": ["a", 1], "deep": {"a": 1}, "big": 18446744073709551615u64, "neg": -9007199254740993i64}),
+        json!({"n": 2.5, "x": 7, "tags": [], "deep": null, "e": []}),
+        json!([1, {"k": null}]),
+        json!("scalar"),
+    ]);
+    let from_values = infer(&samples);
+    let mut text = Inferrer::new();
+    for s in &samples {
+        text.add_json(s.to_string().as_bytes()).unwrap();
+    }
+    let from_text = text.finish();
+    assert_eq!(serde_json::to_value(&from_text).unwrap(), serde_json::to_value(&from_values).unwrap());
+    assert!(Inferrer::new().add_json(b"{\"a\": 1} trailing").is_err());
+    assert!(Inferrer::new().add_json(b"{\"a\": ").is_err());
+}

@@ -147,7 +147,17 @@ async fn serve(State(replay): State<Replay>, request: Request) -> impl IntoRespo
         .query()
         .map(url_pairs)
         .unwrap_or_default();
-    let found: Vec<&Fixture> = replay.fixtures.iter().filter(|f| matches(f, &path, &q, &headers)).collect();
+    let mut found: Vec<&Fixture> = replay.fixtures.iter().filter(|f| matches(f, &path, &q, &headers)).collect();
+    if found.len() > 1 {
+        // Several recordings answer the same query with different limits: the one recorded with the same limit,
+        // else the most complete one (the largest limit), cut to the asked limit below as Loki would.
+        let limit_of = |m: &BTreeMap<String, String>| m.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
+        let asked = limit_of(&q);
+        found = match found.iter().find(|f| limit_of(&f.query) == asked) {
+            Some(exact) => vec![*exact],
+            None => found.iter().max_by_key(|f| limit_of(&f.query)).map(|f| vec![*f]).unwrap_or_default(),
+        };
+    }
     match found.as_slice() {
         [f] => {
             let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX);
