@@ -69,11 +69,8 @@ fn wanted_topics(obs: &Observations, focus_topic: Option<&str>) -> BTreeSet<Stri
     let mut wanted: BTreeSet<String> = obs.topics.iter().map(|t| t.name.clone()).collect();
     wanted.extend(focus_topic.map(str::to_string));
     for s in &obs.signals {
-        match EntityRef::parse(&s.entity, "entity") {
-            Ok(EntityRef::Topic(t) | EntityRef::Partition(t, _)) => {
-                wanted.insert(t);
-            }
-            _ => {}
+        if let Ok(EntityRef::Topic(t) | EntityRef::Partition(t, _)) = EntityRef::parse(&s.entity, "entity") {
+            wanted.insert(t);
         }
     }
     wanted

@@ -63,8 +63,7 @@ pub struct Focus {
     /// Broker id.
     #[serde(default)]
     pub broker: Option<i32>,
-    /// Topic name. Live: this topic is always in the graph, even when the cluster has more topics than
-    /// the graph holds.
+    /// Topic name. Live: this topic is in the graph even when the cluster has more topics than it holds.
     #[serde(default)]
     pub topic: Option<String>,
     /// Consumer group id.

@@ -1,9 +1,8 @@
 //! A loopback HTTP server that replays responses recorded from a real Loki 3.4.6 (tests/fixtures/loki/, see
-//! its README). It matches a request on its path, LogQL, times, direction, step and limit (a recording
-//! cut at its limit answers no larger one), and applies `limit` to recorded streams the way Loki does (keeping the
-//! newest lines for backward queries). Used by the loki_query and rca_scenario tests and, through
-//! `examples/loki_replay.rs`, by the protocol tests and the demo: no real Loki can be installed on this
-//! project's machines. A request no recording answers gets 501 saying so.
+//! its README). It matches a request on its path, LogQL, times, direction and step, and applies `limit` to
+//! recorded streams the way Loki does (keeping the newest lines for backward queries). Used by the
+//! loki_query and rca_scenario tests and, through `examples/loki_replay.rs`, by the protocol tests and the demo: no real Loki
+//! can be installed on this project's machines. A request no recording answers gets 501 saying so.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -21,8 +20,6 @@ pub struct Fixture {
     status: u16,
     content_type: String,
     body: String,
-    /// The recorded answer holds fewer lines than its `limit`: it is all there is, so it answers any limit.
-    complete: bool,
 }
 
 #[derive(Clone)]
@@ -42,26 +39,17 @@ fn load_fixtures() -> Vec<Fixture> {
             continue;
         }
         let f: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let body = f["body"].as_str().unwrap().to_string();
-        let recorded_limit = f["query"]["limit"].as_str().and_then(|l| l.parse::<usize>().ok());
         out.push(Fixture {
-            complete: recorded_limit.is_none_or(|limit| lines_of(&body) < limit),
             name,
             path: f["path"].as_str().unwrap().to_string(),
             query: f["query"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect()).unwrap_or_default(),
             request_headers: f["request_headers"].as_object().map(|m| m.iter().map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap().to_string())).collect()).unwrap_or_default(),
             status: f["status"].as_u64().unwrap() as u16,
             content_type: f["headers"]["content-type"].as_str().unwrap_or("text/plain").to_string(),
-            body,
+            body: f["body"].as_str().unwrap().to_string(),
         });
     }
     out
-}
-
-/// Log lines in a streams answer (0 for any other answer).
-fn lines_of(body: &str) -> usize {
-    let v: Value = serde_json::from_str(body).unwrap_or_default();
-    v["data"]["result"].as_array().map_or(0, |streams| streams.iter().map(|s| s["values"].as_array().map_or(0, Vec::len)).sum())
 }
 
 /// Unix nanoseconds of an RFC 3339 time or a Unix number (ns when 19 digits, else seconds).
@@ -99,14 +87,8 @@ fn matches(f: &Fixture, path: &str, q: &BTreeMap<String, String>, headers: &Head
         }
     }
     // Loki refuses limits over its max_entries_limit_per_query (5000): fixture 16 recorded that answer.
-    let limit = |m: &BTreeMap<String, String>| m.get("limit").and_then(|l| l.parse::<usize>().ok());
-    let over = |m: &BTreeMap<String, String>| limit(m).is_some_and(|l| l > 5000);
-    // A recording cut at its limit L cannot answer a request for more than L lines.
-    let covers = match (limit(&f.query), limit(q)) {
-        (Some(recorded), Some(asked)) => f.complete || asked <= recorded || over(q),
-        _ => true,
-    };
-    over(&f.query) == over(q) && covers
+    let over = |m: &BTreeMap<String, String>| m.get("limit").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > 5000);
+    over(&f.query) == over(q)
 }
 
 /// Keeps the `limit` newest (backward) or oldest (forward) entries of a recorded streams answer.
