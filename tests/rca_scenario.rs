@@ -1,51 +1,101 @@
 //! graph_rca on the shared incident scenario, live: Prometheus with the backfilled scenario
 //! (`tools/stack up prometheus`) and Loki's recorded answer (all 1,382 lines of the window, fixture 27)
-//! replayed by a loopback server. Broker 2's disk fills at 03:00:01; the analysis must name broker 2 out of
-//! disk first, with the ISR shrinks and leader elections as evidence.
+//! from the shared Loki replay. Broker 2's disk fills at 03:00:01; the analysis must name broker 2 out of
+//! disk first, with the ISR shrinks and leader elections as evidence. With Kafka (the shared tansu) the
+//! graph also holds the cluster's real topics, partitions and consumer groups.
+
+#[path = "support/loki_replay.rs"]
+#[allow(dead_code)]
+mod loki_replay;
 
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::registry::Registry;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
-use std::path::Path;
 
-/// Answers every range query with the recorded response of `{job="kafka"}` over the window (limit 5000).
-async fn loki_replay() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loki/27-query_range-all-lines.json");
-    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture 27")).unwrap();
-    let body = fixture["body"].as_str().unwrap().to_string();
-    let app = axum::Router::new().route(
-        "/loki/api/v1/query_range",
-        axum::routing::get(move || {
-            let body = body.clone();
-            async move { ([(axum::http::header::CONTENT_TYPE, "application/json; charset=UTF-8")], body) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run tools/stack up and source .stack/env"))
 }
 
-#[tokio::test]
-async fn live_analysis_names_broker_2_out_of_disk_first() {
-    let prometheus = std::env::var("PROMETHEUS_URL").expect("PROMETHEUS_URL is not set: run tools/stack up and source .stack/env");
+/// Prometheus and the Loki replay; Kafka only when `kafka` is given.
+async fn config(kafka: Option<String>) -> Config {
     let mut config = Config::default();
-    config.prometheus.url = Some(prometheus);
-    config.loki.url = Some(loki_replay().await);
+    config.prometheus.url = Some(env("PROMETHEUS_URL"));
+    config.loki.url = Some(loki_replay::start().await.url);
     config.graph.backend = "embedded".into();
+    if let Some(bootstrap) = kafka {
+        config.kafka.bootstrap_servers = bootstrap;
+        config.kafka.request_timeout_ms = 5000;
+    }
+    config
+}
+
+/// A live graph_rca over the scenario's window, plus `extra` arguments.
+async fn analyse(config: Config, extra: Value) -> (CallContext, Value, String) {
     let cx = CallContext::new(AppState::new(config).unwrap());
-    let args = json!({"sources": "live", "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z", "persist": false});
+    let mut args = json!({"sources": "live", "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z", "persist": false});
+    args.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     let Value::Object(args) = args else { unreachable!() };
     let reply = Registry::new().call(&cx, "graph_rca", Some(args)).await.expect("graph_rca runs");
-    let out = reply.structured;
+    (cx, reply.structured, reply.text)
+}
+
+fn top_is_broker_2_out_of_disk(out: &Value, text: &str) {
     let top = &out["hypotheses"][0];
-    assert_eq!((top["rule"].as_str(), top["on"].as_str()), (Some("broker_out_of_disk"), Some("broker:2")), "{}", reply.text);
+    assert_eq!((top["rule"].as_str(), top["on"].as_str()), (Some("broker_out_of_disk"), Some("broker:2")), "{text}");
     let classes: Vec<&str> = top["evidence"].as_array().unwrap().iter().flat_map(|e| e["classes"].as_array().unwrap()).filter_map(Value::as_str).collect();
     for needed in ["out_of_space", "isr_shrink", "leader_election"] {
         assert!(classes.contains(&needed), "{needed} missing from the evidence {classes:?}");
     }
+}
+
+fn notes(out: &Value) -> Vec<&str> {
+    out["notes"].as_array().unwrap().iter().filter_map(Value::as_str).collect()
+}
+
+#[tokio::test]
+async fn live_analysis_names_broker_2_out_of_disk_first() {
+    let (cx, out, text) = analyse(config(None).await, json!({})).await;
+    top_is_broker_2_out_of_disk(&out, &text);
     let note = cx.state.resources.get(out["note"].as_str().unwrap()).expect("the incident note is stored");
     assert_eq!(note.mime_type, "text/markdown");
     assert!(note.text.contains("```mermaid\nflowchart LR"));
+    // Without Kafka, the graph holds only what the signals and log lines name, and the notes say so.
+    assert!(notes(&out).iter().any(|n| n.starts_with("Kafka is not configured")), "{:?}", notes(&out));
+}
+
+#[tokio::test]
+async fn live_analysis_places_the_topics_and_groups_kafka_reports() {
+    let bootstrap = env("KAFKA_BOOTSTRAP_SERVERS");
+    let config = config(Some(bootstrap.clone())).await;
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    let (topic, group) = (format!("test.rca.placed.{suffix}"), format!("test-rca-group-{suffix}"));
+    let state = AppState::new(config.clone()).unwrap();
+    state.kafka.create_topic(&state.guard, &topic, 3, &[]).await.expect("create the topic");
+    let committer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &bootstrap).set("group.id", &group).set("enable.auto.commit", "false").create().unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..3 {
+        tpl.add_partition_offset(&topic, p, Offset::Offset(0)).unwrap();
+    }
+    committer.commit(&tpl, CommitMode::Sync).expect("commit the group's offsets");
+    drop(committer);
+
+    let (_, out, text) = analyse(config, json!({"focus": {"topic": topic}})).await;
+    // The focus keeps the hypotheses on this topic: a single replica per partition (tansu has one broker).
+    let h = out["hypotheses"].as_array().unwrap().iter().find(|h| h["on"] == json!(format!("topic:{topic}"))).unwrap_or_else(|| panic!("no hypothesis on the topic: {text}"));
+    assert_eq!(h["rule"], json!("under_provisioned_replication"), "{text}");
+    let b = &h["blast_radius"];
+    assert_eq!(b["partitions"], json!(3), "{text}");
+    let sample: Vec<String> = (0..3).map(|p| format!("partition:{topic}-{p}")).collect();
+    assert_eq!(b["partition_sample"], json!(sample), "{text}");
+    assert_eq!(b["groups"], json!([format!("group:{group}")]), "{text}");
+    let graph = &out["graph"];
+    assert!(graph["partitions"].as_u64().unwrap() >= 3 && graph["groups"].as_u64().unwrap() >= 1, "{graph}");
+    assert!(!notes(&out).iter().any(|n| n.contains("Kafka is not configured") || n.contains("could not be read")), "{:?}", notes(&out));
+    // The window is in 2024: the notes say the placement is today's.
+    assert!(notes(&out).iter().any(|n| n.contains("placement now")), "{:?}", notes(&out));
+
+    state.kafka.delete_topic(&state.guard, &topic).await.expect("delete the topic");
 }

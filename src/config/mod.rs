@@ -22,7 +22,6 @@ pub struct Config {
     pub loki: LokiConfig,
     pub prometheus: PrometheusConfig,
     pub graph: GraphConfig,
-    pub llm: LlmConfig,
     pub http: HttpConfig,
 }
 
@@ -207,15 +206,6 @@ impl Default for GraphConfig {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct LlmConfig {
-    /// An OpenAI-compatible base URL (…/v1) or an Ollama URL; optional, never required.
-    pub url: Option<String>,
-    pub model: Option<String>,
-    pub api_key: Option<Secret>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Bearer token required on every HTTP request when set; mandatory when binding beyond loopback.
     pub auth_token: Option<Secret>,
@@ -352,7 +342,6 @@ impl Config {
             &self.prometheus.password,
             &self.prometheus.bearer_token,
             &self.graph.password,
-            &self.llm.api_key,
             &self.http.auth_token,
         ];
         out.extend(optional.into_iter().flatten().cloned());

@@ -306,6 +306,10 @@ fn blast_radius(g: &Graph, s: &Scored) -> BlastRadius {
     let mut clients = BTreeSet::new();
     let mut entities: BTreeSet<usize> = s.explained.iter().map(|&x| g.signals[x].entity).collect();
     entities.insert(s.anchor);
+    // A cause on a topic (too few replicas) concerns every partition of it, signals or not.
+    if g.kind(s.anchor) == EntityKind::Topic {
+        entities.extend(g.targets(s.anchor, super::graph::EdgeKind::Hosts).iter().copied());
+    }
     for e in entities {
         match &g.entities[e] {
             EntityRef::Broker(_) => {

@@ -212,6 +212,8 @@ fn under_provisioned_replication() {
     let s = vec![sig("under_min_isr", "partition:audit-1", 0), sig("not_enough_replicas", "client:checkout", 5)];
     let a = run(s);
     assert_top(&a, "under_provisioned_replication", "topic:audit");
+    let b = &a.hypotheses[0].blast_radius;
+    assert_eq!((b.partitions, b.partition_sample.clone()), (2, vec!["partition:audit-0".to_string(), "partition:audit-1".to_string()]));
 }
 
 #[test]

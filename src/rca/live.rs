@@ -1,7 +1,9 @@
 //! Observations fetched live for a window: metric states from the Kafka presets of prom_snapshot (each
-//! state span on the broker, topic or group its series is labelled with) and log event classes from Loki
-//! (each attached to the broker or partition the lines concern, reported by the broker that logged them).
+//! state span on the broker, topic or group its series is labelled with), log event classes from Loki
+//! (each attached to the broker or partition the lines concern, reported by the broker that logged them),
+//! then the cluster's placement and consumer groups from Kafka (live_kafka).
 
+use super::tool::Focus;
 use super::observation::{EntityRef, TimeArg, Observations, PartitionObs, SignalObs, SignalSource, TopicObs};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
@@ -28,16 +30,19 @@ pub struct Live {
     pub notes: Vec<String>,
 }
 
-pub async fn fetch(cx: &CallContext, window: &TimeWindow, broker: Option<i32>) -> Result<Live> {
+pub async fn fetch(cx: &CallContext, window: &TimeWindow, focus: Option<&Focus>) -> Result<Live> {
     let cfg = cx.config();
     let mut obs = Observations::default();
-    // Kafka metadata (leaders, replicas, ISR) is not read here yet: entities come from the signals' labels.
-    let mut notes = vec!["Kafka metadata was not read: brokers, partitions and groups come from the signals' labels, so the blast radius lists only entities with signals".to_string()];
-    if cfg.prometheus.url.is_none() && cfg.loki.url.is_none() {
-        return Err(Error::not_configured("Prometheus or Loki", "live analysis reads metric states and log events: set PROMETHEUS_URL and/or LOKI_URL, or pass `observations`"));
+    let mut notes = vec![];
+    if cfg.prometheus.url.is_none() && cfg.loki.url.is_none() && cfg.kafka.bootstrap_servers.trim().is_empty() {
+        return Err(Error::not_configured(
+            "Prometheus, Loki or Kafka",
+            "live analysis reads metric states, log events and the cluster's metadata: set PROMETHEUS_URL, LOKI_URL and/or KAFKA_BOOTSTRAP_SERVERS, or pass `observations`",
+        ));
     }
+    let broker = focus.and_then(|f| f.broker);
     if cfg.prometheus.url.is_some() {
-        cx.progress.report(0, Some(2), "reading metric states from Prometheus").await;
+        cx.progress.report(0, Some(3), "reading metric states from Prometheus").await;
         let catalog = Catalog::with_overrides(&cfg.prometheus.metric_names)?;
         let client = PromClient::from_config(&cfg.prometheus, &cx.state.http)?;
         let secs = window.duration().num_milliseconds() as f64 / 1000.0;
@@ -63,7 +68,7 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, broker: Option<i32>) -
         notes.push("Prometheus is not configured: no metric states".into());
     }
     if cfg.loki.url.is_some() {
-        cx.progress.report(1, Some(2), "reading log events from Loki").await;
+        cx.progress.report(1, Some(3), "reading log events from Loki").await;
         let client = LokiClient::from_config(&cfg.loki, &cx.state.http)?;
         let taxonomy = Taxonomy::with_file(cfg.loki.taxonomy_file.as_deref())?;
         let query = match broker {
@@ -87,6 +92,10 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, broker: Option<i32>) -
     } else {
         notes.push("Loki is not configured: no log events".into());
     }
+    cx.check_cancelled()?;
+    cx.progress.report(2, Some(3), "reading the cluster's metadata and consumer groups from Kafka").await;
+    let focus_topic = focus.and_then(|f| f.topic.as_deref());
+    notes.extend(super::live_kafka::add_metadata(cx, &mut obs, focus_topic, window.end.timestamp_millis()).await);
     Ok(Live { observations: obs, notes })
 }
 

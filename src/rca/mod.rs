@@ -6,6 +6,7 @@ mod checks;
 pub mod graph;
 mod history;
 mod live;
+mod live_kafka;
 pub mod note;
 pub mod observation;
 pub mod rank;

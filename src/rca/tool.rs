@@ -63,7 +63,7 @@ pub struct Focus {
     /// Broker id.
     #[serde(default)]
     pub broker: Option<i32>,
-    /// Topic name.
+    /// Topic name. Live: this topic is in the graph even when the cluster has more topics than it holds.
     #[serde(default)]
     pub topic: Option<String>,
     /// Consumer group id.
@@ -182,8 +182,7 @@ impl Tool for GraphRca {
                 ),
                 Sources::Live => {
                     let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
-                    let broker = args.focus.as_ref().and_then(|f| f.broker);
-                    let live = super::live::fetch(cx, &w, broker).await?;
+                    let live = super::live::fetch(cx, &w, args.focus.as_ref()).await?;
                     notes = live.notes;
                     (live.observations, Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
                 }

@@ -26,6 +26,7 @@ EXAMPLES = {
     "loki_query": {"labels": {"job": "kafka"}, "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z", "limit": 4000},
     "prom_snapshot": {"presets": ["replication"], "start": "2024-01-15T02:30:00Z", "end": "2024-01-15T03:40:00Z"},
     "graph_rca": {"sources": "live", "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z"},
+    "export_parquet": {"source": {"kind": "topic", "topic": "{topic}"}, "path": "protocol/{topic}.parquet", "overwrite": True},
     "produce_test_message": {"topic": "{topic}", "messages": [{"key": "k-new", "value": {"order_id": "o-new", "amount": 12.5, "status": "new", "email": "a@example.com"}}]},
 }
 

@@ -1,7 +1,7 @@
 //! A loopback HTTP server that replays responses recorded from a real Loki 3.4.6 (tests/fixtures/loki/, see
 //! its README). It matches a request on its path, LogQL, times, direction and step, and applies `limit` to
 //! recorded streams the way Loki does (keeping the newest lines for backward queries). Used by the
-//! loki_query tests and, through `examples/loki_replay.rs`, by the protocol tests and the demo: no real Loki
+//! loki_query and rca_scenario tests and, through `examples/loki_replay.rs`, by the protocol tests and the demo: no real Loki
 //! can be installed on this project's machines. A request no recording answers gets 501 saying so.
 
 use axum::extract::{Request, State};
