@@ -236,12 +236,12 @@ async def run(agent, names, topics):
     agent.expect(top.get("rule") == "broker_out_of_disk", f"top cause is broker_out_of_disk (got {top.get('rule')} on {top.get('on')})")
     note = await agent.read(s["note"])
     mermaid = re.search(r"```mermaid\n(.*?)```", note, re.S)
-    agent.expect(mermaid is not None, "the incident note has a Mermaid causal chain")
     if mermaid:
         print("  │ ```mermaid")
         for line in mermaid.group(1).splitlines():
             print(f"  │ {line}")
         print("  │ ```")
+    agent.expect(mermaid is not None, "the incident note has a Mermaid causal chain")
     verification = top.get("verification", [])
     seen = [x for x in s.get("similar", []) if x.get("top_cause")]
     agent.think(f"{s['verdict']}; runner-up: {s['hypotheses'][1]['cause'] + ' on ' + s['hypotheses'][1]['on'] if len(s['hypotheses']) > 1 else 'none'}. "
