@@ -166,11 +166,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let failed = outcome.is_err();
             let result = to_call_result(outcome, &state);
             if json {
-                println!("{}", serde_json::to_string_pretty(&result)?);
+                print_out(&serde_json::to_string_pretty(&result)?);
             } else {
                 for block in &result.content {
                     if let Some(t) = block.as_text() {
-                        println!("{}", t.text);
+                        print_out(&t.text);
                     }
                 }
             }
@@ -179,11 +179,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tools => {
             for (info, _, _) in registry.infos() {
                 match registry.availability(info, &state.config) {
-                    Availability::Enabled => println!("{:<22} enabled   {}", info.name, info.title),
-                    Availability::Disabled(why) => println!("{:<22} disabled  {}", info.name, state.redact(&why.to_string())),
+                    Availability::Enabled => print_out(&format!("{:<22} enabled   {}", info.name, info.title)),
+                    Availability::Disabled(why) => print_out(&format!("{:<22} disabled  {}", info.name, state.redact(&why.to_string()))),
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Prints a line to stdout; a reader that went away (`| head`) ends the output quietly instead of a panic.
+fn print_out(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").is_err() {
+        std::process::exit(0);
     }
 }
