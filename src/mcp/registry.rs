@@ -36,6 +36,7 @@ struct Entry {
     input_schema: Arc<Map<String, Value>>,
     output_schema: Arc<Map<String, Value>>,
     validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
+    output_validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
 }
 
 pub struct Registry {
@@ -62,7 +63,7 @@ impl Registry {
                 let mut input = tool.input_schema();
                 add_budget_argument(&mut input);
                 let output_schema = Arc::new(tool.output_schema());
-                Entry { input_schema: Arc::new(input), output_schema, info, tool, validator: OnceLock::new() }
+                Entry { input_schema: Arc::new(input), output_schema, info, tool, validator: OnceLock::new(), output_validator: OnceLock::new() }
             })
             .collect();
         Registry { entries }
@@ -112,6 +113,7 @@ impl Registry {
             _ = cx.cancel.cancelled() => return Err(Error::Cancelled),
         };
         let mut rendered = reply.render(budget);
+        entry.check_output(&rendered.structured)?;
         rendered.text = cx.state.redact(&rendered.text);
         let json = cx.state.redact(&rendered.structured.to_string());
         if json != rendered.structured.to_string() {
@@ -128,6 +130,30 @@ impl Default for Registry {
 }
 
 impl Entry {
+    /// Clients (the Python SDK among them) reject structured content that breaks the published output
+    /// schema, so a mismatch is a bug of ours: logged always, and an error in debug builds so every test
+    /// that calls a tool checks it.
+    fn check_output(&self, structured: &Value) -> Result<()> {
+        let validator = self.output_validator.get_or_init(|| {
+            jsonschema::validator_for(&Value::Object((*self.output_schema).clone())).map_err(|e| e.to_string())
+        });
+        let problem = match validator {
+            Ok(v) => v.iter_errors(structured).next().map(|e| format!("{} at {}", e, e.instance_path())),
+            Err(e) => Some(format!("the output schema does not compile: {e}")),
+        };
+        match problem {
+            None => Ok(()),
+            Some(p) => {
+                tracing::error!(tool = self.info.name, problem = %p, "structured output breaks the output schema");
+                if cfg!(debug_assertions) {
+                    Err(Error::internal(format!("{} output breaks its output schema: {p}", self.info.name)))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
     fn validate(&self, args: &Value) -> Result<()> {
         let validator = self.validator.get_or_init(|| {
             jsonschema::validator_for(&Value::Object((*self.input_schema).clone())).map_err(|e| e.to_string())
