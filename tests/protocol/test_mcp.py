@@ -155,3 +155,27 @@ def test_mcp_json_works_as_written(tmp_path):
 
     anyio.run(run)
     assert config["kafka-qa-http"]["url"].startswith("http://127.0.0.1:")
+
+
+def test_long_work_reports_progress_over_the_protocol(tmp_path):
+    """A large generation job sends progress notifications to a client that asked for them."""
+    params = StdioServerParameters(command=BIN, args=["serve"], env=server_env({"KAFKA_QA_EXPORT_DIR": str(tmp_path)}))
+    seen = []
+
+    async def on_progress(progress, total, message):
+        seen.append((progress, total, message))
+
+    async def run():
+        async with Client(params, mode="legacy") as client:
+            result = await client.call_tool(
+                "generate_test_data",
+                {"entity": "user", "count": 50000, "seed": 1, "destination": "file", "path": "users.ndjson"},
+                progress_callback=on_progress,
+            )
+            assert not result.is_error, result.content[0].text
+
+    anyio.run(run)
+    assert seen, "no progress notification arrived"
+    assert all(total == 50000 for _, total, _ in seen)
+    assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen), "progress must increase"
+    assert (tmp_path / "users.ndjson").exists()
