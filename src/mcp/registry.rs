@@ -159,24 +159,37 @@ impl Entry {
             jsonschema::validator_for(&Value::Object((*self.input_schema).clone())).map_err(|e| e.to_string())
         });
         let validator = validator.as_ref().map_err(|e| Error::internal(format!("input schema of {}: {e}", self.info.name)))?;
-        if let Some(err) = validator.iter_errors(args).next() {
-            use jsonschema::error::ValidationErrorKind as Kind;
-            let path = err.instance_path().to_string().trim_start_matches('/').replace('/', ".");
-            let join = |parent: &str, child: &str| if parent.is_empty() { child.to_string() } else { format!("{parent}.{child}") };
-            let (argument, expected) = match err.kind() {
-                Kind::Required { property } => {
-                    let name = property.as_str().unwrap_or("?");
-                    (join(&path, name), "a value: this argument is required".to_string())
-                }
-                Kind::AdditionalProperties { unexpected } | Kind::UnevaluatedProperties { unexpected } => {
-                    let name = unexpected.first().cloned().unwrap_or_default();
-                    (join(&path, &name), "no such argument; the tool's input schema lists the arguments it takes".to_string())
-                }
-                _ => (if path.is_empty() { "arguments".to_string() } else { path }, err.to_string()),
-            };
-            return Err(Error::bad_input(argument, expected));
+        // Every problem at once (a few), the most specific first: a bad value of a given argument, then an
+        // unknown argument, then a missing one, so the agent can fix them all in one go.
+        let mut problems: Vec<(u8, String, String)> = validator.iter_errors(args).take(10).map(|err| describe(&err)).collect();
+        if problems.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        problems.sort_by_key(|p| p.0);
+        let (_, argument, mut expected) = problems.remove(0);
+        let others: Vec<String> = problems.iter().take(3).map(|(_, a, e)| format!("`{a}`: {e}")).collect();
+        if !others.is_empty() {
+            expected.push_str(&format!(" (also: {})", others.join("; ")));
+        }
+        Err(Error::bad_input(argument, expected))
+    }
+}
+
+/// (rank, argument, what was expected) of one schema violation.
+fn describe(err: &jsonschema::ValidationError<'_>) -> (u8, String, String) {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let path = err.instance_path().to_string().trim_start_matches('/').replace('/', ".");
+    let join = |parent: &str, child: &str| if parent.is_empty() { child.to_string() } else { format!("{parent}.{child}") };
+    match err.kind() {
+        Kind::Required { property } => {
+            (2, join(&path, property.as_str().unwrap_or("?")), "a value: this argument is required".to_string())
+        }
+        Kind::AdditionalProperties { unexpected } | Kind::UnevaluatedProperties { unexpected } => (
+            1,
+            join(&path, &unexpected.first().cloned().unwrap_or_default()),
+            "no such argument; the tool's input schema lists the arguments it takes".to_string(),
+        ),
+        _ => (0, if path.is_empty() { "arguments".to_string() } else { path }, err.to_string()),
     }
 }
 
