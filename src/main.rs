@@ -55,6 +55,12 @@ struct Global {
     /// Bolt URI of a Neo4j-compatible graph store (default: the embedded graph).
     #[arg(long, env = "NEO4J_URI", global = true)]
     graph_uri: Option<String>,
+    /// Graph store user (password only from NEO4J_PASSWORD).
+    #[arg(long, env = "NEO4J_USER", global = true)]
+    graph_user: Option<String>,
+    /// Graph store database.
+    #[arg(long, env = "NEO4J_DATABASE", global = true)]
+    graph_database: Option<String>,
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
@@ -124,6 +130,9 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         sasl_username: g.sasl_username.clone(),
         sasl_password: std::env::var("KAFKA_SASL_PASSWORD").ok(),
         graph_uri: g.graph_uri.clone(),
+        graph_user: g.graph_user.clone(),
+        graph_password: std::env::var("NEO4J_PASSWORD").ok().filter(|p| !p.is_empty()),
+        graph_database: g.graph_database.clone(),
         produce_allow: g.produce_allow.clone(),
         produce_deny: g.produce_deny.clone(),
     }

@@ -229,6 +229,9 @@ pub struct Overrides {
     pub sasl_username: Option<String>,
     pub sasl_password: Option<String>,
     pub graph_uri: Option<String>,
+    pub graph_user: Option<String>,
+    pub graph_password: Option<String>,
+    pub graph_database: Option<String>,
     pub produce_allow: Option<Vec<String>>,
     pub produce_deny: Option<Vec<String>>,
 }
@@ -287,6 +290,15 @@ impl Config {
         if let Some(v) = &o.graph_uri {
             self.graph.uri = Some(v.clone());
             self.graph.backend = "neo4j".into();
+        }
+        if let Some(v) = &o.graph_user {
+            self.graph.user = Some(v.clone());
+        }
+        if let Some(v) = &o.graph_password {
+            self.graph.password = Some(Secret::new(v.clone()));
+        }
+        if let Some(v) = &o.graph_database {
+            self.graph.database = Some(v.clone());
         }
         if let Some(v) = &o.produce_allow {
             self.safety.produce_allow = v.clone();

@@ -21,7 +21,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Rows per UNWIND.
 const BATCH: usize = 500;
-const HOW: &str = "set [graph] uri/user/password/database in the config file, or NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD";
+const HOW: &str = "set [graph] uri/user/password/database in the config file, or NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD and NEO4J_DATABASE";
 
 type Row = HashMap<String, BoltType>;
 
@@ -36,13 +36,12 @@ pub struct Neo4jStore {
 impl Neo4jStore {
     /// No I/O here: the connection is made on first use.
     pub fn new(cfg: &GraphConfig) -> Result<Neo4jStore> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let uri = cfg.uri.clone().or_else(|| env("NEO4J_URI")).ok_or_else(|| Error::not_configured("Neo4j", HOW))?;
+        let uri = cfg.uri.clone().ok_or_else(|| Error::not_configured("Neo4j", HOW))?;
         Ok(Neo4jStore {
             uri,
-            user: cfg.user.clone().or_else(|| env("NEO4J_USER")).unwrap_or_else(|| "neo4j".into()),
-            password: cfg.password.as_ref().map(|s| s.expose().to_string()).or_else(|| env("NEO4J_PASSWORD")).unwrap_or_default(),
-            database: cfg.database.clone().or_else(|| env("NEO4J_DATABASE")).unwrap_or_else(|| "kafka".into()),
+            user: cfg.user.clone().unwrap_or_else(|| "neo4j".into()),
+            password: cfg.password.as_ref().map(|s| s.expose().to_string()).unwrap_or_default(),
+            database: cfg.database.clone().unwrap_or_else(|| "kafka".into()),
             graph: Mutex::new(None),
         })
     }
