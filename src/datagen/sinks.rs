@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
+use crate::export::AtomicFile;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -73,12 +74,13 @@ pub fn to_reply(stream: &mut Stream, count: u64) -> (Vec<Value>, Vec<(u64, Defec
 }
 
 /// NDJSON to `path`; defect tags to `path` with `.defects.ndjson` appended, one `{"index", ...}` per line.
+/// Both files appear only when the job completes: a cancelled or failed job leaves neither behind.
 pub async fn to_file(cx: &CallContext, stream: &mut Stream, count: u64, path: &Path) -> Result<Delivered> {
     let started = Instant::now();
     let mut out = Delivered::default();
-    let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut file = AtomicFile::create(path)?;
     let tag_path = tags_path(path);
-    let mut tags: Option<std::io::BufWriter<std::fs::File>> = None;
+    let mut tags: Option<AtomicFile> = None;
     let mut line = Vec::with_capacity(1024);
     for i in 0..count {
         let (record, defect) = stream.next_record();
@@ -90,7 +92,7 @@ pub async fn to_file(cx: &CallContext, stream: &mut Stream, count: u64, path: &P
         if let Some(d) = defect {
             let w = match &mut tags {
                 Some(w) => w,
-                None => tags.insert(std::io::BufWriter::new(std::fs::File::create(&tag_path)?)),
+                None => tags.insert(AtomicFile::create(&tag_path)?),
             };
             serde_json::to_writer(&mut *w, &serde_json::json!({"index": i, "path": d.path, "constraint": d.constraint, "detail": d.detail})).map_err(Error::internal)?;
             w.write_all(b"\n")?;
@@ -101,10 +103,10 @@ pub async fn to_file(cx: &CallContext, stream: &mut Stream, count: u64, path: &P
             tokio::task::yield_now().await;
         }
     }
-    file.flush()?;
-    if let Some(mut w) = tags {
-        w.flush()?;
+    if let Some(w) = tags {
+        w.commit()?;
     }
+    file.commit()?;
     Ok(out.finish(started))
 }
 

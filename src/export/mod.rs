@@ -2,6 +2,7 @@
 //! Tables turn plain rows into Arrow batches (`messages`, `observations`), a sink writes them atomically
 //! (`sink`), sources bring rows page by page (`topic`, `pages`), and `tool` ties them together.
 
+pub mod atomic;
 pub mod json_columns;
 pub mod messages;
 pub mod observations;
@@ -11,6 +12,7 @@ pub mod table;
 pub mod tool;
 pub mod topic;
 
+pub use atomic::AtomicFile;
 pub use messages::MessageTable;
 pub use observations::{LogRow, LogTable, MetricRow, MetricTable};
 pub use sink::{ExportCompression, ParquetSink, Written};

@@ -179,3 +179,36 @@ def test_long_work_reports_progress_over_the_protocol(tmp_path):
     assert all(total == 50000 for _, total, _ in seen)
     assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen), "progress must increase"
     assert (tmp_path / "users.ndjson").exists()
+
+
+def test_cancelled_work_stops_and_leaves_no_partial_file(tmp_path):
+    """Cancelling a large generation job (the client's notifications/cancelled) stops it; its file never
+    appears, and the server goes on answering."""
+    params = StdioServerParameters(command=BIN, args=["serve"], env=server_env({"KAFKA_QA_EXPORT_DIR": str(tmp_path)}))
+
+    async def run():
+        async with Client(params, mode="legacy") as client:
+            started = anyio.Event()
+
+            async def on_progress(progress, total, message):
+                started.set()
+
+            async def big_job():
+                await client.call_tool(
+                    "generate_test_data",
+                    {"entity": "order", "count": 10_000_000, "seed": 1, "destination": "file", "path": "big.ndjson"},
+                    progress_callback=on_progress,
+                )
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(big_job)
+                with anyio.fail_after(60):
+                    await started.wait()
+                tg.cancel_scope.cancel()
+            await anyio.sleep(1.0)
+            assert not (tmp_path / "big.ndjson").exists(), "a cancelled job must not leave its file"
+            assert not [p for p in tmp_path.iterdir() if p.name.startswith(".big")], "nor a partial file"
+            after = await client.call_tool("generate_test_data", {"entity": "user", "count": 1, "seed": 2})
+            assert not after.is_error
+
+    anyio.run(run)
