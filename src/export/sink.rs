@@ -69,7 +69,8 @@ impl ParquetSink {
 
     /// Closes the file and moves it into place.
     pub fn finish(mut self) -> Result<Written> {
-        self.writer.finish().map_err(parquet_error)?;
+        // flush closes the open row group, so the count is final; into_inner writes the footer.
+        self.writer.flush().map_err(parquet_error)?;
         let row_groups = self.writer.flushed_row_groups().len();
         let bytes = self.writer.into_inner().map_err(parquet_error)?.commit()?;
         Ok(Written { rows: self.rows, bytes, row_groups })
