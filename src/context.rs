@@ -35,6 +35,23 @@ impl AppState {
     pub fn redact(&self, text: &str) -> String {
         redact(text, &self.secrets)
     }
+
+    /// The same for JSON: every string (keys too) is redacted in place, so the result stays valid JSON.
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => *s = self.redact(s),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (k, mut v) in entries {
+                    self.redact_json(&mut v);
+                    map.insert(self.redact(&k), v);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// One tool call: the shared state, the client's cancellation, and a progress channel.

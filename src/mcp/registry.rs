@@ -39,6 +39,9 @@ struct Entry {
     output_validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
 }
 
+/// A published JSON Schema (input or output) of a tool.
+pub type Schema = Arc<Map<String, Value>>;
+
 pub struct Registry {
     entries: Vec<Entry>,
 }
@@ -69,7 +72,7 @@ impl Registry {
         Registry { entries }
     }
 
-    pub fn infos(&self) -> impl Iterator<Item = (&ToolInfo, &Arc<Map<String, Value>>, &Arc<Map<String, Value>>)> {
+    pub fn infos(&self) -> impl Iterator<Item = (&ToolInfo, &Schema, &Schema)> {
         self.entries.iter().map(|e| (&e.info, &e.input_schema, &e.output_schema))
     }
 
@@ -115,10 +118,7 @@ impl Registry {
         let mut rendered = reply.render(budget);
         entry.check_output(&rendered.structured)?;
         rendered.text = cx.state.redact(&rendered.text);
-        let json = cx.state.redact(&rendered.structured.to_string());
-        if json != rendered.structured.to_string() {
-            rendered.structured = serde_json::from_str(&json).unwrap_or(rendered.structured);
-        }
+        cx.state.redact_json(&mut rendered.structured);
         Ok(rendered)
     }
 }

@@ -325,7 +325,7 @@ fn analysis_reply(out: &GraphRcaOutput, a: &Analysis) -> Result<Reply> {
     let mut md = format!("# Root cause: {}\n", out.verdict);
     if let Some(id) = &out.incident_id {
         md.push_str(&format!("\nIncident `{id}`; note `incident://{id}`"));
-        md.push_str(if out.persisted { &"; stored." as &str } else { "; not stored." });
+        md.push_str(if out.persisted { "; stored." } else { "; not stored." });
     }
     if let Some(e) = &out.store_error {
         md.push_str(&format!("\n\n_Warning: {e}_"));
