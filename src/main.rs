@@ -61,6 +61,15 @@ struct Global {
     /// Graph store database.
     #[arg(long, env = "NEO4J_DATABASE", global = true)]
     graph_database: Option<String>,
+    /// Optional language model for generate_test_cases `user_story`: an OpenAI-compatible base URL ending in /v1, or an Ollama base URL (key only from KAFKA_QA_LLM_API_KEY).
+    #[arg(long, env = "KAFKA_QA_LLM_URL", global = true)]
+    llm_url: Option<String>,
+    /// The language model's name.
+    #[arg(long, env = "KAFKA_QA_LLM_MODEL", global = true)]
+    llm_model: Option<String>,
+    /// The language model's API: openai (default) or ollama.
+    #[arg(long, env = "KAFKA_QA_LLM_KIND", global = true)]
+    llm_kind: Option<String>,
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
@@ -135,6 +144,10 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         graph_database: g.graph_database.clone(),
         produce_allow: g.produce_allow.clone(),
         produce_deny: g.produce_deny.clone(),
+        llm_url: g.llm_url.clone(),
+        llm_model: g.llm_model.clone(),
+        llm_kind: g.llm_kind.clone(),
+        llm_api_key: std::env::var("KAFKA_QA_LLM_API_KEY").ok().filter(|k| !k.is_empty()),
     }
 }
 

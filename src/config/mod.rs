@@ -23,6 +23,7 @@ pub struct Config {
     pub prometheus: PrometheusConfig,
     pub graph: GraphConfig,
     pub http: HttpConfig,
+    pub llm: LlmConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +216,29 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
 }
 
+/// An optional language model that turns a user story into test cases (generate_test_cases `user_story`).
+/// Nothing needs it: without it the agent writes the cases itself with the prompt `test_cases_from_story`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// An OpenAI-compatible base URL ending in /v1, or an Ollama base URL; unset means no model.
+    pub url: Option<String>,
+    /// The model name the server knows (required with `url`).
+    pub model: Option<String>,
+    /// Sent as a bearer token when set.
+    pub api_key: Option<Secret>,
+    /// Timeout of one model request.
+    pub timeout_ms: u64,
+    /// `openai` (POST {url}/chat/completions) or `ollama` (POST {url}/api/chat).
+    pub kind: String,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig { url: None, model: None, api_key: None, timeout_ms: 60_000, kind: "openai".into() }
+    }
+}
+
 /// Values given on the command line or in the environment; each wins over the file.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -234,6 +258,10 @@ pub struct Overrides {
     pub graph_database: Option<String>,
     pub produce_allow: Option<Vec<String>>,
     pub produce_deny: Option<Vec<String>>,
+    pub llm_url: Option<String>,
+    pub llm_model: Option<String>,
+    pub llm_kind: Option<String>,
+    pub llm_api_key: Option<String>,
 }
 
 impl Config {
@@ -306,6 +334,18 @@ impl Config {
         if let Some(v) = &o.produce_deny {
             self.safety.produce_deny = v.clone();
         }
+        if let Some(v) = &o.llm_url {
+            self.llm.url = Some(v.clone());
+        }
+        if let Some(v) = &o.llm_model {
+            self.llm.model = Some(v.clone());
+        }
+        if let Some(v) = &o.llm_kind {
+            self.llm.kind = v.clone();
+        }
+        if let Some(v) = &o.llm_api_key {
+            self.llm.api_key = Some(Secret::new(v.clone()));
+        }
         if let (Some(user), Some(password)) = (&o.sasl_username, &o.sasl_password) {
             self.kafka.sasl = Some(SaslConfig {
                 mechanism: o.sasl_mechanism.clone().unwrap_or_else(|| "PLAIN".into()),
@@ -327,6 +367,15 @@ impl Config {
         }
         if !["embedded", "neo4j"].contains(&self.graph.backend.as_str()) {
             return Err(Error::bad_input("graph.backend", "`embedded` or `neo4j`"));
+        }
+        if !["openai", "ollama"].contains(&self.llm.kind.as_str()) {
+            return Err(Error::bad_input("llm.kind", "`openai` (an OpenAI-compatible /v1 API) or `ollama`"));
+        }
+        if self.llm.url.is_some() && self.llm.model.as_deref().unwrap_or("").trim().is_empty() {
+            return Err(Error::bad_input("llm.model", "the model name (--llm-model, KAFKA_QA_LLM_MODEL) when llm.url is set"));
+        }
+        if !(1_000..=600_000).contains(&self.llm.timeout_ms) {
+            return Err(Error::bad_input("llm.timeout_ms", "a timeout from 1000 to 600000 ms"));
         }
         if self.safety.max_messages_per_call == 0 || self.safety.max_message_bytes == 0 {
             return Err(Error::bad_input("safety", "max_messages_per_call and max_message_bytes above 0"));
@@ -355,6 +404,7 @@ impl Config {
             &self.prometheus.bearer_token,
             &self.graph.password,
             &self.http.auth_token,
+            &self.llm.api_key,
         ];
         out.extend(optional.into_iter().flatten().cloned());
         out
@@ -426,5 +476,22 @@ mod tests {
         assert!(!debug.contains("pa55word-xyz") && !debug.contains("other-secret") && debug.contains("svc"));
         let secrets: Vec<String> = c.secrets().iter().map(|s| s.expose().to_string()).collect();
         assert!(secrets.contains(&"pa55word-xyz".to_string()) && secrets.contains(&"other-secret".to_string()));
+    }
+
+    #[test]
+    fn llm_section_defaults_overrides_checks_and_secret() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!((c.llm.url.as_deref(), c.llm.kind.as_str(), c.llm.timeout_ms), (None, "openai", 60_000));
+        let mut c = Config::from_toml("[llm]\nurl = \"http://file/v1\"\nmodel = \"m\"\napi_key = \"sk-file-key\"\nkind = \"ollama\"\n").unwrap();
+        assert!(!format!("{c:?}").contains("sk-file-key"));
+        c.apply(&Overrides { llm_url: Some("http://flag/v1".into()), llm_api_key: Some("sk-env-key".into()), ..Default::default() });
+        assert_eq!((c.llm.url.as_deref(), c.llm.model.as_deref(), c.llm.kind.as_str()), (Some("http://flag/v1"), Some("m"), "ollama"));
+        assert!(c.secrets().iter().any(|s| s.expose() == "sk-env-key"));
+        assert!(c.check().is_ok());
+        c.llm.kind = "anthropic".into();
+        assert_eq!(c.check().unwrap_err().argument(), Some("llm.kind"));
+        c.llm.kind = "openai".into();
+        c.llm.model = None;
+        assert_eq!(c.check().unwrap_err().argument(), Some("llm.model"));
     }
 }

@@ -46,11 +46,27 @@ pub fn new_client() -> reqwest::Client {
 impl Endpoint {
     /// GETs `path` with `params`; any status is returned, transport failures become `unreachable`.
     pub async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Answer> {
-        let base = self.base_url.trim_end_matches('/');
-        let mut url = reqwest::Url::parse(&format!("{base}{path}"))
-            .map_err(|e| Error::not_configured(self.backend, format!("the URL `{base}` is not valid ({e}); set it to e.g. http://127.0.0.1:3100")))?;
+        let mut url = self.url(path)?;
         url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
-        let mut request = self.client.get(url).timeout(self.timeout);
+        self.send(self.client.get(url)).await
+    }
+
+    /// POSTs `body` as JSON to `path`; the same status and error handling as [`Endpoint::get`].
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<Answer> {
+        let url = self.url(path)?;
+        self.send(self.client.post(url).json(body)).await
+    }
+
+    fn url(&self, path: &str) -> Result<reqwest::Url> {
+        let base = self.base_url.trim_end_matches('/');
+        reqwest::Url::parse(&format!("{base}{path}"))
+            .map_err(|e| Error::not_configured(self.backend, format!("the URL `{base}` is not valid ({e}); set it to e.g. http://127.0.0.1:3100")))
+    }
+
+    /// Adds the credentials, headers and timeout, sends, and reads the whole answer.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer> {
+        let base = self.base_url.trim_end_matches('/');
+        let mut request = request.timeout(self.timeout);
         if let Some(token) = self.bearer_token.as_ref().filter(|t| !t.is_empty()) {
             request = request.bearer_auth(token.expose());
         } else if let Some(user) = &self.username {

@@ -6,6 +6,7 @@ use super::model::{parse_cases, CaseKind, Targets, TestCase};
 use super::report::RunReport;
 use super::run::{self, RunPlan};
 use super::score::{self, Score};
+use super::story;
 use crate::context::CallContext;
 use crate::datagen::entities::Entity;
 use crate::datagen::learn::learn_topic;
@@ -40,6 +41,10 @@ pub struct GenerateTestCasesArgs {
     /// Agent-written cases (e.g. from a user story, see the prompt `test_cases_from_story`) to validate and score instead of generating.
     #[serde(default)]
     pub cases: Option<Vec<Value>>,
+    /// A user story (with acceptance criteria) turned into cases by the server's optional language model ([llm] config), then validated and scored like `cases`; `schema` or `entity` may give the message format. Without a configured model, write the cases yourself with the prompt `test_cases_from_story`. 20 to 20000 characters.
+    #[serde(default)]
+    #[schemars(length(min = 20, max = 20000))]
+    pub user_story: Option<String>,
     /// Kinds to generate: positive, negative, edge, boundary. Default: all.
     #[serde(default)]
     pub kinds: Vec<CaseKind>,
@@ -78,6 +83,8 @@ pub struct GenerateTestCasesOutput {
     pub coverage: Option<Coverage>,
     /// For agent-written cases: the quality score and every defect.
     pub score: Option<Score>,
+    /// For a user story: the language-model request whose answer was valid (1, or 2 to 4 after repairs).
+    pub attempt: Option<usize>,
     pub cases: Vec<TestCase>,
 }
 
@@ -89,7 +96,7 @@ impl Tool for GenerateTestCases {
         ToolInfo {
             name: "generate_test_cases",
             title: "Generate test cases",
-            description: "Builds executable test cases for a Kafka consumer from a topic (its inferred schema) or a JSON Schema: positive, edge, boundary (each bound of each field) and negative (one per field and constraint: missing required field, wrong type, out of range, bad format, enum outsider, oversized; plus malformed JSON, empty message, wrong key, header variations), with coverage of fields and constraints. Each case has id, type, title, priority, preconditions, steps, expected_result, an input message and an expectation (output topic match, DLQ, or nothing). Or validates and scores agent-written `cases`, naming every defect. Next: run_test_cases with the returned case_set.",
+            description: "Builds executable test cases for a Kafka consumer from a topic (its inferred schema) or a JSON Schema: positive, edge, boundary (each bound of each field) and negative (one per field and constraint: missing required field, wrong type, out of range, bad format, enum outsider, oversized; plus malformed JSON, empty message, wrong key, header variations), with coverage of fields and constraints. Each case has id, type, title, priority, preconditions, steps, expected_result, an input message and an expectation (output topic match, DLQ, or nothing). Or validates and scores agent-written `cases`, naming every defect; or, when the server has a language model configured, writes them from a `user_story` and scores them the same way. Next: run_test_cases with the returned case_set.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -105,17 +112,31 @@ impl Tool for GenerateTestCases {
 }
 
 async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result<Reply> {
-    let given = [args.topic.is_some() && args.schema.is_none() && args.cases.is_none() && args.entity.is_none(), args.schema.is_some(), args.entity.is_some(), args.cases.is_some()].iter().filter(|x| **x).count();
-    if given != 1 {
-        return Err(Error::bad_input("schema", "one source: `topic` (its inferred schema), `schema`, `entity`, or agent-written `cases`"));
+    // With a user story, `schema` or `entity` is the message format the model writes to, not a source.
+    let story = args.user_story.is_some();
+    let given = [
+        args.topic.is_some() && args.schema.is_none() && args.cases.is_none() && args.entity.is_none() && !story,
+        args.schema.is_some() && !story,
+        args.entity.is_some() && !story,
+        args.cases.is_some(),
+        story,
+    ];
+    if given.iter().filter(|x| **x).count() != 1 || (story && args.schema.is_some() && args.entity.is_some()) {
+        return Err(Error::bad_input("schema", "one source: `topic` (its inferred schema), `schema`, `entity`, agent-written `cases`, or a `user_story` (with `schema` or `entity` as its message format)"));
     }
     let mut targets = args.target.clone().unwrap_or_default();
     if targets.input_topic.is_empty() {
         targets.input_topic = args.topic.clone().ok_or_else(|| Error::bad_input("target.input_topic", "the topic the system under test consumes (or give `topic`)"))?;
     }
-    let (cases, coverage, score, source) = if let Some(raw) = &args.cases {
-        let (cases, problems) = parse_cases(raw);
-        let s = score::score(&cases, &problems, raw.len());
+    let mut attempt = None;
+    let (cases, coverage, score, source) = if let Some(text) = &args.user_story {
+        let format = args.schema.clone().or(args.entity.map(Entity::schema));
+        let answer = story::cases_from_story(cx, text, &targets, format.as_ref()).await?;
+        let (cases, s) = validate_and_score(&answer.raw);
+        attempt = Some(answer.attempt);
+        (cases, None, Some(s), format!("a user story via the model `{}` (valid on request {} of at most {})", answer.model, answer.attempt, 1 + story::MAX_REPAIRS))
+    } else if let Some(raw) = &args.cases {
+        let (cases, s) = validate_and_score(raw);
         (cases, None, Some(s), format!("{} agent-written cases", raw.len()))
     } else {
         let (schema, source) = match (&args.schema, &args.topic) {
@@ -158,12 +179,19 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
     }
     summary.push_str(&format!("\n\nNext: `run_test_cases` with `{{\"case_set\": \"{case_set}\"}}`."));
     let rows = cases.iter().map(|c| format!("| {} | {:?} | {:?} | {} | {} |", c.id, c.kind, c.priority, c.title.replace('|', "\\|"), c.expectation.name())).collect();
-    let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, cases };
+    let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, attempt, cases };
     Ok(Reply::new(&out)?
         .summary(summary)
         .rows("cases", "| id | type | priority | title | expects |\n|---|---|---|---|---|", rows)
         .when_empty("the schema gave no cases for the chosen kinds; widen `kinds`")
         .narrow_with("the full set is stored as the resource testcases://{case_set}; pass case_set to run_test_cases, or lower max_cases"))
+}
+
+/// The one check of cases not generated here (agent-written, or a language model's): parse and score.
+fn validate_and_score(raw: &[Value]) -> (Vec<TestCase>, Score) {
+    let (cases, problems) = parse_cases(raw);
+    let s = score::score(&cases, &problems, raw.len());
+    (cases, s)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
