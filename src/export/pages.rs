@@ -92,7 +92,7 @@ impl LogPages {
         let rows = entries
             .into_iter()
             .map(|(time_ns, _, labels, line)| {
-                let event_class = self.taxonomy.classify(head(&line)).map(|c| c.id.clone());
+                let event_class = self.taxonomy.classify_line(&line).map(|c| c.id.clone());
                 LogRow { time_ns, labels, line, event_class }
             })
             .collect();
@@ -103,13 +103,6 @@ impl LogPages {
 type Entry = (i64, String, Vec<(String, String)>, String);
 
 /// The message and, for an exception, its cause: what the taxonomy patterns are written for.
-fn head(line: &str) -> &str {
-    match line.match_indices('\n').nth(1) {
-        Some((i, _)) => &line[..i],
-        None => line,
-    }
-}
-
 impl Pages for LogPages {
     type Row = LogRow;
     fn next_page(&mut self, max: usize) -> BoxFuture<'_, Result<Option<Vec<LogRow>>>> {

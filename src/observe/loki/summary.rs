@@ -161,16 +161,7 @@ pub fn summarise(streams: &[LogStream], taxonomy: &Taxonomy, opts: &SummaryOptio
 
 /// The first two lines of an entry are enough to classify it (the message and, for an exception, its cause).
 fn classify(taxonomy: &Taxonomy, line: &str) -> Option<usize> {
-    let mut end = line.len().min(1200);
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    let head = &line[..end];
-    let head = match head.match_indices('\n').nth(1) {
-        Some((i, _)) => &head[..i],
-        None => head,
-    };
-    let class = taxonomy.classify(head)?;
+    let class = taxonomy.classify_line(line)?;
     taxonomy.classes().iter().position(|c| c.id == class.id)
 }
 

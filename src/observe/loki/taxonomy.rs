@@ -76,6 +76,22 @@ impl Taxonomy {
         self.set.matches(text).iter().map(|i| self.owner[i]).min().map(|c| &self.classes[c])
     }
 
+    /// The class of a log line, judged on its head: the first two lines (a message and the exception line
+    /// under it; stack frames after that only add noise) and at most 1200 bytes. Every caller (summaries,
+    /// exports, root-cause analysis) classifies lines through this, so a line gets one class everywhere.
+    pub fn classify_line(&self, line: &str) -> Option<&EventClass> {
+        let mut end = line.len().min(1200);
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        let head = &line[..end];
+        let head = match head.match_indices('\n').nth(1) {
+            Some((i, _)) => &head[..i],
+            None => head,
+        };
+        self.classify(head)
+    }
+
     pub fn class(&self, id: &str) -> Option<&EventClass> {
         self.classes.iter().find(|c| c.id == id)
     }
