@@ -36,11 +36,25 @@ fn arg(name: &str, default: u64) -> u64 {
 
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()).map_or(0.0, |kb| kb / 1024.0)
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn in_process(target: Target, n: u64) -> f64 {
-    let mut stream = Stream::new(Spec { target, seed: 1, mode: Mode::Valid, window: Window::default(), defect_rate: 0.0, defect_constraints: vec![], profile: None }).unwrap();
+    let mut stream = Stream::new(Spec {
+        target,
+        seed: 1,
+        mode: Mode::Valid,
+        window: Window::default(),
+        defect_rate: 0.0,
+        defect_constraints: vec![],
+        profile: None,
+    })
+    .unwrap();
     let mut buf = Vec::with_capacity(4096);
     let started = Instant::now();
     for _ in 0..n {
@@ -92,10 +106,18 @@ async fn main() {
     println!("NDJSON, flat, 1M:                 {:>12} records/s, {} MB written, peak RSS {rss_1m:.1} MB (before {rss_before:.1} MB)", out["records_per_second"], out["bytes"].as_u64().unwrap_or(0) >> 20);
     let out = tool(&cx, json!({"schema": flat_schema(), "count": file_records, "seed": 1, "destination": "file", "path": "bench/flat-big.ndjson", "overwrite": true})).await;
     let rss_big = peak_rss_mb();
-    println!("NDJSON, flat, {file_records}:          {:>12} records/s, {} MB written, peak RSS {rss_big:.1} MB", out["records_per_second"], out["bytes"].as_u64().unwrap_or(0) >> 20);
+    println!(
+        "NDJSON, flat, {file_records}:          {:>12} records/s, {} MB written, peak RSS {rss_big:.1} MB",
+        out["records_per_second"],
+        out["bytes"].as_u64().unwrap_or(0) >> 20
+    );
     let _ = std::fs::remove_file(dir.join("bench/flat-big.ndjson"));
     let out = tool(&cx, json!({"entity": "order", "count": 1_000_000, "seed": 1, "destination": "file", "path": "bench/order-1m.ndjson", "overwrite": true})).await;
-    println!("NDJSON, order entity, 1M:         {:>12} records/s, {} MB written", out["records_per_second"], out["bytes"].as_u64().unwrap_or(0) >> 20);
+    println!(
+        "NDJSON, order entity, 1M:         {:>12} records/s, {} MB written",
+        out["records_per_second"],
+        out["bytes"].as_u64().unwrap_or(0) >> 20
+    );
 
     let py_count = 50_000.to_string();
     let py_out = dir.join("bench/faker.ndjson");
@@ -121,7 +143,13 @@ async fn main() {
     let ours = tool(&cx, json!({"entity": "order", "count": topic_records, "seed": 9, "destination": "topic", "target_topic": ours_topic, "key_field": "order_id"})).await;
     let ours_rate = ours["records_per_second"].as_f64().unwrap_or(0.0);
     println!("to topic, order entity, {topic_records}: {ours_rate:>10.0} records/s");
-    match python(&["tools/bench/produce_confluent.py", &state.config.kafka.bootstrap_servers, &theirs_topic, file["path"].as_str().unwrap(), "order_id"]) {
+    match python(&[
+        "tools/bench/produce_confluent.py",
+        &state.config.kafka.bootstrap_servers,
+        &theirs_topic,
+        file["path"].as_str().unwrap(),
+        "order_id",
+    ]) {
         Some(p) => {
             let rate = p["records_per_second"].as_f64().unwrap_or(f64::NAN);
             println!("Python confluent-kafka, same {topic_records} records: {rate:>8.0} records/s -> ratio {:.2}x (goal >= 0.9x)", ours_rate / rate);

@@ -32,7 +32,10 @@ fn row(i: u64) -> Record {
         timestamp_ms: Some(1_705_287_600_000 + i as i64),
         key: Some(format!("customer-{}", i % 50_000).into_bytes()),
         value: Some(value.into_bytes()),
-        headers: vec![("trace-id".into(), Some(format!("{:016x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).into_bytes())), ("source".into(), Some(b"checkout".to_vec()))],
+        headers: vec![
+            ("trace-id".into(), Some(format!("{:016x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).into_bytes())),
+            ("source".into(), Some(b"checkout".to_vec())),
+        ],
     }
 }
 
@@ -40,7 +43,12 @@ fn row(i: u64) -> Record {
 fn rss_kb() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0)
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     };
     (field("VmRSS:"), field("VmHWM:"))
 }
@@ -95,7 +103,8 @@ fn main() {
 
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "/root/.cache/kafka-qa-mcp/py/bin/python".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/bench/export_pyarrow.py");
-    let out = std::process::Command::new(&python).arg(script).arg(rows.to_string()).arg(dir.join("py.parquet")).output();
+    let out =
+        std::process::Command::new(&python).arg(script).arg(rows.to_string()).arg(dir.join("py.parquet")).output();
     let _ = std::fs::remove_dir_all(&dir);
     let out = match out {
         Ok(o) if o.status.success() => o,

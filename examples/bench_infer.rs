@@ -41,7 +41,8 @@ fn order(r: &mut Rng, i: u64) -> Value {
             })
         })
         .collect();
-    let total: f64 = items.iter().map(|x| x["qty"].as_u64().unwrap_or(1) as f64 * x["unit_price"].as_f64().unwrap_or(0.0)).sum();
+    let total: f64 =
+        items.iter().map(|x| x["qty"].as_u64().unwrap_or(1) as f64 * x["unit_price"].as_f64().unwrap_or(0.0)).sum();
     let mut o = json!({
         "order_id": format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", r.next() as u32, r.below(1 << 16), r.below(1 << 12), r.below(1 << 12), r.next() & 0xFFFF_FFFF_FFFF),
         "seq": i,
@@ -97,7 +98,11 @@ fn main() {
     }
     let parsed = inf.finish();
     let parse_secs = t.elapsed().as_secs_f64();
-    assert_eq!(serde_json::to_value(&parsed.fields).ok(), serde_json::to_value(&result.fields).ok(), "both paths infer the same");
+    assert_eq!(
+        serde_json::to_value(&parsed.fields).ok(),
+        serde_json::to_value(&result.fields).ok(),
+        "both paths infer the same"
+    );
     println!(
         "rust Inferrer: {} fields, confidence {:.2}; infer {:.0} msg/s; parse+infer {:.0} msg/s",
         result.fields.len(),

@@ -45,7 +45,10 @@ fn main() {
     let mut streams: Vec<LogStream> = vec![];
     for broker in 1..=3u64 {
         for level in ["INFO", "WARN", "ERROR"] {
-            streams.push(LogStream { labels: [("broker".into(), broker.to_string()), ("level".into(), level.into())].into(), entries: vec![] });
+            streams.push(LogStream {
+                labels: [("broker".into(), broker.to_string()), ("level".into(), level.into())].into(),
+                entries: vec![],
+            });
         }
     }
     let t0: i64 = 1_705_287_000_000_000_000;
@@ -71,7 +74,12 @@ fn main() {
     println!("lines: {}", summary.lines);
     println!("time: {:.1} ms (best of 5, one core)", best * 1000.0);
     println!("lines/s: {:.0}", summary.lines as f64 / best);
-    println!("patterns: {} (kept {}), event classes: {}", summary.patterns_total, summary.patterns.len(), summary.events.len());
+    println!(
+        "patterns: {} (kept {}), event classes: {}",
+        summary.patterns_total,
+        summary.patterns.len(),
+        summary.events.len()
+    );
     println!("summary JSON: {} bytes", json.len());
     for e in &summary.events {
         println!("  {:<18} {}", e.class, e.count);

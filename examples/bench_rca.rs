@@ -43,7 +43,8 @@ fn synthetic() -> Observations {
             .collect();
         topics.push(json!({"name": format!("topic-{t:03}"), "partitions": partitions}));
     }
-    let groups: Vec<Value> = (0..50).map(|g| json!({"id": format!("group-{g}"), "topics": [format!("topic-{:03}", g * 2)]})).collect();
+    let groups: Vec<Value> =
+        (0..50).map(|g| json!({"id": format!("group-{g}"), "topics": [format!("topic-{:03}", g * 2)]})).collect();
     let mut signals = vec![
         json!({"class": "out_of_space", "entity": "broker:7", "start": T0, "count": 12}),
         json!({"class": "broker_stop", "entity": "broker:7", "start": T0 + 2_000}),
@@ -58,7 +59,18 @@ fn synthetic() -> Observations {
             }
         }
     }
-    let classes = ["connection_error", "gc_pause", "latency_high", "group_rebalance", "lag_growing", "under_replicated", "session_expiry", "controller_change", "segment_roll", "member_timeout"];
+    let classes = [
+        "connection_error",
+        "gc_pause",
+        "latency_high",
+        "group_rebalance",
+        "lag_growing",
+        "under_replicated",
+        "session_expiry",
+        "controller_change",
+        "segment_roll",
+        "member_timeout",
+    ];
     while signals.len() < SIGNALS {
         let class = classes[rng.next(classes.len() as i64) as usize];
         let entity = match rng.next(3) {
@@ -85,26 +97,55 @@ fn main() {
         let ranked = t.elapsed();
         let fp = Fingerprint::of(&g);
         let _ = fp.vector();
-        let _ = render(&NoteInput { id: "bench", cluster: &g.cluster_name, window: None, analysis: &analysis, similar: &[] });
+        let _ = render(&NoteInput {
+            id: "bench",
+            cluster: &g.cluster_name,
+            window: None,
+            analysis: &analysis,
+            similar: &[],
+        });
         let done = t.elapsed();
         build.push(built);
         rank.push(ranked - built);
         note.push(done - ranked);
         total.push(done);
-        let ranked: Vec<String> = analysis.hypotheses.iter().take(3).map(|h| format!("{} on {} {:.2} ({})", h.rule, h.on, h.confidence, h.order)).collect();
-        verdict = format!("{} entities, {} signals, {} edges; top 3: {}", g.entities.len(), g.signals.len(), g.edges.len(), ranked.join("; "));
+        let ranked: Vec<String> = analysis
+            .hypotheses
+            .iter()
+            .take(3)
+            .map(|h| format!("{} on {} {:.2} ({})", h.rule, h.on, h.confidence, h.order))
+            .collect();
+        verdict = format!(
+            "{} entities, {} signals, {} edges; top 3: {}",
+            g.entities.len(),
+            g.signals.len(),
+            g.edges.len(),
+            ranked.join("; ")
+        );
     }
     if std::env::var("BENCH_DEBUG").is_ok() {
         let g = from_observations(&obs).expect("graph");
         for s in kafka_qa_mcp::rca::rank::rank(&g, &rules).iter().filter(|s| s.rule == 0).take(3) {
-            println!("{} {:.3} {:?} steps {:?} viol {:?} contra {:?} pre {:?}", g.name(s.anchor), s.confidence, s.parts, s.steps.iter().map(|x| x.len()).collect::<Vec<_>>(), s.order_violations, s.contradictions, s.preceded_by);
+            println!(
+                "{} {:.3} {:?} steps {:?} viol {:?} contra {:?} pre {:?}",
+                g.name(s.anchor),
+                s.confidence,
+                s.parts,
+                s.steps.iter().map(|x| x.len()).collect::<Vec<_>>(),
+                s.order_violations,
+                s.contradictions,
+                s.preceded_by
+            );
         }
     }
     let median = |v: &mut Vec<Duration>| {
         v.sort();
         v[v.len() / 2].as_secs_f64() * 1000.0
     };
-    println!("graph_rca on {BROKERS} brokers, {} partitions, {SIGNALS} signals ({RUNS} runs, median):", TOPICS * PARTITIONS);
+    println!(
+        "graph_rca on {BROKERS} brokers, {} partitions, {SIGNALS} signals ({RUNS} runs, median):",
+        TOPICS * PARTITIONS
+    );
     println!("  build graph        {:8.2} ms", median(&mut build));
     println!("  rank + render      {:8.2} ms", median(&mut rank));
     println!("  fingerprint + note {:8.2} ms", median(&mut note));

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5000);
     let mut config = Config::default();
-    config.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS").map_err(|_| anyhow::anyhow!("set KAFKA_BOOTSTRAP_SERVERS (source .stack/env)"))?;
+    config.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .map_err(|_| anyhow::anyhow!("set KAFKA_BOOTSTRAP_SERVERS (source .stack/env)"))?;
     config.safety.max_messages_per_call = n;
     let state = AppState::new(config)?;
     let topic = format!("bench.sample.{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
@@ -30,17 +31,42 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     state.kafka.produce(&state.guard, &topic, records).await?;
     let produce = t.elapsed();
-    println!("produce: {n} messages ({bytes} bytes), one per batch awaited: {:.2} s, {:.0} msg/s", produce.as_secs_f64(), n as f64 / produce.as_secs_f64());
+    println!(
+        "produce: {n} messages ({bytes} bytes), one per batch awaited: {:.2} s, {:.0} msg/s",
+        produce.as_secs_f64(),
+        n as f64 / produce.as_secs_f64()
+    );
 
     let t = Instant::now();
-    let sample = state.kafka.sample(SampleRequest { topic: topic.clone(), partition: None, start: StartAt::Earliest, max_messages: n, max_bytes: 256 << 20, timeout: Duration::from_secs(60) }).await?;
+    let sample = state
+        .kafka
+        .sample(SampleRequest {
+            topic: topic.clone(),
+            partition: None,
+            start: StartAt::Earliest,
+            max_messages: n,
+            max_bytes: 256 << 20,
+            timeout: Duration::from_secs(60),
+        })
+        .await?;
     let read = t.elapsed();
-    println!("sample: {} messages, stopped by {:?}: {:.3} s, {:.0} msg/s", sample.records.len(), sample.stopped_by, read.as_secs_f64(), sample.records.len() as f64 / read.as_secs_f64());
+    println!(
+        "sample: {} messages, stopped by {:?}: {:.3} s, {:.0} msg/s",
+        sample.records.len(),
+        sample.stopped_by,
+        read.as_secs_f64(),
+        sample.records.len() as f64 / read.as_secs_f64()
+    );
 
     let args = json!({"topic": topic, "from": "earliest", "max_messages": n.min(100_000), "timeout_ms": 60000});
     let t = Instant::now();
     let r = Registry::new().call(&CallContext::new(state.clone()), "infer_schema", args.as_object().cloned()).await?;
     let infer = t.elapsed();
-    println!("infer_schema tool (sample + decode + infer + reply): {} messages: {:.3} s, {:.0} msg/s", r.structured["messages_sampled"], infer.as_secs_f64(), n as f64 / infer.as_secs_f64());
+    println!(
+        "infer_schema tool (sample + decode + infer + reply): {} messages: {:.3} s, {:.0} msg/s",
+        r.structured["messages_sampled"],
+        infer.as_secs_f64(),
+        n as f64 / infer.as_secs_f64()
+    );
     Ok(())
 }

@@ -61,7 +61,12 @@ impl Server {
 
     fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -80,7 +85,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let bin = args.next().unwrap_or_else(|| "target/release/kafka-qa-mcp".into());
     let tool = args.next().unwrap_or_else(|| "generate_test_data".into());
-    let tool_args: Value = serde_json::from_str(&args.next().unwrap_or_else(|| r#"{"entity": "user", "count": 1, "seed": 7}"#.into())).unwrap();
+    let tool_args: Value =
+        serde_json::from_str(&args.next().unwrap_or_else(|| r#"{"entity": "user", "count": 1, "seed": 7}"#.into()))
+            .unwrap();
 
     let mut cold = vec![];
     for _ in 0..COLD_STARTS {
@@ -112,10 +119,19 @@ fn main() {
     let rss_idle = idle.rss_kib();
 
     println!("binary: {bin}");
-    println!("cold start to initialize answered ({COLD_STARTS} runs): p50 {:.1} ms, p99 {:.1} ms (goal < 50 ms)",
-        percentile(&cold, 0.5).as_secs_f64() * 1e3, percentile(&cold, 0.99).as_secs_f64() * 1e3);
-    println!("tools/call {tool} round trip over stdio ({CALLS} calls): p50 {:.3} ms, p99 {:.3} ms (goal < 1 ms)",
-        percentile(&calls, 0.5).as_secs_f64() * 1e3, percentile(&calls, 0.99).as_secs_f64() * 1e3);
-    println!("RSS: idle after initialize {:.1} MB (goal < 30 MB); after {CALLS} calls {:.1} MB",
-        rss_idle as f64 / 1024.0, rss_after_calls as f64 / 1024.0);
+    println!(
+        "cold start to initialize answered ({COLD_STARTS} runs): p50 {:.1} ms, p99 {:.1} ms (goal < 50 ms)",
+        percentile(&cold, 0.5).as_secs_f64() * 1e3,
+        percentile(&cold, 0.99).as_secs_f64() * 1e3
+    );
+    println!(
+        "tools/call {tool} round trip over stdio ({CALLS} calls): p50 {:.3} ms, p99 {:.3} ms (goal < 1 ms)",
+        percentile(&calls, 0.5).as_secs_f64() * 1e3,
+        percentile(&calls, 0.99).as_secs_f64() * 1e3
+    );
+    println!(
+        "RSS: idle after initialize {:.1} MB (goal < 30 MB); after {CALLS} calls {:.1} MB",
+        rss_idle as f64 / 1024.0,
+        rss_after_calls as f64 / 1024.0
+    );
 }

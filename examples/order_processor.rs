@@ -53,7 +53,12 @@ fn options() -> Result<Options, String> {
 }
 
 /// Why an order is rejected, or the enriched order.
-fn process(key: Option<&[u8]>, payload: Option<&[u8]>, schema: &jsonschema::Validator, break_validation: bool) -> Result<Value, String> {
+fn process(
+    key: Option<&[u8]>,
+    payload: Option<&[u8]>,
+    schema: &jsonschema::Validator,
+    break_validation: bool,
+) -> Result<Value, String> {
     let bytes = payload.filter(|p| !p.is_empty()).ok_or("empty_message")?;
     let mut order: Value = serde_json::from_slice(bytes).map_err(|e| format!("malformed_json: {e}"))?;
     if let Some(e) = schema.iter_errors(&order).next() {
@@ -94,7 +99,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let schema = jsonschema::options().should_validate_formats(true).build(&Entity::Order.schema()).expect("the order schema compiles");
+    let schema = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&Entity::Order.schema())
+        .expect("the order schema compiles");
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &o.bootstrap)
         .set("group.id", &o.group)
@@ -125,7 +133,8 @@ async fn main() {
         let (topic, value, headers) = match process(m.key(), m.payload(), &schema, o.break_validation) {
             Ok(enriched) => (&o.output, serde_json::to_vec(&enriched).unwrap_or_default(), OwnedHeaders::new()),
             Err(reason) => {
-                let mut h = OwnedHeaders::new().insert(Header { key: "x-reject-reason", value: Some(reason.as_bytes()) });
+                let mut h =
+                    OwnedHeaders::new().insert(Header { key: "x-reject-reason", value: Some(reason.as_bytes()) });
                 if let Some(src) = m.headers() {
                     for hd in src.iter() {
                         h = h.insert(Header { key: hd.key, value: hd.value });
@@ -134,7 +143,8 @@ async fn main() {
                 (&o.dlq, m.payload().unwrap_or_default().to_vec(), h)
             }
         };
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).payload(value.as_slice()).headers(headers);
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(topic).payload(value.as_slice()).headers(headers);
         if let Some(k) = &key {
             record = record.key(k.as_slice());
         }

@@ -91,10 +91,18 @@ impl Error {
     /// What the agent can do next.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Error::BadInput { .. } => Some("fix the named argument and call again; the tool's input schema lists every argument with its bounds"),
-            Error::NotConfigured { .. } => Some("configure the backend (flag, environment variable or config file) and restart the server"),
-            Error::Unreachable { .. } => Some("check that the backend is up and reachable; the next call retries, no restart needed"),
-            Error::Denied { .. } => Some("the server's safety configuration refuses this; pick an allowed target or ask the operator"),
+            Error::BadInput { .. } => Some(
+                "fix the named argument and call again; the tool's input schema lists every argument with its bounds",
+            ),
+            Error::NotConfigured { .. } => {
+                Some("configure the backend (flag, environment variable or config file) and restart the server")
+            }
+            Error::Unreachable { .. } => {
+                Some("check that the backend is up and reachable; the next call retries, no restart needed")
+            }
+            Error::Denied { .. } => {
+                Some("the server's safety configuration refuses this; pick an allowed target or ask the operator")
+            }
             Error::Upstream { .. } => Some("the backend rejected the request; fix what its message names"),
             Error::Cancelled | Error::Internal(_) => None,
         }

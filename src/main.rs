@@ -15,7 +15,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "kafka-qa-mcp", version, about = "An MCP server that lets an AI agent test Kafka systems and triage Kafka incidents")]
+#[command(
+    name = "kafka-qa-mcp",
+    version,
+    about = "An MCP server that lets an AI agent test Kafka systems and triage Kafka incidents"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -152,7 +156,8 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command = cli.command.unwrap_or(Command::Serve { http: None, auth_token: std::env::var("KAFKA_QA_AUTH_TOKEN").ok() });
+    let command =
+        cli.command.unwrap_or(Command::Serve { http: None, auth_token: std::env::var("KAFKA_QA_AUTH_TOKEN").ok() });
     let auth_token = match &command {
         Command::Serve { auth_token, .. } => auth_token.clone(),
         _ => None,
@@ -179,7 +184,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Call { tool, arguments, json } => {
-            let args: serde_json::Value = serde_json::from_str(&arguments).map_err(|e| anyhow::anyhow!("the arguments must be a JSON object: {e}"))?;
+            let args: serde_json::Value = serde_json::from_str(&arguments)
+                .map_err(|e| anyhow::anyhow!("the arguments must be a JSON object: {e}"))?;
             let serde_json::Value::Object(args) = args else {
                 anyhow::bail!("the arguments must be a JSON object, e.g. '{{\"pattern\": \"orders*\"}}'");
             };
@@ -202,7 +208,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for (info, _, _) in registry.infos() {
                 match registry.availability(info, &state.config) {
                     Availability::Enabled => print_out(&format!("{:<22} enabled   {}", info.name, info.title)),
-                    Availability::Disabled(why) => print_out(&format!("{:<22} disabled  {}", info.name, state.redact(&why.to_string()))),
+                    Availability::Disabled(why) => {
+                        print_out(&format!("{:<22} disabled  {}", info.name, state.redact(&why.to_string())))
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -39,30 +39,51 @@ impl Guard {
     /// May this topic be written? Read-only mode, internal topics, deny globs and allow globs, in that order.
     pub fn check_topic_write(&self, topic: &str) -> Result<()> {
         if self.read_only {
-            return Err(Error::denied("read_only", format!("the server runs in read-only mode; nothing is written to `{topic}`")));
+            return Err(Error::denied(
+                "read_only",
+                format!("the server runs in read-only mode; nothing is written to `{topic}`"),
+            ));
         }
         if topic.starts_with("__") {
-            return Err(Error::denied("internal_topic", format!("`{topic}` is an internal topic (starts with `__`) and is never written")));
+            return Err(Error::denied(
+                "internal_topic",
+                format!("`{topic}` is an internal topic (starts with `__`) and is never written"),
+            ));
         }
         if self.deny.is_match(topic) {
             return Err(Error::denied("produce_deny", format!("`{topic}` matches a deny glob ({})", self.deny_text)));
         }
         if !self.allow.is_match(topic) {
-            return Err(Error::denied("produce_allow", format!("`{topic}` matches no allow glob ({})", self.allow_text)));
+            return Err(Error::denied(
+                "produce_allow",
+                format!("`{topic}` matches no allow glob ({})", self.allow_text),
+            ));
         }
         Ok(())
     }
 
     pub fn check_message_count(&self, argument: &str, count: usize) -> Result<()> {
         if count > self.max_messages_per_call {
-            return Err(Error::bad_input(argument, format!("at most {} messages per call (safety.max_messages_per_call); got {count}", self.max_messages_per_call)));
+            return Err(Error::bad_input(
+                argument,
+                format!(
+                    "at most {} messages per call (safety.max_messages_per_call); got {count}",
+                    self.max_messages_per_call
+                ),
+            ));
         }
         Ok(())
     }
 
     pub fn check_message_size(&self, argument: &str, bytes: usize) -> Result<()> {
         if bytes > self.max_message_bytes {
-            return Err(Error::bad_input(argument, format!("a message of at most {} bytes (safety.max_message_bytes); got {bytes}", self.max_message_bytes)));
+            return Err(Error::bad_input(
+                argument,
+                format!(
+                    "a message of at most {} bytes (safety.max_message_bytes); got {bytes}",
+                    self.max_message_bytes
+                ),
+            ));
         }
         Ok(())
     }
@@ -79,7 +100,10 @@ impl Guard {
             return Err(Error::bad_input(argument, "a file name inside the export folder"));
         }
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-            return Err(Error::denied("export_dir", format!("`{relative}` must be a relative path inside the export folder, without `..`")));
+            return Err(Error::denied(
+                "export_dir",
+                format!("`{relative}` must be a relative path inside the export folder, without `..`"),
+            ));
         }
         std::fs::create_dir_all(&self.export_dir)?;
         let root = self.export_dir.canonicalize()?;
@@ -88,15 +112,24 @@ impl Guard {
             std::fs::create_dir_all(parent)?;
             let real_parent = parent.canonicalize()?;
             if !real_parent.starts_with(&root) {
-                return Err(Error::denied("export_dir", format!("`{relative}` leads out of the export folder through a symbolic link")));
+                return Err(Error::denied(
+                    "export_dir",
+                    format!("`{relative}` leads out of the export folder through a symbolic link"),
+                ));
             }
         }
         if let Ok(meta) = std::fs::symlink_metadata(&full) {
             if meta.file_type().is_symlink() {
-                return Err(Error::denied("export_dir", format!("`{relative}` is a symbolic link; exports never write through links")));
+                return Err(Error::denied(
+                    "export_dir",
+                    format!("`{relative}` is a symbolic link; exports never write through links"),
+                ));
             }
             if !overwrite {
-                return Err(Error::bad_input("overwrite", format!("true to replace the existing file `{relative}`, or another path")));
+                return Err(Error::bad_input(
+                    "overwrite",
+                    format!("true to replace the existing file `{relative}`, or another path"),
+                ));
             }
         }
         Ok(full)
@@ -113,7 +146,9 @@ fn globs(patterns: &[String], argument: &str) -> Result<GlobSet> {
 
 /// Topic name glob used by read tools (pattern arguments).
 pub fn topic_matcher(argument: &str, pattern: &str) -> Result<globset::GlobMatcher> {
-    Glob::new(pattern).map(|g| g.compile_matcher()).map_err(|e| Error::bad_input(argument, format!("a glob such as `orders*` ({e})")))
+    Glob::new(pattern)
+        .map(|g| g.compile_matcher())
+        .map_err(|e| Error::bad_input(argument, format!("a glob such as `orders*` ({e})")))
 }
 
 #[cfg(test)]
@@ -151,7 +186,10 @@ mod tests {
     #[test]
     fn export_paths_stay_inside_the_folder() {
         let g = guard(false);
-        assert!(g.export_path("path", "a/b.parquet", false).unwrap().starts_with(g.export_dir().canonicalize().unwrap()));
+        assert!(g
+            .export_path("path", "a/b.parquet", false)
+            .unwrap()
+            .starts_with(g.export_dir().canonicalize().unwrap()));
         for bad in ["../x", "/etc/passwd", "a/../../x"] {
             assert!(matches!(g.export_path("path", bad, false), Err(Error::Denied { .. })), "{bad}");
         }

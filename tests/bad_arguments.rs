@@ -23,18 +23,16 @@ fn wrong_value(schema: &Value) -> Option<Value> {
         Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
         _ => return None,
     };
-    [json!({"not": "expected"}), json!("text"), json!(true), json!(12.5), json!([1])]
-        .into_iter()
-        .find(|v| {
-            let kind = match v {
-                Value::Object(_) => "object",
-                Value::String(_) => "string",
-                Value::Bool(_) => "boolean",
-                Value::Number(_) => "number",
-                _ => "array",
-            };
-            !types.contains(&kind)
-        })
+    [json!({"not": "expected"}), json!("text"), json!(true), json!(12.5), json!([1])].into_iter().find(|v| {
+        let kind = match v {
+            Value::Object(_) => "object",
+            Value::String(_) => "string",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            _ => "array",
+        };
+        !types.contains(&kind)
+    })
 }
 
 #[tokio::test]
@@ -50,7 +48,11 @@ async fn wrong_types_and_unknown_arguments_are_named_for_every_tool() {
             args.insert(name.clone(), bad.clone());
             match registry.call(&cx, info.name, Some(args)).await {
                 Err(Error::BadInput { argument, .. }) => {
-                    assert!(argument.starts_with(name.as_str()), "{}: sent {name}={bad}, error named `{argument}`", info.name)
+                    assert!(
+                        argument.starts_with(name.as_str()),
+                        "{}: sent {name}={bad}, error named `{argument}`",
+                        info.name
+                    )
                 }
                 other => panic!("{}: sent {name}={bad}, got {other:?}", info.name),
             }

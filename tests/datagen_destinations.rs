@@ -11,7 +11,8 @@ use std::time::Duration;
 
 fn state() -> std::sync::Arc<AppState> {
     let mut config = Config::default();
-    config.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS").expect("KAFKA_BOOTSTRAP_SERVERS is not set: run tools/stack up and source .stack/env");
+    config.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run tools/stack up and source .stack/env");
     config.export.dir = std::env::temp_dir().join(format!("kqm-datagen-{}", std::process::id()));
     AppState::new(config).unwrap()
 }
@@ -35,7 +36,18 @@ async fn to_a_topic_at_a_rate_then_like_its_history() {
     assert_eq!(out["count"], 120);
     let marks = state.kafka.watermarks(&topic).await.unwrap();
     assert_eq!(marks.iter().map(|(_, lo, hi)| hi - lo).sum::<i64>(), 120, "{marks:?}");
-    let sample = state.kafka.sample(SampleRequest { topic: topic.clone(), partition: None, start: StartAt::Earliest, max_messages: 200, max_bytes: 1 << 24, timeout: Duration::from_secs(10) }).await.unwrap();
+    let sample = state
+        .kafka
+        .sample(SampleRequest {
+            topic: topic.clone(),
+            partition: None,
+            start: StartAt::Earliest,
+            max_messages: 200,
+            max_bytes: 1 << 24,
+            timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
     assert_eq!(sample.records.len(), 120);
     for r in &sample.records {
         let v: Value = serde_json::from_slice(r.value.as_deref().unwrap()).unwrap();
@@ -43,13 +55,33 @@ async fn to_a_topic_at_a_rate_then_like_its_history() {
     }
 
     let slow = call(&cx, json!({"entity": "payment", "count": 20, "seed": 1, "destination": "topic", "target_topic": topic, "rate_per_second": 40})).await;
-    assert!(slow["duration_ms"].as_u64().unwrap() >= 450, "20 records at 40/s take about 500 ms: {}", slow["duration_ms"]);
+    assert!(
+        slow["duration_ms"].as_u64().unwrap() >= 450,
+        "20 records at 40/s take about 500 ms: {}",
+        slow["duration_ms"]
+    );
 
     // like_history learns from the 140 messages: only order statuses and methods seen there come back.
-    let like = call(&cx, json!({"topic": topic, "mode": "like_history", "count": 300, "seed": 2, "max_output_bytes": 1048576})).await;
-    let sample = state.kafka.sample(SampleRequest { topic: topic.clone(), partition: None, start: StartAt::Earliest, max_messages: 200, max_bytes: 1 << 24, timeout: Duration::from_secs(10) }).await.unwrap();
+    let like = call(
+        &cx,
+        json!({"topic": topic, "mode": "like_history", "count": 300, "seed": 2, "max_output_bytes": 1048576}),
+    )
+    .await;
+    let sample = state
+        .kafka
+        .sample(SampleRequest {
+            topic: topic.clone(),
+            partition: None,
+            start: StartAt::Earliest,
+            max_messages: 200,
+            max_bytes: 1 << 24,
+            timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
     assert_eq!(sample.records.len(), 140);
-    let history: Vec<Value> = sample.records.iter().map(|r| serde_json::from_slice(r.value.as_deref().unwrap()).unwrap()).collect();
+    let history: Vec<Value> =
+        sample.records.iter().map(|r| serde_json::from_slice(r.value.as_deref().unwrap()).unwrap()).collect();
     let seen_status: std::collections::BTreeSet<&str> = history.iter().filter_map(|v| v["status"].as_str()).collect();
     let records = like["records"].as_array().unwrap();
     assert_eq!(records.len(), 300);
@@ -62,7 +94,10 @@ async fn to_a_topic_at_a_rate_then_like_its_history() {
             assert!(seen_status.contains(s), "status {s} never seen in the history");
         }
     }
-    assert!(with_status > 250, "every message in the history has a status; so do nearly all generated ones ({with_status})");
+    assert!(
+        with_status > 250,
+        "every message in the history has a status; so do nearly all generated ones ({with_status})"
+    );
     state.kafka.delete_topic(&state.guard, &topic).await.unwrap();
 }
 
@@ -73,10 +108,15 @@ async fn to_a_file_with_defect_tags_beside_it() {
     let path = format!("data/users-{}.ndjson", uuid::Uuid::new_v4().simple());
     let out = call(&cx, json!({"entity": "user", "count": 5000, "seed": 4, "mode": "defect", "defect_rate": 0.1, "destination": "file", "path": path})).await;
     let file = out["path"].as_str().unwrap();
-    let lines: Vec<Value> = std::fs::read_to_string(file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> =
+        std::fs::read_to_string(file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 5000);
     assert_eq!(out["bytes"].as_u64().unwrap() as usize + 5000, std::fs::metadata(file).unwrap().len() as usize);
-    let tags: Vec<Value> = std::fs::read_to_string(format!("{file}.defects.ndjson")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let tags: Vec<Value> = std::fs::read_to_string(format!("{file}.defects.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(tags.len(), 500);
     let validator = jsonschema::options().should_validate_formats(true).build(&out["schema"]).unwrap();
     let tagged: std::collections::BTreeSet<u64> = tags.iter().map(|t| t["index"].as_u64().unwrap()).collect();

@@ -68,7 +68,8 @@ fn valid_and_edge_records_validate_and_entities_are_coherent() {
             for i in 0..1500 {
                 let (record, tag) = stream.next_record();
                 assert!(tag.is_none());
-                let errors: Vec<String> = v.iter_errors(&record).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+                let errors: Vec<String> =
+                    v.iter_errors(&record).map(|e| format!("{} at {}", e, e.instance_path())).collect();
                 assert!(errors.is_empty(), "{name} {mode:?} record {i} invalid: {errors:?}\n{record}");
                 if let Some(e) = entity {
                     assert_eq!(e.coherence(&record), Vec::<String>::new(), "{name} {mode:?} record {i}: {record}");
@@ -83,9 +84,15 @@ fn edge_mode_reaches_the_boundaries() {
     let mut stream = Stream::new(spec(Target::Schema(rich_schema()), 9, Mode::Edge)).unwrap();
     let records: Vec<Value> = (0..500).map(|_| stream.next_record().0).collect();
     let scores: Vec<i64> = records.iter().filter_map(|r| r["score"].as_i64()).collect();
-    assert!(scores.contains(&0) && scores.contains(&95), "score bounds 0 and 95 (exclusive -5, 100; multiple of 5) reached");
+    assert!(
+        scores.contains(&0) && scores.contains(&95),
+        "score bounds 0 and 95 (exclusive -5, 100; multiple of 5) reached"
+    );
     assert!(records.iter().any(|r| r["items"].as_array().unwrap().len() == 5), "maxItems reached");
-    assert!(records.iter().any(|r| r["customer_name"].as_str().is_some_and(|s| !s.is_ascii())), "unicode strings appear");
+    assert!(
+        records.iter().any(|r| r["customer_name"].as_str().is_some_and(|s| !s.is_ascii())),
+        "unicode strings appear"
+    );
     assert!(records.iter().any(|r| r["tags"].as_array().is_some_and(|t| t.is_empty())), "empty arrays appear");
 }
 
@@ -98,13 +105,20 @@ fn defect_records_violate_exactly_their_tag_at_the_stated_share() {
         let mut constraints = std::collections::BTreeSet::new();
         for i in 0..1000 {
             let (record, tag) = stream.next_record();
-            let errors: Vec<(String, String)> = v.iter_errors(&record).map(|e| (e.instance_path().to_string(), e.kind().keyword().to_string())).collect();
+            let errors: Vec<(String, String)> = v
+                .iter_errors(&record)
+                .map(|e| (e.instance_path().to_string(), e.kind().keyword().to_string()))
+                .collect();
             match tag {
                 None => assert!(errors.is_empty(), "{name} record {i} untagged but invalid: {errors:?}"),
                 Some(d) => {
                     tagged += 1;
                     constraints.insert(d.constraint.clone());
-                    assert_eq!(errors, vec![(d.reported_at().to_string(), d.constraint.clone())], "{name} record {i}: tag {d:?}\n{record}");
+                    assert_eq!(
+                        errors,
+                        vec![(d.reported_at().to_string(), d.constraint.clone())],
+                        "{name} record {i}: tag {d:?}\n{record}"
+                    );
                 }
             }
         }
@@ -190,8 +204,13 @@ for schema_file, data_file in json.loads(sys.argv[1]):
 print("checked", len(json.loads(sys.argv[1])), "files; invalid:", bad)
 sys.exit(1 if bad else 0)
 "#;
-    let out = std::process::Command::new(python).arg("-c").arg(script).arg(Value::Array(cases).to_string()).output().unwrap();
+    let out =
+        std::process::Command::new(python).arg("-c").arg(script).arg(Value::Array(cases).to_string()).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "Python jsonschema found invalid records:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "Python jsonschema found invalid records:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("invalid: 0"), "{text}");
 }

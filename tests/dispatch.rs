@@ -63,7 +63,10 @@ impl Tool for Rows {
             }
             let rows: Vec<Value> = (0..a.count).map(|i| json!({"i": i, "word": a.word})).collect();
             let text = (0..a.count).map(|i| format!("| {i} | {} |", a.word)).collect();
-            Ok(Reply::new(&RowsOut { rows })?.summary("# Rows").rows("rows", "| i | word |\n|---|---|", text).when_empty("nothing"))
+            Ok(Reply::new(&RowsOut { rows })?
+                .summary("# Rows")
+                .rows("rows", "| i | word |\n|---|---|", text)
+                .when_empty("nothing"))
         })
     }
 }
@@ -104,7 +107,10 @@ async fn arguments_are_checked_against_the_schema_and_named() {
     assert_eq!(bad_argument(reg.call(&cx, "rows", args(json!({"count": "ten"}))).await), "count");
     assert_eq!(bad_argument(reg.call(&cx, "rows", args(json!({"count": 0}))).await), "count");
     assert_eq!(bad_argument(reg.call(&cx, "rows", args(json!({"count": 1, "colour": 1}))).await), "colour");
-    assert_eq!(bad_argument(reg.call(&cx, "rows", args(json!({"count": 1, "max_output_bytes": 5}))).await), "max_output_bytes");
+    assert_eq!(
+        bad_argument(reg.call(&cx, "rows", args(json!({"count": 1, "max_output_bytes": 5}))).await),
+        "max_output_bytes"
+    );
     assert_eq!(bad_argument(reg.call(&cx, "nope", None).await), "name");
     // Still answering after every bad call.
     let ok = reg.call(&cx, "rows", args(json!({"count": 2}))).await.unwrap();
@@ -115,7 +121,10 @@ async fn arguments_are_checked_against_the_schema_and_named() {
 async fn replies_stay_within_the_budget() {
     let (reg, cx) = setup(Config::default());
     for budget in [1024u64, 8192, 32768] {
-        let r = reg.call(&cx, "rows", args(json!({"count": 50000, "word": "kafka", "max_output_bytes": budget}))).await.unwrap();
+        let r = reg
+            .call(&cx, "rows", args(json!({"count": 50000, "word": "kafka", "max_output_bytes": budget})))
+            .await
+            .unwrap();
         let size = r.text.len() + r.structured.to_string().len();
         assert!(size <= budget as usize, "{size} > {budget}");
         assert_eq!(r.structured["truncated"], json!(true));
@@ -159,7 +168,8 @@ async fn configured_secrets_never_leave_the_server() {
     config.loki.password = Some(Secret::new("loki-pa55-XYZ"));
     let (reg, cx) = setup(config);
     // A backend that echoes the credential in its error, and a value that contains it.
-    let err = reg.call(&cx, "rows", args(json!({"count": 1, "fail_with": "bad password loki-pa55-XYZ"}))).await.unwrap_err();
+    let err =
+        reg.call(&cx, "rows", args(json!({"count": 1, "fail_with": "bad password loki-pa55-XYZ"}))).await.unwrap_err();
     let result = kafka_qa_mcp::mcp::server::to_call_result(Err(err), &cx.state);
     assert!(!serde_json::to_string(&result).unwrap().contains("loki-pa55-XYZ"));
     let ok = reg.call(&cx, "rows", args(json!({"count": 1, "word": "loki-pa55-XYZ"}))).await.unwrap();

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 const PYTHON: &str = "/root/.cache/kafka-qa-mcp/py/bin/python";
 
 fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS").expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`")
+    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`")
 }
 
 fn state(export_dir: &Path, f: impl FnOnce(&mut Config)) -> Arc<AppState> {
@@ -51,7 +52,8 @@ fn python(script: &str, file: &Path) -> Value {
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
+    let mut names: Vec<String> =
+        walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
     names.sort();
     names
 }
@@ -82,7 +84,9 @@ async fn topic_with_orders(state: &Arc<AppState>, p0: usize, p1: usize) -> Strin
             let value = if i % 100 == 99 {
                 b"not json".to_vec()
             } else {
-                json!({"order_id": i, "status": (["new", "paid"][i % 2]), "amount": i as f64 / 2.0}).to_string().into_bytes()
+                json!({"order_id": i, "status": (["new", "paid"][i % 2]), "amount": i as f64 / 2.0})
+                    .to_string()
+                    .into_bytes()
             };
             OutRecord {
                 key: Some(format!("k{i}").into_bytes()),
@@ -108,7 +112,23 @@ async fn topic_range_exports_every_message_with_json_columns() {
     assert_eq!(out["stopped_by"], json!("end"));
     assert_eq!(out["path"], json!("t/orders.parquet"));
     let names: Vec<&str> = out["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["topic", "partition", "offset", "timestamp", "key", "key_text", "headers", "value", "value_text", "order_id", "status", "amount"]);
+    assert_eq!(
+        names,
+        [
+            "topic",
+            "partition",
+            "offset",
+            "timestamp",
+            "key",
+            "key_text",
+            "headers",
+            "value",
+            "value_text",
+            "order_id",
+            "status",
+            "amount"
+        ]
+    );
     assert!(out["bytes"].as_u64().unwrap() > 0);
     let file = dir.path().join("t/orders.parquet");
     assert_eq!(files_in(dir.path()), vec!["t/orders.parquet"]);
@@ -128,7 +148,10 @@ print(json.dumps({
     );
     assert_eq!(got["per_partition"], json!([[0, 5200, 0, 5199, 5200], [1, 300, 0, 299, 300]]));
     let year = chrono::Utc::now().format("%Y").to_string().parse::<i64>().unwrap();
-    assert_eq!(got["row"], json!([["k7", 7, "paid", 3.5, "{\"order_id\":7,\"status\":\"paid\",\"amount\":3.5}", "test", year]]));
+    assert_eq!(
+        got["row"],
+        json!([["k7", 7, "paid", 3.5, "{\"order_id\":7,\"status\":\"paid\",\"amount\":3.5}", "test", year]])
+    );
     assert_eq!(got["not_json"], json!([[55, 0, "not json"]]));
     assert_eq!(got["types"].as_array().unwrap().len(), 3);
 
@@ -154,7 +177,8 @@ print(json.dumps({
 
     // Read-only mode still exports (it writes only into the export folder).
     let ro = state(dir.path(), |c| c.safety.read_only = true);
-    let out = export(&ro, json!({"source": {"kind": "topic", "topic": topic, "partition": 1}, "path": "ro.parquet"})).await;
+    let out =
+        export(&ro, json!({"source": {"kind": "topic", "topic": topic, "partition": 1}, "path": "ro.parquet"})).await;
     assert_eq!(out["rows"], json!(300));
     st.kafka.delete_topic(&st.guard, &topic).await.unwrap();
 }
@@ -171,7 +195,12 @@ async fn paths_outside_the_export_folder_are_refused_and_nothing_is_written() {
     let st = state(&export_dir, |_| {});
     let src = json!({"kind": "topic", "topic": "does-not-matter"});
     let abs = outside.join("x.parquet").display().to_string();
-    for (path, rule) in [("../outside/x.parquet", "export_dir"), (abs.as_str(), "export_dir"), ("link/x.parquet", "export_dir"), ("a/../../x.parquet", "export_dir")] {
+    for (path, rule) in [
+        ("../outside/x.parquet", "export_dir"),
+        (abs.as_str(), "export_dir"),
+        ("link/x.parquet", "export_dir"),
+        ("a/../../x.parquet", "export_dir"),
+    ] {
         match call(&CallContext::new(st.clone()), json!({"source": src, "path": path})).await {
             Err(Error::Denied { rule: r, .. }) => assert_eq!(r, rule, "{path}"),
             other => panic!("{path} should be refused, got {other:?}"),
@@ -189,7 +218,12 @@ async fn paths_outside_the_export_folder_are_refused_and_nothing_is_written() {
     assert_eq!(std::fs::read(export_dir.join("exists.parquet")).unwrap(), b"keep me");
     assert!(files_in(&outside).is_empty(), "nothing written outside: {:?}", files_in(&outside));
     // An unknown topic fails before any file exists.
-    match call(&CallContext::new(st.clone()), json!({"source": {"kind": "topic", "topic": unique("missing")}, "path": "missing.parquet"})).await {
+    match call(
+        &CallContext::new(st.clone()),
+        json!({"source": {"kind": "topic", "topic": unique("missing")}, "path": "missing.parquet"}),
+    )
+    .await
+    {
         Err(Error::BadInput { argument, .. }) => assert_eq!(argument, "topic"),
         other => panic!("{other:?}"),
     }
@@ -221,7 +255,11 @@ mod fake_loki {
 
     pub fn line(i: usize) -> (i64, &'static str, String) {
         let broker = if i.is_multiple_of(2) { "1" } else { "2" };
-        let text = if i.is_multiple_of(10) { format!("ERROR [ReplicaManager broker={broker}] Error processing append operation on partition orders-0: No space left on device #{i}") } else { format!("INFO line {i}") };
+        let text = if i.is_multiple_of(10) {
+            format!("ERROR [ReplicaManager broker={broker}] Error processing append operation on partition orders-0: No space left on device #{i}")
+        } else {
+            format!("INFO line {i}")
+        };
         (BASE_NS + (i / 3) as i64, broker, text)
     }
 
@@ -246,11 +284,16 @@ mod fake_loki {
         let end: i64 = q["end"].parse().unwrap();
         let limit: usize = q["limit"].parse().unwrap();
         assert_eq!(q["direction"], "forward");
-        let picked: Vec<(i64, &str, String)> = (0..b.lines).map(line).filter(|(ts, _, _)| *ts >= start && *ts < end).take(limit).collect();
+        let picked: Vec<(i64, &str, String)> =
+            (0..b.lines).map(line).filter(|(ts, _, _)| *ts >= start && *ts < end).take(limit).collect();
         let streams: Vec<Value> = ["1", "2"]
             .iter()
             .map(|broker| {
-                let values: Vec<Value> = picked.iter().filter(|l| l.1 == *broker).map(|(ts, _, text)| json!([ts.to_string(), text])).collect();
+                let values: Vec<Value> = picked
+                    .iter()
+                    .filter(|l| l.1 == *broker)
+                    .map(|(ts, _, text)| json!([ts.to_string(), text]))
+                    .collect();
                 json!({"stream": {"job": "kafka", "broker": broker}, "values": values})
             })
             .filter(|s| !s["values"].as_array().unwrap().is_empty())
@@ -362,7 +405,10 @@ fn free_port() -> u16 {
 
 /// Prometheus with two series of 61 samples each (every 15 s from 2024-01-15T03:00:00Z).
 async fn prometheus() -> Prometheus {
-    assert!(Path::new("/usr/bin/prometheus").exists(), "prometheus is missing: run tools/stack up (it installs Debian's prometheus)");
+    assert!(
+        Path::new("/usr/bin/prometheus").exists(),
+        "prometheus is missing: run tools/stack up (it installs Debian's prometheus)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut om = String::from("# TYPE kafka_log_size gauge\n");
     for i in 0..61 {
@@ -373,7 +419,12 @@ async fn prometheus() -> Prometheus {
     om.push_str("# EOF\n");
     std::fs::write(dir.path().join("data.om"), om).unwrap();
     let data = dir.path().join("data");
-    let st = std::process::Command::new("promtool").args(["tsdb", "create-blocks-from", "openmetrics"]).arg(dir.path().join("data.om")).arg(&data).output().unwrap();
+    let st = std::process::Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(dir.path().join("data.om"))
+        .arg(&data)
+        .output()
+        .unwrap();
     assert!(st.status.success(), "promtool: {}", String::from_utf8_lossy(&st.stderr));
     std::fs::write(dir.path().join("prometheus.yml"), "global:\n  scrape_interval: 15s\n").unwrap();
     let port = free_port();
@@ -435,7 +486,13 @@ print(json.dumps({
         &dir.path().join("m.parquet"),
     );
     let t0 = 1_705_287_600_000i64;
-    assert_eq!(got["series"], json!([["kafka_log_size", "0", 61, 1000.0, 1600.0, t0, t0 + 900_000], ["kafka_log_size", "1", 61, 0.5, 60.5, t0, t0 + 900_000]]));
+    assert_eq!(
+        got["series"],
+        json!([
+            ["kafka_log_size", "0", 61, 1000.0, 1600.0, t0, t0 + 900_000],
+            ["kafka_log_size", "1", 61, 0.5, 60.5, t0, t0 + 900_000]
+        ])
+    );
     // A step that needs more than 11,000 points per query is read in chunks: 1 s over 4 hours.
     let out = export(
         &st,

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS").expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`")
+    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`")
 }
 
 fn config(bootstrap: &str) -> Config {
@@ -72,8 +73,17 @@ fn consume_all(topic: &str, partitions: i32, expected: usize) -> Vec<Raw> {
     let deadline = Instant::now() + Duration::from_secs(15);
     while out.len() < expected && Instant::now() < deadline {
         if let Some(Ok(m)) = c.poll(Duration::from_millis(200)) {
-            let headers = m.headers().map(|h| h.iter().map(|h| (h.key.to_string(), h.value.unwrap_or_default().to_vec())).collect()).unwrap_or_default();
-            out.push((m.partition(), m.offset(), m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec), headers));
+            let headers = m
+                .headers()
+                .map(|h| h.iter().map(|h| (h.key.to_string(), h.value.unwrap_or_default().to_vec())).collect())
+                .unwrap_or_default();
+            out.push((
+                m.partition(),
+                m.offset(),
+                m.key().map(<[u8]>::to_vec),
+                m.payload().map(<[u8]>::to_vec),
+                headers,
+            ));
         }
     }
     out.sort_by_key(|r| (r.0, r.1));
@@ -130,7 +140,10 @@ async fn produce_then_consume_proves_bytes_and_infer_schema_finds_the_shape() {
         assert_eq!(got.3.as_deref(), Some(expected_value.as_slice()), "value of message {i}");
         assert_eq!(got.2.as_deref(), sent["key"].as_str().map(str::as_bytes), "key of message {i}");
         if i < 6 {
-            assert_eq!(got.4, vec![("source".to_string(), b"test".to_vec()), ("trace-id".to_string(), format!("t{i}").into_bytes())]);
+            assert_eq!(
+                got.4,
+                vec![("source".to_string(), b"test".to_vec()), ("trace-id".to_string(), format!("t{i}").into_bytes())]
+            );
         }
     }
 
@@ -151,7 +164,14 @@ async fn produce_then_consume_proves_bytes_and_infer_schema_finds_the_shape() {
     for f in ["id", "amount", "qty", "status", "email", "created"] {
         assert!(required.contains(&f), "{f} required: {required:?}");
     }
-    let enc = |part: &str, kind: &str| s["encodings"].as_array().unwrap().iter().find(|e| e["part"] == json!(part) && e["encoding"] == json!(kind)).cloned();
+    let enc = |part: &str, kind: &str| {
+        s["encodings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["part"] == json!(part) && e["encoding"] == json!(kind))
+            .cloned()
+    };
     assert_eq!(enc("value", "json").unwrap()["count"], json!(6));
     assert_eq!(enc("value", "confluent_json").unwrap()["schema_id"], json!(42));
     assert_eq!(enc("value", "text").unwrap()["count"], json!(1));
@@ -169,7 +189,10 @@ async fn produce_then_consume_proves_bytes_and_infer_schema_finds_the_shape() {
     let r = ok(&state, "infer_schema", json!({"topic": topic, "partition": 1, "from": "earliest"})).await;
     assert_eq!(r.structured["messages_sampled"], json!(3));
     let r = ok(&state, "infer_schema", json!({"topic": topic, "from": "earliest", "max_messages": 4})).await;
-    assert_eq!((r.structured["messages_sampled"].clone(), r.structured["stopped_by"].clone()), (json!(4), json!("count")));
+    assert_eq!(
+        (r.structured["messages_sampled"].clone(), r.structured["stopped_by"].clone()),
+        (json!(4), json!("count"))
+    );
     let r = ok(&state, "infer_schema", json!({"topic": topic, "from": "tail", "tail_count": 1})).await;
     assert_eq!(r.structured["messages_sampled"], json!(3));
     let r = ok(&state, "infer_schema", json!({"topic": topic, "from": {"offset": 2}})).await;
@@ -185,7 +208,10 @@ async fn produce_then_consume_proves_bytes_and_infer_schema_finds_the_shape() {
     assert_eq!(r.structured["messages_sampled"], json!(times.iter().filter(|t| **t >= middle).count()), "{}", r.text);
     let started = Instant::now();
     let r = ok(&state, "infer_schema", json!({"topic": topic, "from": "latest", "timeout_ms": 800})).await;
-    assert_eq!((r.structured["messages_sampled"].clone(), r.structured["stopped_by"].clone()), (json!(0), json!("timeout")));
+    assert_eq!(
+        (r.structured["messages_sampled"].clone(), r.structured["stopped_by"].clone()),
+        (json!(0), json!("timeout"))
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -193,7 +219,14 @@ async fn produce_then_consume_proves_bytes_and_infer_schema_finds_the_shape() {
 async fn timestamps_of(state: &Arc<AppState>, topic: &str) -> Vec<i64> {
     let sample = state
         .kafka
-        .sample(kafka_qa_mcp::kafka::SampleRequest { topic: topic.into(), partition: None, start: kafka_qa_mcp::kafka::StartAt::Earliest, max_messages: 100, max_bytes: 1 << 20, timeout: Duration::from_secs(5) })
+        .sample(kafka_qa_mcp::kafka::SampleRequest {
+            topic: topic.into(),
+            partition: None,
+            start: kafka_qa_mcp::kafka::StartAt::Earliest,
+            max_messages: 100,
+            max_bytes: 1 << 20,
+            timeout: Duration::from_secs(5),
+        })
         .await
         .unwrap();
     let mut times: Vec<i64> = sample.records.iter().filter_map(|r| r.timestamp_ms).collect();
@@ -216,10 +249,20 @@ async fn validation_uses_the_inferred_or_given_schema_and_dry_runs_write_nothing
     assert!(issues.iter().any(|i| i["path"] == json!("$.amount")), "{issues:?}");
     assert_eq!(state.kafka.watermarks(&topic).await.unwrap(), vec![(0, 0, 3)]);
 
-    let r = ok(&state, "produce_test_message", json!({"topic": topic, "messages": [{"value": order(1, "NEW")}], "validate": "inferred", "dry_run": true})).await;
+    let r = ok(
+        &state,
+        "produce_test_message",
+        json!({"topic": topic, "messages": [{"value": order(1, "NEW")}], "validate": "inferred", "dry_run": true}),
+    )
+    .await;
     assert_eq!((r.structured["written"].clone(), r.structured["invalid"].clone()), (json!(0), json!(0)));
     let given = json!({"type": "object", "required": ["sku"]});
-    let r = ok(&state, "produce_test_message", json!({"topic": topic, "messages": bad, "validate": given, "on_invalid": "write"})).await;
+    let r = ok(
+        &state,
+        "produce_test_message",
+        json!({"topic": topic, "messages": bad, "validate": given, "on_invalid": "write"}),
+    )
+    .await;
     assert_eq!((r.structured["written"].clone(), r.structured["invalid"].clone()), (json!(1), json!(1)));
     assert_eq!(state.kafka.watermarks(&topic).await.unwrap(), vec![(0, 0, 4)]);
 }
@@ -229,11 +272,22 @@ async fn list_topics_shows_partitions_counts_configs_and_group_lag() {
     let state = state_with(|_| {});
     let topic = unique("listed");
     create(&state, &topic, 2, &[("retention.ms", "7200000"), ("min.insync.replicas", "1")]).await;
-    let records: Vec<OutRecord> = (0..8).map(|i| OutRecord { value: Some(format!("{{\"n\":{i}}}").into_bytes()), partition: Some(if i < 5 { 0 } else { 1 }), ..Default::default() }).collect();
+    let records: Vec<OutRecord> = (0..8)
+        .map(|i| OutRecord {
+            value: Some(format!("{{\"n\":{i}}}").into_bytes()),
+            partition: Some(if i < 5 { 0 } else { 1 }),
+            ..Default::default()
+        })
+        .collect();
     state.kafka.produce(&state.guard, &topic, records).await.unwrap();
 
     let group = format!("test-group-{}", uuid::Uuid::new_v4().simple());
-    let committer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", bootstrap()).set("group.id", &group).set("enable.auto.commit", "false").create().unwrap();
+    let committer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&topic, 0, Offset::Offset(2)).unwrap();
     tpl.add_partition_offset(&topic, 1, Offset::Offset(3)).unwrap();
@@ -245,12 +299,20 @@ async fn list_topics_shows_partitions_counts_configs_and_group_lag() {
     assert_eq!(s["topics_matched"], json!(1), "{}", r.text);
     assert!(!s["brokers"].as_array().unwrap().is_empty());
     let t = &s["topics"][0];
-    assert_eq!((t["partitions"].clone(), t["replication_factor"].clone(), t["messages"].clone()), (json!(2), json!(1), json!(8)));
+    assert_eq!(
+        (t["partitions"].clone(), t["replication_factor"].clone(), t["messages"].clone()),
+        (json!(2), json!(1), json!(8))
+    );
     assert_eq!(t["partition_details"][0]["high"], json!(5));
     assert_eq!(t["partition_details"][1]["high"], json!(3));
     assert_eq!(t["configs"]["retention.ms"], json!("7200000"));
     assert_eq!(t["configs"]["min.insync.replicas"], json!("1"));
-    let g = t["groups"].as_array().unwrap().iter().find(|g| g["group"] == json!(group)).unwrap_or_else(|| panic!("group missing: {}", r.text));
+    let g = t["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == json!(group))
+        .unwrap_or_else(|| panic!("group missing: {}", r.text));
     assert_eq!((g["total_lag"].clone(), g["max_lag"].clone()), (json!(3), json!(3)));
     assert!(r.text.contains(&format!("{group} (3/3)")), "{}", r.text);
     assert!(r.text.contains("Healthy"), "{}", r.text);
@@ -263,12 +325,16 @@ async fn list_topics_shows_partitions_counts_configs_and_group_lag() {
     let first = ok(&state, "list_topics", json!({"pattern": format!("{prefix}.*"), "limit": 1})).await;
     assert_eq!(first.structured["topics"][0]["name"], json!(format!("{prefix}.a")));
     let cursor = first.structured["next_cursor"].as_str().expect("next_cursor").to_string();
-    let second = ok(&state, "list_topics", json!({"pattern": format!("{prefix}.*"), "limit": 1, "cursor": cursor})).await;
+    let second =
+        ok(&state, "list_topics", json!({"pattern": format!("{prefix}.*"), "limit": 1, "cursor": cursor})).await;
     assert_eq!(second.structured["topics"][0]["name"], json!(format!("{prefix}.b")));
     assert_eq!(second.structured["next_cursor"], Value::Null);
 
     // The live resources.
-    let (mime, text) = kafka_qa_mcp::kafka::resources::read_resource(&state, &format!("kafka://topics/{topic}")).await.unwrap().unwrap();
+    let (mime, text) = kafka_qa_mcp::kafka::resources::read_resource(&state, &format!("kafka://topics/{topic}"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(mime, "application/json");
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["messages"], json!(8));
     let (_, cluster) = kafka_qa_mcp::kafka::resources::read_resource(&state, "kafka://cluster").await.unwrap().unwrap();
@@ -306,10 +372,26 @@ async fn bad_input_names_the_argument_and_the_server_keeps_answering() {
         ("produce_test_message", json!({"topic": topic, "messages": []}), "messages"),
         ("produce_test_message", json!({"topic": topic, "messages": many}), "messages"),
         ("produce_test_message", json!({"topic": missing, "messages": [{"value": 1}]}), "topic"),
-        ("produce_test_message", json!({"topic": topic, "messages": [{"value": 1, "partition": 9}]}), "messages[0].partition"),
-        ("produce_test_message", json!({"topic": topic, "messages": [{"value": 1, "value_encoding": "text"}]}), "messages[0].value"),
-        ("produce_test_message", json!({"topic": topic, "messages": [{"value": 1}], "validate": "sometimes"}), "validate"),
-        ("produce_test_message", json!({"topic": topic, "messages": [{"value": 1}], "validate": {"type": 12}}), "validate"),
+        (
+            "produce_test_message",
+            json!({"topic": topic, "messages": [{"value": 1, "partition": 9}]}),
+            "messages[0].partition",
+        ),
+        (
+            "produce_test_message",
+            json!({"topic": topic, "messages": [{"value": 1, "value_encoding": "text"}]}),
+            "messages[0].value",
+        ),
+        (
+            "produce_test_message",
+            json!({"topic": topic, "messages": [{"value": 1}], "validate": "sometimes"}),
+            "validate",
+        ),
+        (
+            "produce_test_message",
+            json!({"topic": topic, "messages": [{"value": 1}], "validate": {"type": 12}}),
+            "validate",
+        ),
     ];
     for (tool, args, argument) in cases {
         let err = call(&state, tool, args.clone()).await.expect_err(&format!("{tool} {args} should fail"));
@@ -337,17 +419,53 @@ async fn safety_rules_refuse_writes_before_they_reach_the_broker() {
         other => format!("not denied: {other}"),
     };
     assert_eq!(rule(call(&read_only, "produce_test_message", msg.clone()).await.unwrap_err()), "read_only");
-    assert_eq!(rule(call(&read_only, "produce_test_message", json!({"topic": topic, "messages": [{"value": 1}], "dry_run": true})).await.unwrap_err()), "read_only");
+    assert_eq!(
+        rule(
+            call(
+                &read_only,
+                "produce_test_message",
+                json!({"topic": topic, "messages": [{"value": 1}], "dry_run": true})
+            )
+            .await
+            .unwrap_err()
+        ),
+        "read_only"
+    );
     assert_eq!(rule(call(&deny, "produce_test_message", msg.clone()).await.unwrap_err()), "produce_deny");
-    assert_eq!(rule(call(&deny, "produce_test_message", json!({"topic": topic, "messages": [{"value": 1}], "dry_run": true})).await.unwrap_err()), "produce_deny");
+    assert_eq!(
+        rule(
+            call(&deny, "produce_test_message", json!({"topic": topic, "messages": [{"value": 1}], "dry_run": true}))
+                .await
+                .unwrap_err()
+        ),
+        "produce_deny"
+    );
     assert_eq!(rule(call(&allow, "produce_test_message", msg.clone()).await.unwrap_err()), "produce_allow");
-    assert_eq!(rule(call(&open, "produce_test_message", json!({"topic": "__consumer_offsets", "messages": [{"value": 1}]})).await.unwrap_err()), "internal_topic");
+    assert_eq!(
+        rule(
+            call(&open, "produce_test_message", json!({"topic": "__consumer_offsets", "messages": [{"value": 1}]}))
+                .await
+                .unwrap_err()
+        ),
+        "internal_topic"
+    );
     let three = json!({"topic": topic, "messages": [{"value": 1}, {"value": 2}, {"value": 3}]});
     assert_eq!(argument_of(&call(&capped, "produce_test_message", three).await.unwrap_err()), "messages");
-    assert_eq!(argument_of(&call(&small, "produce_test_message", json!({"topic": topic, "messages": [{"value": "x".repeat(20)}]})).await.unwrap_err()), "messages[0]");
+    assert_eq!(
+        argument_of(
+            &call(&small, "produce_test_message", json!({"topic": topic, "messages": [{"value": "x".repeat(20)}]}))
+                .await
+                .unwrap_err()
+        ),
+        "messages[0]"
+    );
     // The handle refuses too, for callers that bypass the tool.
-    assert!(matches!(read_only.kafka.produce(&read_only.guard, &topic, vec![OutRecord::default()]).await, Err(Error::Denied { .. })));
-    let r = ok(&open, "produce_test_message", json!({"topic": topic, "messages": [{"value": 1}], "dry_run": true})).await;
+    assert!(matches!(
+        read_only.kafka.produce(&read_only.guard, &topic, vec![OutRecord::default()]).await,
+        Err(Error::Denied { .. })
+    ));
+    let r =
+        ok(&open, "produce_test_message", json!({"topic": topic, "messages": [{"value": 1}], "dry_run": true})).await;
     assert_eq!(r.structured["written"], json!(0));
     // Nothing reached the broker.
     assert_eq!(open.kafka.watermarks(&topic).await.unwrap(), vec![(0, 0, 0)]);
@@ -358,7 +476,11 @@ async fn a_sasl_password_appears_in_no_output_or_error() {
     let password = "sup3r-s3cret-pa55";
     let state = state_with(|c| {
         c.kafka.request_timeout_ms = 1500;
-        c.kafka.sasl = Some(SaslConfig { mechanism: "PLAIN".into(), username: "svc-test".into(), password: Secret::new(password) });
+        c.kafka.sasl = Some(SaslConfig {
+            mechanism: "PLAIN".into(),
+            username: "svc-test".into(),
+            password: Secret::new(password),
+        });
     });
     let mut seen = vec![format!("{:?}", state.config)];
     for (tool, args) in [
@@ -387,7 +509,10 @@ struct OwnBroker {
 
 impl OwnBroker {
     fn binary() -> std::path::PathBuf {
-        let path = std::env::var("TANSU_BIN").map(Into::into).unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/kafka-qa-mcp/tansu-0.6.0/bin/tansu"));
+        let path = std::env::var("TANSU_BIN").map(Into::into).unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/kafka-qa-mcp/tansu-0.6.0/bin/tansu")
+        });
         assert!(path.exists(), "tansu not found at {} (run tools/stack up, or set TANSU_BIN)", path.display());
         path
     }
@@ -402,7 +527,15 @@ impl OwnBroker {
     fn restart(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let child = std::process::Command::new(Self::binary())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
             .current_dir(self.dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

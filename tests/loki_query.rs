@@ -7,12 +7,12 @@
 mod loki_replay;
 
 use chrono::{DateTime, Utc};
-use loki_replay::start;
 use kafka_qa_mcp::config::{Config, Secret};
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::registry::Registry;
 use kafka_qa_mcp::observe::loki::{Direction, LokiClient, RangeQuery};
 use kafka_qa_mcp::observe::time::TimeWindow;
+use loki_replay::start;
 use serde_json::{json, Value};
 
 fn config(url: &str) -> Config {
@@ -34,8 +34,20 @@ const END: &str = "2024-01-15T03:30:00Z";
 /// The event classes of the incident (broker 2's disk fills, it halts, leaders move, ISRs shrink and
 /// expand, it restarts and recovers its logs, group coordination moves, a member times out).
 const INCIDENT_CLASSES: [&str; 14] = [
-    "out_of_space", "disk_error", "broker_stop", "fetcher_error", "broker_lost", "leader_election", "isr_shrink",
-    "isr_expand", "broker_start", "broker_joined", "log_recovery", "coordinator_change", "member_timeout", "group_rebalance",
+    "out_of_space",
+    "disk_error",
+    "broker_stop",
+    "fetcher_error",
+    "broker_lost",
+    "leader_election",
+    "isr_shrink",
+    "isr_expand",
+    "broker_start",
+    "broker_joined",
+    "log_recovery",
+    "coordinator_change",
+    "member_timeout",
+    "group_rebalance",
 ];
 
 #[tokio::test]
@@ -84,7 +96,11 @@ async fn a_roomy_summary_has_ranked_patterns_with_examples() {
     }
     let shrink = patterns.iter().find(|p| p["class"] == "isr_shrink").unwrap();
     assert_eq!(shrink["count"], 45);
-    assert!(shrink["pattern"].as_str().unwrap().starts_with("[Partition <*> broker=<*>] Shrinking ISR from <*> to <*>"), "{}", shrink["pattern"]);
+    assert!(
+        shrink["pattern"].as_str().unwrap().starts_with("[Partition <*> broker=<*>] Shrinking ISR from <*> to <*>"),
+        "{}",
+        shrink["pattern"]
+    );
 }
 
 #[tokio::test]
@@ -161,8 +177,14 @@ async fn error_of(args: Value) -> String {
 
 #[tokio::test]
 async fn a_parse_error_quotes_loki_and_the_query_and_says_what_to_fix() {
-    let e = error_of(json!({"logql": "{job=\"kafka\", broker=\"2\"} |= No space", "start": START, "end": END, "limit": 100})).await;
-    assert!(e.contains("parse error at line 1, col 30: syntax error: unexpected IDENTIFIER, expecting STRING or ip"), "{e}");
+    let e = error_of(
+        json!({"logql": "{job=\"kafka\", broker=\"2\"} |= No space", "start": START, "end": END, "limit": 100}),
+    )
+    .await;
+    assert!(
+        e.contains("parse error at line 1, col 30: syntax error: unexpected IDENTIFIER, expecting STRING or ip"),
+        "{e}"
+    );
     assert!(e.contains("`{job=\"kafka\", broker=\"2\"} |= No space`"), "{e}");
     assert!(e.contains("quoted strings"), "{e}");
 }
@@ -187,15 +209,29 @@ async fn loki_refusals_of_limit_and_resolution_are_clear_client_errors() {
         step_secs: step,
     };
     let e = client.query_range(&query("{job=\"kafka\"}", START, 10000, None)).await.unwrap_err().to_string();
-    assert!(e.contains("max entries limit per query exceeded, limit > max_entries_limit_per_query (10000 > 5000)") && e.contains("lower `limit`"), "{e}");
-    let e = client.query_range(&query("sum(count_over_time({job=\"kafka\"}[1m]))", "2024-01-14T03:30:00Z", 100, Some(1))).await.unwrap_err().to_string();
-    assert!(e.contains("exceeded maximum resolution of 11,000 points per time series") && e.contains("larger step"), "{e}");
+    assert!(
+        e.contains("max entries limit per query exceeded, limit > max_entries_limit_per_query (10000 > 5000)")
+            && e.contains("lower `limit`"),
+        "{e}"
+    );
+    let e = client
+        .query_range(&query("sum(count_over_time({job=\"kafka\"}[1m]))", "2024-01-14T03:30:00Z", 100, Some(1)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("exceeded maximum resolution of 11,000 points per time series") && e.contains("larger step"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn empty_results_say_why_and_what_to_try() {
     let h = start().await;
-    let (text, out) = call(config(&h.url), json!({"labels": {"job": "zookeeper"}, "start": START, "end": END, "limit": 100})).await.unwrap();
+    let (text, out) =
+        call(config(&h.url), json!({"labels": {"job": "zookeeper"}, "start": START, "end": END, "limit": 100}))
+            .await
+            .unwrap();
     assert_eq!(out["lines_returned"], 0);
     let hint = out["empty_hint"].as_str().unwrap();
     assert!(hint.contains("{job=\"zookeeper\"}") && hint.contains("wider window"), "{hint}");
@@ -227,7 +263,8 @@ async fn helpers_build_the_logql_and_misuse_names_the_argument() {
     assert_eq!(both.argument(), Some("logql"));
     let none = call(config(&h.url), json!({})).await.unwrap_err();
     assert_eq!(none.argument(), Some("labels"));
-    let bad_time = call(config(&h.url), json!({"labels": {"job": "kafka"}, "start": END, "end": START})).await.unwrap_err();
+    let bad_time =
+        call(config(&h.url), json!({"labels": {"job": "kafka"}, "start": END, "end": START})).await.unwrap_err();
     assert_eq!(bad_time.argument(), Some("start"));
     // The helpers' query reaches Loki as LogQL (no fixture has it: the replay server answers 501).
     let e = call(config(&h.url), json!({"labels": {"job": "kafka", "broker": "1|3"}, "contains": ["ISR"], "regex": "Shrink|Expand", "level": "warn", "start": START, "end": END})).await.unwrap_err();

@@ -11,8 +11,9 @@ use kafka_qa_mcp::mcp::reply::Rendered;
 use serde_json::{json, Value};
 
 fn config() -> Config {
-    let url = std::env::var("PROMETHEUS_URL")
-        .expect("PROMETHEUS_URL is not set: run `tools/stack up prometheus` and `source .stack/env` (CI runs tools/test)");
+    let url = std::env::var("PROMETHEUS_URL").expect(
+        "PROMETHEUS_URL is not set: run `tools/stack up prometheus` and `source .stack/env` (CI runs tools/test)",
+    );
     let mut c = Config::default();
     c.prometheus.url = Some(url);
     c
@@ -55,18 +56,33 @@ async fn broker_health_finds_the_incident_at_the_right_times() {
     }
     let down = findings(out, "broker_down", "broker=2");
     assert_eq!(down.len(), 1);
-    assert!(near(&down[0]["from"], "2024-01-15T03:00:15Z", 15) && near(&down[0]["to"], "2024-01-15T03:13:00Z", 15), "{down:?}");
+    assert!(
+        near(&down[0]["from"], "2024-01-15T03:00:15Z", 15) && near(&down[0]["to"], "2024-01-15T03:13:00Z", 15),
+        "{down:?}"
+    );
     let disk = findings(out, "disk_full", "broker=2");
     assert_eq!(disk.len(), 1);
-    assert!(near(&disk[0]["from"], "2024-01-15T02:55:00Z", 30) && near(&disk[0]["to"], "2024-01-15T03:11:45Z", 15), "{disk:?}");
+    assert!(
+        near(&disk[0]["from"], "2024-01-15T02:55:00Z", 30) && near(&disk[0]["to"], "2024-01-15T03:11:45Z", 15),
+        "{disk:?}"
+    );
     assert!(findings(out, "no_active_controller", "").is_empty());
     assert!(findings(out, "offline_partitions", "").is_empty());
     // Change points where the level shifts.
     let series = out["series"].as_array().unwrap();
-    let urp1 = series.iter().find(|s| s["query"] == "under_replicated" && s["labels"] == json!({"broker": "1"})).unwrap();
+    let urp1 =
+        series.iter().find(|s| s["query"] == "under_replicated" && s["labels"] == json!({"broker": "1"})).unwrap();
     let cps = urp1["change_points"].as_array().unwrap();
-    assert!(near(&cps[0]["at"], "2024-01-15T03:00:30Z", 15) && cps[0]["before"] == 0.0 && cps[0]["after"].as_f64().unwrap() > 0.0, "{cps:?}");
-    assert!(near(&cps.last().unwrap()["at"], "2024-01-15T03:16:15Z", 45) && cps.last().unwrap()["after"] == 0.0, "{cps:?}");
+    assert!(
+        near(&cps[0]["at"], "2024-01-15T03:00:30Z", 15)
+            && cps[0]["before"] == 0.0
+            && cps[0]["after"].as_f64().unwrap() > 0.0,
+        "{cps:?}"
+    );
+    assert!(
+        near(&cps.last().unwrap()["at"], "2024-01-15T03:16:15Z", 45) && cps.last().unwrap()["after"] == 0.0,
+        "{cps:?}"
+    );
     let up2 = series.iter().find(|s| s["query"] == "broker_up" && s["labels"] == json!({"broker": "2"})).unwrap();
     let at: Vec<&Value> = up2["change_points"].as_array().unwrap().iter().map(|c| &c["at"]).collect();
     assert_eq!(at.len(), 2, "{at:?}");
@@ -76,9 +92,17 @@ async fn broker_health_finds_the_incident_at_the_right_times() {
 
 #[tokio::test]
 async fn replication_preset_sees_every_topic_under_replicated_and_a_broker_missing() {
-    let r = call(json!({"presets": ["replication"], "start": START, "end": END, "max_points": 300, "max_output_bytes": 262144})).await.unwrap();
+    let r = call(
+        json!({"presets": ["replication"], "start": START, "end": END, "max_points": 300, "max_output_bytes": 262144}),
+    )
+    .await
+    .unwrap();
     let out = &r.structured;
-    for (topic, until) in [("payments", "2024-01-15T03:14:45Z"), ("orders", "2024-01-15T03:15:15Z"), ("inventory", "2024-01-15T03:16:00Z")] {
+    for (topic, until) in [
+        ("payments", "2024-01-15T03:14:45Z"),
+        ("orders", "2024-01-15T03:15:15Z"),
+        ("inventory", "2024-01-15T03:16:00Z"),
+    ] {
         let f = findings(out, "under_replicated", &format!("topic={topic}"));
         assert_eq!(f.len(), 1, "{topic}");
         assert!(near(&f[0]["from"], "2024-01-15T03:00:30Z", 15) && near(&f[0]["to"], until, 15), "{topic}: {f:?}");
@@ -90,7 +114,8 @@ async fn replication_preset_sees_every_topic_under_replicated_and_a_broker_missi
     assert!(!shrink.is_empty() && near(&shrink[0]["from"], "2024-01-15T03:00:45Z", 30), "{shrink:?}");
     // under_replicated is in both presets: asking for both runs it once.
     let both = call(json!({"presets": ["broker_health", "replication"], "start": START, "end": END})).await.unwrap();
-    let ids: Vec<&str> = both.structured["queries"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        both.structured["queries"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap()).collect();
     assert_eq!(ids.iter().filter(|i| **i == "under_replicated").count(), 1, "{ids:?}");
 }
 
@@ -115,12 +140,23 @@ async fn consumer_lag_and_gc_presets_find_their_states() {
     let out = &r.structured;
     let lag = findings(out, "lag_growing", "consumergroup=fraud-detector");
     assert_eq!(lag.len(), 1, "{lag:?}");
-    assert!(near(&lag[0]["from"], "2024-01-15T03:01:45Z", 45) && near(&lag[0]["to"], "2024-01-15T03:08:00Z", 30), "{lag:?}");
-    let fraud = out["series"].as_array().unwrap().iter().find(|s| s["query"] == "lag_by_group" && s["labels"] == json!({"consumergroup": "fraud-detector"})).unwrap();
+    assert!(
+        near(&lag[0]["from"], "2024-01-15T03:01:45Z", 45) && near(&lag[0]["to"], "2024-01-15T03:08:00Z", 30),
+        "{lag:?}"
+    );
+    let fraud = out["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["query"] == "lag_by_group" && s["labels"] == json!({"consumergroup": "fraud-detector"}))
+        .unwrap();
     assert!(fraud["max"].as_f64().unwrap() > 40_000.0);
     let gc = findings(out, "gc_pressure", "broker=3");
     assert_eq!(gc.len(), 1, "{gc:?}");
-    assert!(near(&gc[0]["from"], "2024-01-15T03:00:45Z", 45) && near(&gc[0]["to"], "2024-01-15T03:04:45Z", 60), "{gc:?}");
+    assert!(
+        near(&gc[0]["from"], "2024-01-15T03:00:45Z", 45) && near(&gc[0]["to"], "2024-01-15T03:04:45Z", 60),
+        "{gc:?}"
+    );
     assert!(findings(out, "gc_pressure", "broker=1").is_empty());
 }
 

@@ -30,7 +30,10 @@ fn config(uri: &str) -> GraphConfig {
 
 /// The shared scenario with a cluster name of its own, so counts see only this test's nodes.
 fn scenario(cluster: &str) -> Graph {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rca/disk-full-scenario.json")).unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rca/disk-full-scenario.json"),
+    )
+    .unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["observations"]["cluster"]["id"] = cluster.into();
     let obs: Observations = serde_json::from_value(v["observations"].take()).unwrap();
@@ -45,7 +48,12 @@ fn record(id: &str, g: &Graph) -> IncidentRecord {
         window_start_ms: Some(1_705_287_000_000),
         window_end_ms: Some(1_705_289_400_000),
         verdict: "Broker out of disk on broker:2".into(),
-        causes: vec![RankedCause { rule: "broker_out_of_disk".into(), cause: "Broker out of disk".into(), on: "broker:2".into(), confidence: 0.98 }],
+        causes: vec![RankedCause {
+            rule: "broker_out_of_disk".into(),
+            cause: "Broker out of disk".into(),
+            on: "broker:2".into(),
+            confidence: 0.98,
+        }],
         confirmed_cause: None,
         fingerprint: Fingerprint::of(g),
         note: "# note".into(),
@@ -93,7 +101,16 @@ async fn analyses_are_merged_and_read_back() {
     store.save(&rec, &g).await.unwrap();
     let first = counts(&uri, &cluster, &id).await;
     // Every entity and every entity edge of the graph, every signal with OBSERVED_ON and PRECEDES.
-    let entity_edges = g.edges.iter().filter(|e| matches!((e.from, e.to), (kafka_qa_mcp::rca::graph::Node::Entity(_), kafka_qa_mcp::rca::graph::Node::Entity(_)))).count();
+    let entity_edges = g
+        .edges
+        .iter()
+        .filter(|e| {
+            matches!(
+                (e.from, e.to),
+                (kafka_qa_mcp::rca::graph::Node::Entity(_), kafka_qa_mcp::rca::graph::Node::Entity(_))
+            )
+        })
+        .count();
     let signal_edges = g.edges.len() - entity_edges;
     assert_eq!(first, (g.entities.len() as i64, entity_edges as i64, g.signals.len() as i64, signal_edges as i64));
 

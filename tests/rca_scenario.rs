@@ -35,7 +35,8 @@ async fn config(kafka: Option<String>) -> Config {
 /// A live graph_rca over the scenario's window, plus `extra` arguments.
 async fn analyse(config: Config, extra: Value) -> (CallContext, Value, String) {
     let cx = CallContext::new(AppState::new(config).unwrap());
-    let mut args = json!({"sources": "live", "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z", "persist": false});
+    let mut args =
+        json!({"sources": "live", "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z", "persist": false});
     args.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     let Value::Object(args) = args else { unreachable!() };
     let reply = Registry::new().call(&cx, "graph_rca", Some(args)).await.expect("graph_rca runs");
@@ -45,7 +46,13 @@ async fn analyse(config: Config, extra: Value) -> (CallContext, Value, String) {
 fn top_is_broker_2_out_of_disk(out: &Value, text: &str) {
     let top = &out["hypotheses"][0];
     assert_eq!((top["rule"].as_str(), top["on"].as_str()), (Some("broker_out_of_disk"), Some("broker:2")), "{text}");
-    let classes: Vec<&str> = top["evidence"].as_array().unwrap().iter().flat_map(|e| e["classes"].as_array().unwrap()).filter_map(Value::as_str).collect();
+    let classes: Vec<&str> = top["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["classes"].as_array().unwrap())
+        .filter_map(Value::as_str)
+        .collect();
     for needed in ["out_of_space", "isr_shrink", "leader_election"] {
         assert!(classes.contains(&needed), "{needed} missing from the evidence {classes:?}");
     }
@@ -74,7 +81,12 @@ async fn live_analysis_places_the_topics_and_groups_kafka_reports() {
     let (topic, group) = (format!("test.rca.placed.{suffix}"), format!("test-rca-group-{suffix}"));
     let state = AppState::new(config.clone()).unwrap();
     state.kafka.create_topic(&state.guard, &topic, 3, &[]).await.expect("create the topic");
-    let committer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &bootstrap).set("group.id", &group).set("enable.auto.commit", "false").create().unwrap();
+    let committer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
     let mut tpl = TopicPartitionList::new();
     for p in 0..3 {
         tpl.add_partition_offset(&topic, p, Offset::Offset(0)).unwrap();
@@ -84,7 +96,12 @@ async fn live_analysis_places_the_topics_and_groups_kafka_reports() {
 
     let (_, out, text) = analyse(config, json!({"focus": {"topic": topic}})).await;
     // The focus keeps the hypotheses on this topic: a single replica per partition (tansu has one broker).
-    let h = out["hypotheses"].as_array().unwrap().iter().find(|h| h["on"] == json!(format!("topic:{topic}"))).unwrap_or_else(|| panic!("no hypothesis on the topic: {text}"));
+    let h = out["hypotheses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["on"] == json!(format!("topic:{topic}")))
+        .unwrap_or_else(|| panic!("no hypothesis on the topic: {text}"));
     assert_eq!(h["rule"], json!("under_provisioned_replication"), "{text}");
     let b = &h["blast_radius"];
     assert_eq!(b["partitions"], json!(3), "{text}");
@@ -93,7 +110,11 @@ async fn live_analysis_places_the_topics_and_groups_kafka_reports() {
     assert_eq!(b["groups"], json!([format!("group:{group}")]), "{text}");
     let graph = &out["graph"];
     assert!(graph["partitions"].as_u64().unwrap() >= 3 && graph["groups"].as_u64().unwrap() >= 1, "{graph}");
-    assert!(!notes(&out).iter().any(|n| n.contains("Kafka is not configured") || n.contains("could not be read")), "{:?}", notes(&out));
+    assert!(
+        !notes(&out).iter().any(|n| n.contains("Kafka is not configured") || n.contains("could not be read")),
+        "{:?}",
+        notes(&out)
+    );
     // The window is in 2024: the notes say the placement is today's.
     assert!(notes(&out).iter().any(|n| n.contains("placement now")), "{:?}", notes(&out));
 

@@ -12,7 +12,8 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 
 fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS").expect("KAFKA_BOOTSTRAP_SERVERS is not set: run tools/stack up and source .stack/env")
+    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run tools/stack up and source .stack/env")
 }
 
 /// The example binary, built on demand (cargo test --all-targets builds it already).
@@ -51,7 +52,8 @@ async fn setup(tag: &str) -> Setup {
     config.export.dir = std::env::temp_dir().join(format!("kqm-testcases-{}", std::process::id()));
     let state = AppState::new(config).unwrap();
     let suffix = format!("{tag}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let (input, output, dlq) = (format!("tc.orders.{suffix}"), format!("tc.orders.enriched.{suffix}"), format!("tc.orders.dlq.{suffix}"));
+    let (input, output, dlq) =
+        (format!("tc.orders.{suffix}"), format!("tc.orders.enriched.{suffix}"), format!("tc.orders.dlq.{suffix}"));
     for t in [&input, &output, &dlq] {
         state.kafka.create_topic(&state.guard, t, 1, &[]).await.unwrap();
     }
@@ -60,7 +62,18 @@ async fn setup(tag: &str) -> Setup {
 
 fn spawn(s: &Setup, break_validation: bool) -> Processor {
     let mut cmd = Command::new(processor_binary());
-    cmd.args(["--bootstrap", &bootstrap(), "--input", &s.input, "--output", &s.output, "--dlq", &s.dlq, "--group", &format!("g-{}", s.input)]);
+    cmd.args([
+        "--bootstrap",
+        &bootstrap(),
+        "--input",
+        &s.input,
+        "--output",
+        &s.output,
+        "--dlq",
+        &s.dlq,
+        "--group",
+        &format!("g-{}", s.input),
+    ]);
     if break_validation {
         cmd.arg("--break-validation");
     }
@@ -82,7 +95,10 @@ async fn generate_and_run(s: &Setup) -> (Value, Value) {
         "target": {"input_topic": s.input, "output_topic": s.output, "dlq_topic": s.dlq, "key_field": "order_id", "timeout_ms": 20000}
     })).await;
     let report = call(&cx, "run_test_cases", json!({"case_set": cases["case_set"], "parallelism": 8, "report_formats": ["junit", "markdown", "json"], "max_output_bytes": 1048576})).await;
-    eprintln!("{}: {} cases, {} passed, {} failed, {} errored; coverage {}", s.input, report["total"], report["passed"], report["failed"], report["errored"], cases["coverage"]);
+    eprintln!(
+        "{}: {} cases, {} passed, {} failed, {} errored; coverage {}",
+        s.input, report["total"], report["passed"], report["failed"], report["errored"], cases["coverage"]
+    );
     (cases, report)
 }
 
@@ -104,23 +120,45 @@ async fn generated_cases_pass_against_the_processor_and_catch_a_broken_rule() {
     assert!(total >= 40, "at least 40 cases generated, got {total}");
     assert_eq!(report["truncated"], false);
     let coverage = &cases["coverage"];
-    assert!(coverage["constraints_covered"].as_u64() == coverage["constraints_total"].as_u64(), "every constraint covered: {coverage}");
-    let failures: Vec<&Value> = report["cases"].as_array().unwrap().iter().filter(|c| c["status"] != "passed").collect();
-    assert!(failures.is_empty(), "cases failed against a correct processor: {}", serde_json::to_string_pretty(&failures).unwrap());
+    assert!(
+        coverage["constraints_covered"].as_u64() == coverage["constraints_total"].as_u64(),
+        "every constraint covered: {coverage}"
+    );
+    let failures: Vec<&Value> =
+        report["cases"].as_array().unwrap().iter().filter(|c| c["status"] != "passed").collect();
+    assert!(
+        failures.is_empty(),
+        "cases failed against a correct processor: {}",
+        serde_json::to_string_pretty(&failures).unwrap()
+    );
     for c in report["cases"].as_array().unwrap() {
         let landed: Vec<&str> = c["landed"].as_array().unwrap().iter().map(|l| l["topic"].as_str().unwrap()).collect();
         let want = if c["type"] == "negative" { &good.dlq } else { &good.output };
         assert_eq!(landed, vec![want.as_str()], "case {} ({}) landed in {landed:?}", c["id"], c["title"]);
     }
     // Each case's outcome is its own message: no two cases share a landing place.
-    let places: std::collections::BTreeSet<String> = report["cases"].as_array().unwrap().iter().map(|c| format!("{}@{}", c["landed"][0]["topic"], c["landed"][0]["offset"])).collect();
+    let places: std::collections::BTreeSet<String> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}@{}", c["landed"][0]["topic"], c["landed"][0]["offset"]))
+        .collect();
     assert_eq!(places.len() as u64, total, "two cases claim the same landed message");
-    let kinds: std::collections::BTreeSet<&str> = report["cases"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        report["cases"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
     assert_eq!(kinds.len(), 4, "all four kinds ran: {kinds:?}");
-    let files: Vec<String> = report["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    let files: Vec<String> =
+        report["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
     let junit = std::fs::read_to_string(files.iter().find(|f| f.ends_with(".xml")).unwrap()).unwrap();
-    assert!(junit.contains(&format!("tests=\"{total}\" failures=\"0\" errors=\"0\"")), "{}", &junit[..300.min(junit.len())]);
-    assert!(good.state.resources.get(report["resource"].as_str().unwrap()).is_some(), "the report is stored as a resource");
+    assert!(
+        junit.contains(&format!("tests=\"{total}\" failures=\"0\" errors=\"0\"")),
+        "{}",
+        &junit[..300.min(junit.len())]
+    );
+    assert!(
+        good.state.resources.get(report["resource"].as_str().unwrap()).is_some(),
+        "the report is stored as a resource"
+    );
     assert!(report["latency"]["p50_ms"].as_f64().unwrap() >= 0.0);
 
     // A processor that skips the total check: the business-rule case now fails, with evidence.
@@ -132,7 +170,12 @@ async fn generated_cases_pass_against_the_processor_and_catch_a_broken_rule() {
     let failed: Vec<&Value> = report["cases"].as_array().unwrap().iter().filter(|c| c["status"] == "failed").collect();
     assert!(!failed.is_empty(), "the broken processor must fail some case");
     for f in &failed {
-        assert!(f["title"].as_str().unwrap().contains("business_rule"), "only the total rule was broken, yet {} failed: {}", f["id"], f["observed"]);
+        assert!(
+            f["title"].as_str().unwrap().contains("business_rule"),
+            "only the total rule was broken, yet {} failed: {}",
+            f["id"],
+            f["observed"]
+        );
         assert!(f["observed"].as_str().unwrap().contains(&broken.output), "{}", f["observed"]);
     }
     assert_eq!(report["failed"].as_u64().unwrap() as usize, failed.len());

@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-const STORY: &str = "As a shop I want paid orders confirmed on orders.confirmed; orders without an amount go to the DLQ.";
+const STORY: &str =
+    "As a shop I want paid orders confirmed on orders.confirmed; orders without an amount go to the DLQ.";
 
 enum Scripted {
     /// The model's text, wrapped in the API's envelope.
@@ -40,7 +41,11 @@ struct FakeModel {
 
 async fn answer(State(m): State<FakeModel>, uri: Uri, headers: HeaderMap, body: String) -> (StatusCode, String) {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
-    m.seen.lock().unwrap().push(Seen { path: uri.path().to_string(), authorization, body: serde_json::from_str(&body).unwrap_or(Value::Null) });
+    m.seen.lock().unwrap().push(Seen {
+        path: uri.path().to_string(),
+        authorization,
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+    });
     let next = m.script.lock().unwrap().pop_front();
     let content = match next {
         Some(Scripted::Http(status, body)) => return (StatusCode::from_u16(status).unwrap(), body.to_string()),
@@ -48,7 +53,9 @@ async fn answer(State(m): State<FakeModel>, uri: Uri, headers: HeaderMap, body: 
         None => m.fallback.lock().unwrap().clone().unwrap_or_default(),
     };
     let envelope = match uri.path() {
-        "/v1/chat/completions" => json!({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}),
+        "/v1/chat/completions" => {
+            json!({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]})
+        }
         "/api/chat" => json!({"model": "m", "message": {"role": "assistant", "content": content}, "done": true}),
         other => return (StatusCode::NOT_FOUND, format!("no route {other}")),
     };
@@ -80,7 +87,8 @@ fn case(id: &str, kind: &str, steps: usize) -> Value {
 }
 
 fn story_args(extra: Value) -> Option<serde_json::Map<String, Value>> {
-    let mut args = json!({"user_story": STORY, "target": {"input_topic": "orders", "output_topic": "orders.confirmed"}});
+    let mut args =
+        json!({"user_story": STORY, "target": {"input_topic": "orders", "output_topic": "orders.confirmed"}});
     args.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     args.as_object().cloned()
 }
@@ -97,7 +105,15 @@ async fn a_valid_first_answer_is_returned_and_scored_like_agent_written_cases() 
     assert!(out["case_set"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(out["source"].as_str().unwrap().contains("story-model"), "{}", out["source"]);
     // The same validation and score as the same cases written by the agent.
-    let agent = reg.call(&cx, "generate_test_cases", Some(json!({"cases": cases, "target": {"input_topic": "orders"}}).as_object().unwrap().clone())).await.unwrap().structured;
+    let agent = reg
+        .call(
+            &cx,
+            "generate_test_cases",
+            Some(json!({"cases": cases, "target": {"input_topic": "orders"}}).as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap()
+        .structured;
     assert_eq!(out["score"], agent["score"]);
     assert!(out["score"]["defects"][0].as_str().unwrap().contains("US-2: 1 steps"), "{}", out["score"]);
 
@@ -127,7 +143,9 @@ async fn a_malformed_answer_is_repaired_with_the_parse_error() {
 
     let seen = model.seen.lock().unwrap();
     assert_eq!(seen.len(), 2);
-    assert!(seen.iter().all(|s| s.path == "/api/chat" && s.body["format"] == json!("json") && s.body["stream"] == json!(false)));
+    assert!(seen
+        .iter()
+        .all(|s| s.path == "/api/chat" && s.body["format"] == json!("json") && s.body["stream"] == json!(false)));
     let repair = seen[1].body["messages"].as_array().unwrap();
     assert_eq!(repair.len(), 4, "system, story, the model's answer, the repair request");
     assert!(repair[1]["content"].as_str().unwrap().contains("follow this JSON Schema"), "{}", repair[1]);
@@ -164,7 +182,8 @@ async fn without_a_model_the_agent_is_told_to_write_the_cases_with_the_prompt() 
 async fn the_api_key_is_sent_as_a_bearer_token_and_never_shown() {
     const KEY: &str = "sk-llmtest-Q7v9Zr2KxW4p";
     let valid = json!({"cases": [case("US-1", "positive", 2), case("US-2", "negative", 2)]}).to_string();
-    let (model, url) = start(vec![Scripted::Content(valid), Scripted::Http(401, "invalid api key sk-llmtest-Q7v9Zr2KxW4p")]).await;
+    let (model, url) =
+        start(vec![Scripted::Content(valid), Scripted::Http(401, "invalid api key sk-llmtest-Q7v9Zr2KxW4p")]).await;
     let (reg, cx) = setup(Some(format!("{url}/v1")), "openai", Some(KEY));
     let ok = reg.call(&cx, "generate_test_cases", story_args(json!({}))).await;
     let shown = serde_json::to_string(&to_call_result(ok, &cx.state)).unwrap();

@@ -22,14 +22,27 @@ async fn call(tool: &str, args: Value) -> String {
 #[tokio::test]
 async fn invalid_schemas_are_named() {
     let cases = [
-        (json!({"type": "object", "properties": {"age": {"type": "int"}}}), ["`schema`", "schema.properties.age.type `int` is not a JSON Schema type"]),
-        (json!({"type": "object", "properties": {"n": {"type": "integer", "minimum": 9, "maximum": 1}}}), ["`schema`", "the lower bound 9 is above the upper bound 1"]),
-        (json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/nope"}}}), ["`schema`", "`#/$defs/nope` points to nothing"]),
+        (
+            json!({"type": "object", "properties": {"age": {"type": "int"}}}),
+            ["`schema`", "schema.properties.age.type `int` is not a JSON Schema type"],
+        ),
+        (
+            json!({"type": "object", "properties": {"n": {"type": "integer", "minimum": 9, "maximum": 1}}}),
+            ["`schema`", "the lower bound 9 is above the upper bound 1"],
+        ),
+        (
+            json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/nope"}}}),
+            ["`schema`", "`#/$defs/nope` points to nothing"],
+        ),
         (json!({"type": "string", "pattern": "(a)\\1"}), ["`schema`", "back-references are not supported"]),
     ];
     for (schema, expected) in cases {
         for tool in ["generate_test_data", "generate_test_cases"] {
-            let args = if tool == "generate_test_cases" { json!({"schema": schema, "target": {"input_topic": "in"}}) } else { json!({"schema": schema}) };
+            let args = if tool == "generate_test_cases" {
+                json!({"schema": schema, "target": {"input_topic": "in"}})
+            } else {
+                json!({"schema": schema})
+            };
             let err = call(tool, args).await;
             for e in expected {
                 assert!(err.contains(e), "{tool}: `{e}` not in: {err}");
@@ -41,10 +54,19 @@ async fn invalid_schemas_are_named() {
 #[tokio::test]
 async fn counts_over_the_caps_are_refused() {
     let err = call("generate_test_data", json!({"entity": "order", "count": 1001})).await;
-    assert!(err.contains("`count`") && err.contains("at most 1000") && err.contains("destination file or topic"), "{err}");
-    let err = call("generate_test_data", json!({"entity": "order", "count": 10_000_001, "destination": "file", "path": "x.ndjson"})).await;
+    assert!(
+        err.contains("`count`") && err.contains("at most 1000") && err.contains("destination file or topic"),
+        "{err}"
+    );
+    let err = call(
+        "generate_test_data",
+        json!({"entity": "order", "count": 10_000_001, "destination": "file", "path": "x.ndjson"}),
+    )
+    .await;
     assert!(err.contains("count"), "{err}");
-    let err = call("generate_test_data", json!({"entity": "order", "mode": "defect", "defect_constraints": ["nonsense"]})).await;
+    let err =
+        call("generate_test_data", json!({"entity": "order", "mode": "defect", "defect_constraints": ["nonsense"]}))
+            .await;
     assert!(err.contains("`defect_constraints`") && err.contains("`nonsense` is not one of"), "{err}");
 }
 
@@ -57,7 +79,12 @@ async fn malformed_agent_cases_are_named() {
         {"id": "D", "type": "negative", "title": "t", "priority": "high", "input": {}, "expectation": {"kind": "dlq"}}
     ]);
     let err = call("run_test_cases", json!({"cases": cases, "input_topic": "in", "dlq_topic": "dlq"})).await;
-    for e in ["cases[0].priority: unknown variant `urgent`", "cases[1].input: give `value` or `raw_base64`, not both", "cases[2].input: `raw_base64` is not base64", "cases[3]: missing field `expected_result`"] {
+    for e in [
+        "cases[0].priority: unknown variant `urgent`",
+        "cases[1].input: give `value` or `raw_base64`, not both",
+        "cases[2].input: `raw_base64` is not base64",
+        "cases[3]: missing field `expected_result`",
+    ] {
         assert!(err.contains(e), "`{e}` not in: {err}");
     }
 }
@@ -65,6 +92,8 @@ async fn malformed_agent_cases_are_named() {
 #[tokio::test]
 async fn cases_sharing_a_key_are_refused() {
     let case = |id: &str| json!({"id": id, "type": "positive", "title": "t", "priority": "high", "expected_result": "x", "input": {"key": "same", "value": {}}, "expectation": {"kind": "output"}});
-    let err = call("run_test_cases", json!({"cases": [case("A"), case("B")], "input_topic": "in", "output_topic": "out"})).await;
+    let err =
+        call("run_test_cases", json!({"cases": [case("A"), case("B")], "input_topic": "in", "output_topic": "out"}))
+            .await;
     assert!(err.contains("cases A and B share the key `same`"), "{err}");
 }

@@ -44,7 +44,9 @@ fn expand_line(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<S
             (None, None) => {
                 return Err(Error::bad_input(
                     "config",
-                    format!("environment variable {name} to be set (used as ${{{name}}}; or write ${{{name}:-default}})"),
+                    format!(
+                        "environment variable {name} to be set (used as ${{{name}}}; or write ${{{name}:-default}})"
+                    ),
                 ))
             }
         }

@@ -278,9 +278,8 @@ impl Config {
     }
 
     pub fn from_file(path: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::bad_input("--config", format!("a readable TOML file at {} ({e})", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::bad_input("--config", format!("a readable TOML file at {} ({e})", path.display())))?;
         Self::from_toml(&text)
     }
 
@@ -372,7 +371,10 @@ impl Config {
             return Err(Error::bad_input("llm.kind", "`openai` (an OpenAI-compatible /v1 API) or `ollama`"));
         }
         if self.llm.url.is_some() && self.llm.model.as_deref().unwrap_or("").trim().is_empty() {
-            return Err(Error::bad_input("llm.model", "the model name (--llm-model, KAFKA_QA_LLM_MODEL) when llm.url is set"));
+            return Err(Error::bad_input(
+                "llm.model",
+                "the model name (--llm-model, KAFKA_QA_LLM_MODEL) when llm.url is set",
+            ));
         }
         if !(1_000..=600_000).contains(&self.llm.timeout_ms) {
             return Err(Error::bad_input("llm.timeout_ms", "a timeout from 1000 to 600000 ms"));
@@ -462,7 +464,8 @@ mod tests {
         let err = Config::from_toml("[kafka]\nbootstrap = \"x\"\n").unwrap_err().to_string();
         assert!(err.contains("bootstrap"), "{err}");
         let mut c = Config::default();
-        c.kafka.sasl = Some(SaslConfig { mechanism: "GSSAPI".into(), username: "u".into(), password: Secret::new("p") });
+        c.kafka.sasl =
+            Some(SaslConfig { mechanism: "GSSAPI".into(), username: "u".into(), password: Secret::new("p") });
         assert!(c.check().unwrap_err().to_string().contains("kafka.sasl.mechanism"));
     }
 
@@ -482,10 +485,20 @@ mod tests {
     fn llm_section_defaults_overrides_checks_and_secret() {
         let c = Config::from_toml("").unwrap();
         assert_eq!((c.llm.url.as_deref(), c.llm.kind.as_str(), c.llm.timeout_ms), (None, "openai", 60_000));
-        let mut c = Config::from_toml("[llm]\nurl = \"http://file/v1\"\nmodel = \"m\"\napi_key = \"sk-file-key\"\nkind = \"ollama\"\n").unwrap();
+        let mut c = Config::from_toml(
+            "[llm]\nurl = \"http://file/v1\"\nmodel = \"m\"\napi_key = \"sk-file-key\"\nkind = \"ollama\"\n",
+        )
+        .unwrap();
         assert!(!format!("{c:?}").contains("sk-file-key"));
-        c.apply(&Overrides { llm_url: Some("http://flag/v1".into()), llm_api_key: Some("sk-env-key".into()), ..Default::default() });
-        assert_eq!((c.llm.url.as_deref(), c.llm.model.as_deref(), c.llm.kind.as_str()), (Some("http://flag/v1"), Some("m"), "ollama"));
+        c.apply(&Overrides {
+            llm_url: Some("http://flag/v1".into()),
+            llm_api_key: Some("sk-env-key".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            (c.llm.url.as_deref(), c.llm.model.as_deref(), c.llm.kind.as_str()),
+            (Some("http://flag/v1"), Some("m"), "ollama")
+        );
         assert!(c.secrets().iter().any(|s| s.expose() == "sk-env-key"));
         assert!(c.check().is_ok());
         c.llm.kind = "anthropic".into();

@@ -12,8 +12,22 @@ use serde_json::{json, Value};
 
 /// The constraints a defect can break (JSON Schema keyword names).
 pub const CONSTRAINTS: &[&str] = &[
-    "required", "type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength",
-    "pattern", "format", "enum", "const", "minItems", "maxItems", "additionalProperties",
+    "required",
+    "type",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "enum",
+    "const",
+    "minItems",
+    "maxItems",
+    "additionalProperties",
 ];
 
 /// What one defect record violates; the record itself stays the raw payload.
@@ -66,7 +80,13 @@ struct Candidate {
 
 /// Breaks one constraint of `record` (one of `allowed`, or any), checked with `checker`. None when the
 /// record offers no such constraint.
-pub fn inject<R: RngExt + ?Sized>(node: &Node, record: &Value, allowed: &[String], checker: &Checker, rng: &mut R) -> Option<(Value, Defect)> {
+pub fn inject<R: RngExt + ?Sized>(
+    node: &Node,
+    record: &Value,
+    allowed: &[String],
+    checker: &Checker,
+    rng: &mut R,
+) -> Option<(Value, Defect)> {
     let mut found = vec![];
     collect(node, record, "", &mut found);
     found.retain(|c| allowed.is_empty() || allowed.iter().any(|a| a == &c.defect.constraint));
@@ -92,20 +112,33 @@ fn apply(record: &Value, c: Candidate, checker: &Checker) -> Option<(Value, Defe
         Change::Set(v) => set(&mut broken, &c.defect.path, v)?,
     }
     let errors = checker.violations(&broken);
-    (errors.len() == 1 && errors[0].0 == c.defect.reported_at() && errors[0].1 == c.defect.constraint).then_some((broken, c.defect))
+    (errors.len() == 1 && errors[0].0 == c.defect.reported_at() && errors[0].1 == c.defect.constraint)
+        .then_some((broken, c.defect))
 }
 
 fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
-    let mut add = |constraint: &str, detail: String, change: Change, path: String| out.push(Candidate { defect: Defect { path, constraint: constraint.into(), detail }, change });
+    let mut add = |constraint: &str, detail: String, change: Change, path: String| {
+        out.push(Candidate { defect: Defect { path, constraint: constraint.into(), detail }, change })
+    };
     match (&node.kind, v) {
         (Kind::Object(o), Value::Object(m)) => {
             for r in &o.required {
                 if m.contains_key(r) {
-                    add("required", format!("removed the required field `{r}`"), Change::Remove, format!("{at}/{}", escape(r)));
+                    add(
+                        "required",
+                        format!("removed the required field `{r}`"),
+                        Change::Remove,
+                        format!("{at}/{}", escape(r)),
+                    );
                 }
             }
             if o.closed {
-                add("additionalProperties", "added the undeclared field `unexpected_field`".into(), Change::Set(json!("surprise")), format!("{at}/unexpected_field"));
+                add(
+                    "additionalProperties",
+                    "added the undeclared field `unexpected_field`".into(),
+                    Change::Set(json!("surprise")),
+                    format!("{at}/unexpected_field"),
+                );
             }
             for (k, child) in &o.properties {
                 if let Some(cv) = m.get(k) {
@@ -115,10 +148,20 @@ fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
         }
         (Kind::Array(a), Value::Array(items)) => {
             if a.min_items > 0 && items.len() >= a.min_items {
-                add("minItems", format!("kept {} items, below minItems {}", a.min_items - 1, a.min_items), Change::Set(Value::Array(items[..a.min_items - 1].to_vec())), at.to_string());
+                add(
+                    "minItems",
+                    format!("kept {} items, below minItems {}", a.min_items - 1, a.min_items),
+                    Change::Set(Value::Array(items[..a.min_items - 1].to_vec())),
+                    at.to_string(),
+                );
             }
             if let (Some(max), Some(first)) = (a.max_items, items.first()) {
-                add("maxItems", format!("{} items, above maxItems {max}", max + 1), Change::Set(Value::Array(vec![first.clone(); max + 1])), at.to_string());
+                add(
+                    "maxItems",
+                    format!("{} items, above maxItems {max}", max + 1),
+                    Change::Set(Value::Array(vec![first.clone(); max + 1])),
+                    at.to_string(),
+                );
             }
             for (i, item) in items.iter().enumerate() {
                 collect(&a.items, item, &format!("{at}/{i}"), out);
@@ -128,18 +171,33 @@ fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
             add("type", "a number where a string belongs".into(), Change::Set(json!(12345)), at.to_string());
             if s.min_len > 0 {
                 let short: String = text.chars().take(s.min_len - 1).collect();
-                add("minLength", format!("{} characters, below minLength {}", s.min_len - 1, s.min_len), Change::Set(json!(short)), at.to_string());
+                add(
+                    "minLength",
+                    format!("{} characters, below minLength {}", s.min_len - 1, s.min_len),
+                    Change::Set(json!(short)),
+                    at.to_string(),
+                );
             }
             if let Some(max) = s.max_len {
                 let mut long: String = text.chars().take(max).collect();
                 while long.chars().count() <= max {
                     long.push('x');
                 }
-                add("maxLength", format!("{} characters, above maxLength {max}", max + 1), Change::Set(json!(long)), at.to_string());
+                add(
+                    "maxLength",
+                    format!("{} characters, above maxLength {max}", max + 1),
+                    Change::Set(json!(long)),
+                    at.to_string(),
+                );
             }
             if let Some(p) = &s.pattern {
                 let n = s.min_len.max(1).min(s.max_len.unwrap_or(usize::MAX));
-                add("pattern", format!("a string that does not match `{}`", p.source()), Change::Set(json!("~".repeat(n))), at.to_string());
+                add(
+                    "pattern",
+                    format!("a string that does not match `{}`", p.source()),
+                    Change::Set(json!("~".repeat(n))),
+                    at.to_string(),
+                );
             }
             if let Some(f) = &s.format {
                 let bad = if f.contains("hostname") { "bad_host_name!" } else { "not-a-valid-value" };
@@ -151,23 +209,48 @@ fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
             let step = n.multiple_of.unwrap_or(1.0);
             let num = |x: f64| if n.integer && x.fract() == 0.0 { json!(x as i64) } else { json!(x) };
             if let Some(lo) = n.minimum {
-                add("minimum", format!("{}, below minimum {lo}", lo - step), Change::Set(num(lo - step)), at.to_string());
+                add(
+                    "minimum",
+                    format!("{}, below minimum {lo}", lo - step),
+                    Change::Set(num(lo - step)),
+                    at.to_string(),
+                );
             }
             if let Some(hi) = n.maximum {
-                add("maximum", format!("{}, above maximum {hi}", hi + step), Change::Set(num(hi + step)), at.to_string());
+                add(
+                    "maximum",
+                    format!("{}, above maximum {hi}", hi + step),
+                    Change::Set(num(hi + step)),
+                    at.to_string(),
+                );
             }
             if let Some(x) = n.exclusive_minimum {
-                add("exclusiveMinimum", format!("{x}, equal to the exclusive minimum"), Change::Set(num(x)), at.to_string());
+                add(
+                    "exclusiveMinimum",
+                    format!("{x}, equal to the exclusive minimum"),
+                    Change::Set(num(x)),
+                    at.to_string(),
+                );
             }
             if let Some(x) = n.exclusive_maximum {
-                add("exclusiveMaximum", format!("{x}, equal to the exclusive maximum"), Change::Set(num(x)), at.to_string());
+                add(
+                    "exclusiveMaximum",
+                    format!("{x}, equal to the exclusive maximum"),
+                    Change::Set(num(x)),
+                    at.to_string(),
+                );
             }
             if let (Some(m), Some(x)) = (n.multiple_of, v.as_f64()) {
                 let off = if n.integer && m >= 2.0 { x + 1.0 } else { x + m / 2.0 };
                 add("multipleOf", format!("{off}, not a multiple of {m}"), Change::Set(num(off)), at.to_string());
             }
         }
-        (Kind::Boolean, _) => add("type", "the string \"true\" where a boolean belongs".into(), Change::Set(json!("true")), at.to_string()),
+        (Kind::Boolean, _) => add(
+            "type",
+            "the string \"true\" where a boolean belongs".into(),
+            Change::Set(json!("true")),
+            at.to_string(),
+        ),
         (Kind::Enum(values), _) => {
             let outsider = if values.iter().all(Value::is_string) { json!("NOT_IN_ENUM") } else { json!(-987654321) };
             add("enum", format!("{outsider}, outside the enum"), Change::Set(outsider), at.to_string());

@@ -92,33 +92,62 @@ impl Entity {
         let mut user_address = address.clone();
         user_address["properties"]["is_default"] = json!({"type": "boolean"});
         user_address["required"] = json!(["line1", "city", "postal_code", "country_code", "is_default"]);
-        let line = |price_key: &str| json!({"type": "object", "required": ["product_id", "quantity", price_key], "additionalProperties": false, "properties": {
-            "product_id": id("prd"), "quantity": {"type": "integer", "minimum": 1, "maximum": 20}, price_key: {"type": "number", "exclusiveMinimum": 0}}});
+        let line = |price_key: &str| {
+            json!({"type": "object", "required": ["product_id", "quantity", price_key], "additionalProperties": false, "properties": {
+            "product_id": id("prd"), "quantity": {"type": "integer", "minimum": 1, "maximum": 20}, price_key: {"type": "number", "exclusiveMinimum": 0}}})
+        };
         let (required, properties): (Vec<&str>, Value) = match self {
-            Entity::User => (vec!["user_id", "email", "name", "phone", "addresses", "loyalty_tier", "created_at"], json!({
+            Entity::User => (
+                vec!["user_id", "email", "name", "phone", "addresses", "loyalty_tier", "created_at"],
+                json!({
                 "user_id": id("usr"), "email": {"type": "string", "format": "email"}, "name": {"type": "string", "minLength": 1, "maxLength": 100},
                 "phone": {"type": "string", "minLength": 5, "maxLength": 32},
                 "addresses": {"type": "array", "minItems": 1, "maxItems": 3, "items": user_address},
-                "loyalty_tier": {"enum": TIERS}, "created_at": {"type": "string", "format": "date-time"}})),
-            Entity::Product => (vec!["product_id", "name", "description", "price", "category", "sku", "stock"], json!({
+                "loyalty_tier": {"enum": TIERS}, "created_at": {"type": "string", "format": "date-time"}}),
+            ),
+            Entity::Product => (
+                vec!["product_id", "name", "description", "price", "category", "sku", "stock"],
+                json!({
                 "product_id": id("prd"), "name": {"type": "string", "minLength": 1, "maxLength": 120}, "description": {"type": "string", "maxLength": 2000},
                 "price": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000}, "category": {"enum": CATEGORIES},
-                "sku": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{6}$"}, "stock": {"type": "integer", "minimum": 0}})),
-            Entity::Cart => (vec!["cart_id", "customer_id", "items", "subtotal", "tax", "total", "currency"], json!({
+                "sku": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{6}$"}, "stock": {"type": "integer", "minimum": 0}}),
+            ),
+            Entity::Cart => (
+                vec!["cart_id", "customer_id", "items", "subtotal", "tax", "total", "currency"],
+                json!({
                 "cart_id": id("crt"), "customer_id": id("usr"), "items": {"type": "array", "minItems": 1, "maxItems": 20, "items": line("unit_price")},
-                "subtotal": money, "tax": money, "total": money, "currency": {"enum": ["USD", "EUR", "GBP"]}})),
-            Entity::Order => (vec!["order_id", "customer_id", "items", "shipping_address", "payment", "status", "total", "created_at"], json!({
+                "subtotal": money, "tax": money, "total": money, "currency": {"enum": ["USD", "EUR", "GBP"]}}),
+            ),
+            Entity::Order => (
+                vec![
+                    "order_id",
+                    "customer_id",
+                    "items",
+                    "shipping_address",
+                    "payment",
+                    "status",
+                    "total",
+                    "created_at",
+                ],
+                json!({
                 "order_id": id("ord"), "customer_id": id("usr"), "items": {"type": "array", "minItems": 1, "maxItems": 20, "items": line("price")},
                 "shipping_address": address, "payment": {"type": "object", "required": ["method", "amount"], "additionalProperties": false, "properties": {
                     "method": {"enum": METHODS}, "amount": money}},
-                "status": {"enum": ORDER_STATUSES}, "total": money, "created_at": {"type": "string", "format": "date-time"}})),
-            Entity::Payment => (vec!["payment_id", "order_id", "method", "amount", "status", "card_last_four"], json!({
+                "status": {"enum": ORDER_STATUSES}, "total": money, "created_at": {"type": "string", "format": "date-time"}}),
+            ),
+            Entity::Payment => (
+                vec!["payment_id", "order_id", "method", "amount", "status", "card_last_four"],
+                json!({
                 "payment_id": id("pay"), "order_id": id("ord"), "method": {"enum": METHODS}, "amount": {"type": "number", "exclusiveMinimum": 0},
-                "status": {"enum": PAYMENT_STATUSES}, "card_last_four": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"}})),
-            Entity::Review => (vec!["review_id", "product_id", "user_id", "rating", "title", "body", "verified_purchase"], json!({
+                "status": {"enum": PAYMENT_STATUSES}, "card_last_four": {"type": ["string", "null"], "pattern": "^[0-9]{4}$"}}),
+            ),
+            Entity::Review => (
+                vec!["review_id", "product_id", "user_id", "rating", "title", "body", "verified_purchase"],
+                json!({
                 "review_id": id("rev"), "product_id": id("prd"), "user_id": id("usr"), "rating": {"type": "integer", "minimum": 1, "maximum": 5},
                 "title": {"type": "string", "minLength": 1, "maxLength": 150}, "body": {"type": "string", "minLength": 10, "maxLength": 5000},
-                "verified_purchase": {"type": "boolean"}})),
+                "verified_purchase": {"type": "boolean"}}),
+            ),
         };
         json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": self.name(), "type": "object",
                "required": required, "additionalProperties": false, "properties": properties})
@@ -129,14 +158,20 @@ impl Entity {
         let mut broken = vec![];
         let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
         let near = |a: f64, b: f64| (a - b).abs() < 0.005;
-        let items_sum = |price_key: &str| r["items"].as_array().map_or(f64::NAN, |items| items.iter().map(|i| num(&i[price_key]) * num(&i["quantity"])).sum());
+        let items_sum = |price_key: &str| {
+            r["items"]
+                .as_array()
+                .map_or(f64::NAN, |items| items.iter().map(|i| num(&i[price_key]) * num(&i["quantity"])).sum())
+        };
         match self {
             Entity::User => {
-                let last = r["name"].as_str().and_then(|n| n.split_whitespace().last()).map(local_part).unwrap_or_default();
+                let last =
+                    r["name"].as_str().and_then(|n| n.split_whitespace().last()).map(local_part).unwrap_or_default();
                 if !r["email"].as_str().unwrap_or("").split('@').next().unwrap_or("").contains(&last) {
                     broken.push("the e-mail's local part carries the user's last name".into());
                 }
-                let defaults = r["addresses"].as_array().map_or(0, |a| a.iter().filter(|x| x["is_default"] == true).count());
+                let defaults =
+                    r["addresses"].as_array().map_or(0, |a| a.iter().filter(|x| x["is_default"] == true).count());
                 if defaults != 1 {
                     broken.push(format!("exactly one address is the default (found {defaults})"));
                 }
@@ -183,7 +218,8 @@ impl Entity {
 
 /// A stable identifier for record `index` of an entity under a seed.
 pub fn id_for(entity: Entity, seed: u64, index: u64) -> String {
-    let mut x = seed ^ (entity as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut x =
+        seed ^ (entity as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     // splitmix64 finaliser: neighbouring indexes give unrelated identifiers.
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -216,11 +252,13 @@ impl EntityGen {
                 let local = format!("{}.{}{}", local_part(&first), local_part(&last), rng.random_range(1..1000));
                 let count = if self.edge { [1, 3][rng.random_range(0..2)] } else { rng.random_range(1..=3) };
                 let default_at = rng.random_range(0..count);
-                let addresses: Vec<Value> = (0..count).map(|i| {
-                    let mut a = self.address(rng);
-                    a["is_default"] = json!(i == default_at);
-                    a
-                }).collect();
+                let addresses: Vec<Value> = (0..count)
+                    .map(|i| {
+                        let mut a = self.address(rng);
+                        a["is_default"] = json!(i == default_at);
+                        a
+                    })
+                    .collect();
                 json!({"user_id": own_id, "email": format!("{}@example.com", local.trim_start_matches('.')), "name": format!("{first} {last}"),
                        "phone": PhoneNumber().fake_with_rng::<String, _>(rng), "addresses": addresses, "loyalty_tier": pick(rng, TIERS),
                        "created_at": values::rfc3339(self.window.pick_ms(rng))})
@@ -228,8 +266,13 @@ impl EntityGen {
             Entity::Product => {
                 let category = pick(rng, CATEGORIES);
                 let words: Vec<String> = Words(1..4).fake_with_rng(rng);
-                let price = if self.edge && rng.random_bool(0.5) { [1, 10_000_000][rng.random_range(0..2)] } else { rng.random_range(99..50_000) };
-                let description = if self.edge && rng.random_bool(0.3) { String::new() } else { Sentence(5..15).fake_with_rng(rng) };
+                let price = if self.edge && rng.random_bool(0.5) {
+                    [1, 10_000_000][rng.random_range(0..2)]
+                } else {
+                    rng.random_range(99..50_000)
+                };
+                let description =
+                    if self.edge && rng.random_bool(0.3) { String::new() } else { Sentence(5..15).fake_with_rng(rng) };
                 json!({"product_id": own_id, "name": capitalise(&words.join(" ")), "description": description, "price": cents(price),
                        "category": category, "sku": format!("{}-{:06}", category[..3].to_ascii_uppercase(), rng.random_range(0..1_000_000)),
                        "stock": if self.edge && rng.random_bool(0.3) { 0 } else { rng.random_range(0..1000) }})
@@ -246,7 +289,11 @@ impl EntityGen {
                 }).collect();
                 let customer = self.reference(Entity::User, self.refs.users, rng);
                 if self.entity == Entity::Cart {
-                    let tax = if self.edge && rng.random_bool(0.5) { 0 } else { sum * [0, 5, 10, 20][rng.random_range(0..4)] / 100 };
+                    let tax = if self.edge && rng.random_bool(0.5) {
+                        0
+                    } else {
+                        sum * [0, 5, 10, 20][rng.random_range(0..4)] / 100
+                    };
                     return json!({"cart_id": own_id, "customer_id": customer, "items": items, "subtotal": cents(sum), "tax": cents(tax),
                                   "total": cents(sum + tax), "currency": pick(rng, &["USD", "EUR", "GBP"])});
                 }
@@ -256,7 +303,8 @@ impl EntityGen {
             }
             Entity::Payment => {
                 let method = pick(rng, METHODS);
-                let last_four = if method == "card" { json!(format!("{:04}", rng.random_range(0..10_000))) } else { Value::Null };
+                let last_four =
+                    if method == "card" { json!(format!("{:04}", rng.random_range(0..10_000))) } else { Value::Null };
                 json!({"payment_id": own_id, "order_id": self.reference(Entity::Order, self.refs.orders, rng), "method": method,
                        "amount": cents(if self.edge && rng.random_bool(0.5) { 1 } else { rng.random_range(99..100_000) }),
                        "status": pick(rng, PAYMENT_STATUSES), "card_last_four": last_four})
@@ -264,7 +312,11 @@ impl EntityGen {
             Entity::Review => {
                 let rating = if self.edge { [1, 5][rng.random_range(0..2)] } else { rng.random_range(1..=5) };
                 let title: String = Sentence(2..6).fake_with_rng(rng);
-                let body = if self.edge && rng.random_bool(0.3) { "Ok product" .to_string() } else { Sentence(8..30).fake_with_rng(rng) };
+                let body = if self.edge && rng.random_bool(0.3) {
+                    "Ok product".to_string()
+                } else {
+                    Sentence(8..30).fake_with_rng(rng)
+                };
                 json!({"review_id": own_id, "product_id": self.reference(Entity::Product, self.refs.products, rng),
                        "user_id": self.reference(Entity::User, self.refs.users, rng), "rating": rating, "title": title.trim_end_matches('.'),
                        "body": body, "verified_purchase": rng.random_bool(0.7)})

@@ -57,7 +57,11 @@ impl Generator {
         match &node.kind {
             Kind::Const(c) => c.clone(),
             Kind::Enum(values) => {
-                let i = if self.edge && self.rng.random_bool(0.5) { [0, values.len() - 1][self.rng.random_range(0..2)] } else { self.rng.random_range(0..values.len()) };
+                let i = if self.edge && self.rng.random_bool(0.5) {
+                    [0, values.len() - 1][self.rng.random_range(0..2)]
+                } else {
+                    self.rng.random_range(0..values.len())
+                };
                 values[i].clone()
             }
             Kind::Choice(branches) => {
@@ -103,7 +107,11 @@ impl Generator {
 
     fn array(&mut self, a: &ArraySpec) -> Value {
         let n = if self.edge && self.rng.random_bool(0.6) {
-            if self.rng.random_bool(0.5) { a.min_items } else { a.max_items.unwrap_or(EDGE_MANY_ITEMS.max(a.min_items)) }
+            if self.rng.random_bool(0.5) {
+                a.min_items
+            } else {
+                a.max_items.unwrap_or(EDGE_MANY_ITEMS.max(a.min_items))
+            }
         } else {
             let hi = a.soft_max();
             let lo = if a.min_items == 0 && hi > 0 { 1 } else { a.min_items };
@@ -121,7 +129,11 @@ impl Generator {
     fn string(&mut self, s: &StringSpec, name: &str) -> String {
         let max = s.soft_max();
         if let Some(p) = &s.pattern {
-            let reach = if self.edge { [Reach::Shortest, Reach::Longest, Reach::Any][self.rng.random_range(0..3)] } else { Reach::Any };
+            let reach = if self.edge {
+                [Reach::Shortest, Reach::Longest, Reach::Any][self.rng.random_range(0..3)]
+            } else {
+                Reach::Any
+            };
             let mut last = String::new();
             for _ in 0..20 {
                 last = p.generate(&mut self.rng, reach);
@@ -132,7 +144,11 @@ impl Generator {
             return last;
         }
         if let Some(f) = &s.format {
-            let candidate = if self.edge && self.rng.random_bool(0.5) { edge_format(f, &self.window, &mut self.rng) } else { values::by_format(f, &mut self.rng, &self.window) };
+            let candidate = if self.edge && self.rng.random_bool(0.5) {
+                edge_format(f, &self.window, &mut self.rng)
+            } else {
+                values::by_format(f, &mut self.rng, &self.window)
+            };
             if let Some(v) = candidate.filter(|v| fits(v, s.min_len, s.max_len.unwrap_or(usize::MAX))) {
                 return v;
             }
@@ -166,8 +182,12 @@ impl Generator {
         let decimals = if spec.integer { 0 } else { hint.map(|h| h.2).unwrap_or(2) };
         // The hint's range where it meets the declared bounds; else the bounds; else a plain default.
         let (mut a, mut b) = match hint {
-            Some((hl, hh, _)) if lo.is_none_or(|l| hh >= l) && hi.is_none_or(|h| hl <= h) => (lo.map_or(hl, |l| l.max(hl)), hi.map_or(hh, |h| h.min(hh))),
-            _ => (lo.unwrap_or_else(|| hi.map_or(0.0, |h| h - 1000.0)), hi.unwrap_or_else(|| lo.unwrap_or(0.0) + 1000.0)),
+            Some((hl, hh, _)) if lo.is_none_or(|l| hh >= l) && hi.is_none_or(|h| hl <= h) => {
+                (lo.map_or(hl, |l| l.max(hl)), hi.map_or(hh, |h| h.min(hh)))
+            }
+            _ => {
+                (lo.unwrap_or_else(|| hi.map_or(0.0, |h| h - 1000.0)), hi.unwrap_or_else(|| lo.unwrap_or(0.0) + 1000.0))
+            }
         };
         if self.edge && self.rng.random_bool(0.6) {
             (a, b) = match self.rng.random_range(0..3) {
@@ -184,7 +204,13 @@ impl Generator {
             };
         }
         if let Some(m) = spec.multiple_of {
-            return self.multiple(m, lo.map_or(a, |l| l.max(a.min(b))), hi.map_or(b, |h| h.min(b.max(a))), spec.integer, (lo, hi));
+            return self.multiple(
+                m,
+                lo.map_or(a, |l| l.max(a.min(b))),
+                hi.map_or(b, |h| h.min(b.max(a))),
+                spec.integer,
+                (lo, hi),
+            );
         }
         if spec.integer {
             let (ia, ib) = (a.ceil() as i64, b.floor() as i64);
@@ -253,10 +279,15 @@ fn decimals_of(m: f64) -> u32 {
 fn edge_format<R: RngExt + ?Sized>(format: &str, window: &Window, rng: &mut R) -> Option<String> {
     let pick = |rng: &mut R, options: &[String]| options[rng.random_range(0..options.len())].clone();
     Some(match format {
-        "date-time" => pick(rng, &[values::rfc3339(window.start_ms), values::rfc3339(window.end_ms), "2024-02-29T23:59:59.999Z".into()]),
+        "date-time" => pick(
+            rng,
+            &[values::rfc3339(window.start_ms), values::rfc3339(window.end_ms), "2024-02-29T23:59:59.999Z".into()],
+        ),
         "date" => pick(rng, &["2024-02-29".into(), values::rfc3339(window.start_ms)[..10].to_string()]),
         "email" => pick(rng, &["a@b.co".into(), "first.last+tag@sub.example.co.uk".into()]),
-        "uuid" => pick(rng, &["00000000-0000-0000-0000-000000000000".into(), "ffffffff-ffff-4fff-bfff-ffffffffffff".into()]),
+        "uuid" => {
+            pick(rng, &["00000000-0000-0000-0000-000000000000".into(), "ffffffff-ffff-4fff-bfff-ffffffffffff".into()])
+        }
         "ipv4" => pick(rng, &["0.0.0.0".into(), "255.255.255.255".into()]),
         _ => return values::by_format(format, rng, window),
     })

@@ -76,7 +76,10 @@ impl Profile {
     }
 
     fn leaf(&mut self, path: &str, v: &Value) {
-        let f = self.fields.entry(path.to_string()).or_insert_with(|| FieldProfile { all_integers: true, ..Default::default() });
+        let f = self
+            .fields
+            .entry(path.to_string())
+            .or_insert_with(|| FieldProfile { all_integers: true, ..Default::default() });
         f.seen += 1;
         if matches!(v, Value::Object(_) | Value::Array(_)) {
             return;

@@ -17,9 +17,22 @@ pub struct Learned {
 /// Samples up to `max_messages` JSON messages (the latest of each partition) and infers their schema.
 pub async fn learn_topic(kafka: &Kafka, topic: &str, max_messages: usize) -> Result<Learned> {
     let sample = kafka
-        .sample(SampleRequest { topic: topic.to_string(), partition: None, start: StartAt::Tail(max_messages as u64), max_messages, max_bytes: 32 << 20, timeout: Duration::from_secs(10) })
+        .sample(SampleRequest {
+            topic: topic.to_string(),
+            partition: None,
+            start: StartAt::Tail(max_messages as u64),
+            max_messages,
+            max_bytes: 32 << 20,
+            timeout: Duration::from_secs(10),
+        })
         .await?;
-    let samples: Vec<Value> = sample.records.iter().filter_map(|r| r.value.as_deref()).filter_map(|b| decode(b).1).filter(Value::is_object).collect();
+    let samples: Vec<Value> = sample
+        .records
+        .iter()
+        .filter_map(|r| r.value.as_deref())
+        .filter_map(|b| decode(b).1)
+        .filter(Value::is_object)
+        .collect();
     if samples.is_empty() {
         return Err(Error::bad_input("topic", format!("a topic with JSON object messages to learn from; `{topic}` gave none of {} read (produce some, or pass `schema`)", sample.records.len())));
     }

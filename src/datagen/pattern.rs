@@ -85,7 +85,10 @@ fn parse_alternatives(chars: &[char], pos: &mut usize, depth: usize) -> Result<V
                     if chars.get(*pos + 1) == Some(&':') {
                         *pos += 2;
                     } else {
-                        return Err(format!("look-around and named groups (`(?` at position {}) are not supported", *pos - 1));
+                        return Err(format!(
+                            "look-around and named groups (`(?` at position {}) are not supported",
+                            *pos - 1
+                        ));
                     }
                 }
                 let inner = parse_alternatives(chars, pos, depth + 1)?;
@@ -106,7 +109,9 @@ fn parse_alternatives(chars: &[char], pos: &mut usize, depth: usize) -> Result<V
                 *pos += 1;
                 escape_atom(e)?
             }
-            '*' | '+' | '?' | '{' => return Err(format!("a quantifier `{c}` with nothing to repeat at position {}", *pos)),
+            '*' | '+' | '?' | '{' => {
+                return Err(format!("a quantifier `{c}` with nothing to repeat at position {}", *pos))
+            }
             _ => {
                 *pos += 1;
                 Atom::Literal(c)
@@ -178,7 +183,8 @@ fn parse_class(chars: &[char], pos: &mut usize) -> Result<Atom, String> {
     }
     if negated {
         // The printable ASCII characters the class leaves out.
-        let outside: Vec<(char, char)> = (' '..='~').filter(|c| !ranges.iter().any(|(a, b)| a <= c && c <= b)).map(|c| (c, c)).collect();
+        let outside: Vec<(char, char)> =
+            (' '..='~').filter(|c| !ranges.iter().any(|(a, b)| a <= c && c <= b)).map(|c| (c, c)).collect();
         if outside.is_empty() {
             return Err("a negated class that excludes every printable character".into());
         }
@@ -195,7 +201,11 @@ fn parse_quantifier(chars: &[char], pos: &mut usize) -> Result<(u32, u32), Strin
         Some('{') => {
             let close = chars[*pos..].iter().position(|c| *c == '}').ok_or("a `{` quantifier without its `}`")? + *pos;
             let body: String = chars[*pos + 1..close].iter().collect();
-            let number = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("the quantifier `{{{body}}}` is not `{{n}}`, `{{n,}}` or `{{n,m}}`"));
+            let number = |s: &str| {
+                s.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("the quantifier `{{{body}}}` is not `{{n}}`, `{{n,}}` or `{{n,m}}`"))
+            };
             let (min, max) = match body.split_once(',') {
                 None => {
                     let n = number(&body)?;
@@ -261,7 +271,14 @@ mod tests {
     #[test]
     fn generated_strings_match_their_pattern() {
         let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(7);
-        for p in [r"^[A-Z]{3}-\d{4}$", r"^(ord|inv)_[0-9a-f]{8}$", r"^\w+@example\.(com|org)$", r"^[^,]{2,5}$", r"^a(?:b|c)*d?$", r"^[a-z0-9_-]+$"] {
+        for p in [
+            r"^[A-Z]{3}-\d{4}$",
+            r"^(ord|inv)_[0-9a-f]{8}$",
+            r"^\w+@example\.(com|org)$",
+            r"^[^,]{2,5}$",
+            r"^a(?:b|c)*d?$",
+            r"^[a-z0-9_-]+$",
+        ] {
             let pattern = Pattern::parse(p).unwrap();
             let re = regex::Regex::new(p).unwrap();
             for reach in [Reach::Any, Reach::Shortest, Reach::Longest] {

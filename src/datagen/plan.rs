@@ -87,14 +87,16 @@ impl NumberSpec {
     pub fn bounds(&self) -> (Option<f64>, Option<f64>) {
         // A real number strictly inside an exclusive bound, far enough to survive decimal rounding.
         let nudge = |x: f64| (x.abs() * 1e-9).max(1e-6);
-        let lo = [self.minimum, self.exclusive_minimum.map(|x| if self.integer { x.floor() + 1.0 } else { x + nudge(x) })]
-            .into_iter()
-            .flatten()
-            .reduce(f64::max);
-        let hi = [self.maximum, self.exclusive_maximum.map(|x| if self.integer { x.ceil() - 1.0 } else { x - nudge(x) })]
-            .into_iter()
-            .flatten()
-            .reduce(f64::min);
+        let lo =
+            [self.minimum, self.exclusive_minimum.map(|x| if self.integer { x.floor() + 1.0 } else { x + nudge(x) })]
+                .into_iter()
+                .flatten()
+                .reduce(f64::max);
+        let hi =
+            [self.maximum, self.exclusive_maximum.map(|x| if self.integer { x.ceil() - 1.0 } else { x - nudge(x) })]
+                .into_iter()
+                .flatten()
+                .reduce(f64::min);
         let lo = if self.integer { lo.map(f64::ceil) } else { lo };
         let hi = if self.integer { hi.map(f64::floor) } else { hi };
         (lo, hi)
@@ -133,8 +135,12 @@ impl<'a> Compiler<'a> {
             return node;
         }
         if let Some(all) = map.get("allOf") {
-            let parts = all.as_array().filter(|a| !a.is_empty()).ok_or(format!("{at}.allOf must be a non-empty array of schemas"))?;
-            let mut merged = Value::Object(map.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect());
+            let parts = all
+                .as_array()
+                .filter(|a| !a.is_empty())
+                .ok_or(format!("{at}.allOf must be a non-empty array of schemas"))?;
+            let mut merged =
+                Value::Object(map.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect());
             for (i, part) in parts.iter().enumerate() {
                 let part = match part.get("$ref") {
                     Some(r) => self.resolve(r, &format!("{at}.allOf[{i}]"))?.clone(),
@@ -149,17 +155,28 @@ impl<'a> Compiler<'a> {
             return Ok(Node { name, kind: Kind::Const(c.clone()) });
         }
         if let Some(e) = map.get("enum") {
-            let values = e.as_array().filter(|a| !a.is_empty()).ok_or(format!("{at}.enum must be a non-empty array"))?;
+            let values =
+                e.as_array().filter(|a| !a.is_empty()).ok_or(format!("{at}.enum must be a non-empty array"))?;
             return Ok(Node { name, kind: Kind::Enum(values.clone()) });
         }
         for key in ["oneOf", "anyOf"] {
             if let Some(branches) = map.get(key) {
-                let list = branches.as_array().filter(|a| !a.is_empty()).ok_or(format!("{at}.{key} must be a non-empty array of schemas"))?;
-                let base: Map<String, Value> = map.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let list = branches
+                    .as_array()
+                    .filter(|a| !a.is_empty())
+                    .ok_or(format!("{at}.{key} must be a non-empty array of schemas"))?;
+                let base: Map<String, Value> =
+                    map.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.clone(), v.clone())).collect();
                 let nodes = list
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| self.node(&merge(Value::Object(base.clone()), b.as_object().into_iter().flatten()), &name, &format!("{at}.{key}[{i}]")))
+                    .map(|(i, b)| {
+                        self.node(
+                            &merge(Value::Object(base.clone()), b.as_object().into_iter().flatten()),
+                            &name,
+                            &format!("{at}.{key}[{i}]"),
+                        )
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 return Ok(Node { name, kind: Kind::Choice(nodes) });
             }
@@ -167,7 +184,10 @@ impl<'a> Compiler<'a> {
         let types: Vec<String> = match map.get("type") {
             None => vec![infer_type(map).to_string()],
             Some(Value::String(t)) => vec![t.clone()],
-            Some(Value::Array(ts)) if !ts.is_empty() => ts.iter().map(|t| t.as_str().map(str::to_string).ok_or(format!("{at}.type must list type names"))).collect::<Result<_, _>>()?,
+            Some(Value::Array(ts)) if !ts.is_empty() => ts
+                .iter()
+                .map(|t| t.as_str().map(str::to_string).ok_or(format!("{at}.type must list type names")))
+                .collect::<Result<_, _>>()?,
             Some(other) => return Err(format!("{at}.type must be a type name or a list of them, got {other}")),
         };
         if types.len() > 1 {
@@ -188,7 +208,9 @@ impl<'a> Compiler<'a> {
                 let min_items = usize_kw(map, "minItems", at)?.unwrap_or(0);
                 let max_items = usize_kw(map, "maxItems", at)?;
                 if let Some(max) = max_items.filter(|m| *m < min_items) {
-                    return Err(format!("{at}: minItems {min_items} is above maxItems {max}; no array can satisfy both"));
+                    return Err(format!(
+                        "{at}: minItems {min_items} is above maxItems {max}; no array can satisfy both"
+                    ));
                 }
                 Kind::Array(ArraySpec { items: Box::new(items), min_items, max_items })
             }
@@ -196,7 +218,9 @@ impl<'a> Compiler<'a> {
                 let min_len = usize_kw(map, "minLength", at)?.unwrap_or(0);
                 let max_len = usize_kw(map, "maxLength", at)?;
                 if let Some(max) = max_len.filter(|m| *m < min_len) {
-                    return Err(format!("{at}: minLength {min_len} is above maxLength {max}; no string can satisfy both"));
+                    return Err(format!(
+                        "{at}: minLength {min_len} is above maxLength {max}; no string can satisfy both"
+                    ));
                 }
                 let pattern = match map.get("pattern") {
                     Some(Value::String(p)) => Some(Pattern::parse(p).map_err(|e| format!("{at}.pattern `{p}`: {e} (supported: literals, escapes, `.`, classes, groups with `|`, quantifiers)"))?),
@@ -220,7 +244,9 @@ impl<'a> Compiler<'a> {
                 }
                 if let (Some(lo), Some(hi)) = spec.bounds() {
                     if lo > hi {
-                        return Err(format!("{at}: the lower bound {lo} is above the upper bound {hi}; no number can satisfy both"));
+                        return Err(format!(
+                            "{at}: the lower bound {lo} is above the upper bound {hi}; no number can satisfy both"
+                        ));
                     }
                     if let Some(m) = spec.multiple_of {
                         if (lo / m).ceil() > (hi / m).floor() {
@@ -232,7 +258,9 @@ impl<'a> Compiler<'a> {
             }
             "boolean" => Kind::Boolean,
             "null" => Kind::Null,
-            other => return Err(format!("{at}.type `{other}` is not a JSON Schema type (object, array, string, integer, number, boolean, null)")),
+            other => return Err(format!(
+                "{at}.type `{other}` is not a JSON Schema type (object, array, string, integer, number, boolean, null)"
+            )),
         };
         Ok(Node { name: name.to_string(), kind })
     }
@@ -247,7 +275,10 @@ impl<'a> Compiler<'a> {
         }
         let required: Vec<String> = match map.get("required") {
             None => vec![],
-            Some(Value::Array(r)) => r.iter().map(|v| v.as_str().map(str::to_string).ok_or(format!("{at}.required must list property names"))).collect::<Result<_, _>>()?,
+            Some(Value::Array(r)) => r
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or(format!("{at}.required must list property names")))
+                .collect::<Result<_, _>>()?,
             Some(other) => return Err(format!("{at}.required must be an array of names, got {other}")),
         };
         let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
@@ -257,7 +288,13 @@ impl<'a> Compiler<'a> {
                     return Err(format!("{at}.required names `{r}`, which additionalProperties: false forbids"));
                 }
                 // Required but undescribed: any string will do.
-                properties.push((r.clone(), Node { name: r.to_ascii_lowercase(), kind: Kind::String(StringSpec { min_len: 1, max_len: None, format: None, pattern: None }) }));
+                properties.push((
+                    r.clone(),
+                    Node {
+                        name: r.to_ascii_lowercase(),
+                        kind: Kind::String(StringSpec { min_len: 1, max_len: None, format: None, pattern: None }),
+                    },
+                ));
             }
         }
         Ok(ObjectSpec { properties, required, closed })
@@ -265,8 +302,12 @@ impl<'a> Compiler<'a> {
 
     fn resolve(&self, reference: &Value, at: &str) -> Result<&'a Value, String> {
         let r = reference.as_str().ok_or(format!("{at}.$ref must be a string"))?;
-        let pointer = r.strip_prefix('#').ok_or(format!("{at}.$ref `{r}`: only local references (`#/$defs/..`) are supported"))?;
-        self.root.pointer(pointer).ok_or(format!("{at}.$ref `{r}` points to nothing in the schema (a dangling reference)"))
+        let pointer = r
+            .strip_prefix('#')
+            .ok_or(format!("{at}.$ref `{r}`: only local references (`#/$defs/..`) are supported"))?;
+        self.root
+            .pointer(pointer)
+            .ok_or(format!("{at}.$ref `{r}` points to nothing in the schema (a dangling reference)"))
     }
 }
 
@@ -278,7 +319,10 @@ fn infer_type(map: &Map<String, Value>) -> &'static str {
         "array"
     } else if ["minLength", "maxLength", "pattern", "format"].iter().any(|k| map.contains_key(*k)) {
         "string"
-    } else if ["minimum", "maximum", "multipleOf", "exclusiveMinimum", "exclusiveMaximum"].iter().any(|k| map.contains_key(*k)) {
+    } else if ["minimum", "maximum", "multipleOf", "exclusiveMinimum", "exclusiveMaximum"]
+        .iter()
+        .any(|k| map.contains_key(*k))
+    {
         "number"
     } else {
         "string"
@@ -293,7 +337,9 @@ fn merge<'v>(base: Value, extra: impl Iterator<Item = (&'v String, &'v Value)>) 
     for (k, v) in extra {
         match (k.as_str(), out.get_mut(k), v) {
             ("properties", Some(Value::Object(existing)), Value::Object(more)) => existing.extend(more.clone()),
-            ("required", Some(Value::Array(existing)), Value::Array(more)) => existing.extend(more.iter().filter(|m| !existing.contains(m)).cloned().collect::<Vec<_>>()),
+            ("required", Some(Value::Array(existing)), Value::Array(more)) => {
+                existing.extend(more.iter().filter(|m| !existing.contains(m)).cloned().collect::<Vec<_>>())
+            }
             _ => {
                 out.insert(k.clone(), v.clone());
             }
@@ -305,7 +351,9 @@ fn merge<'v>(base: Value, extra: impl Iterator<Item = (&'v String, &'v Value)>) 
 fn usize_kw(map: &Map<String, Value>, key: &str, at: &str) -> Result<Option<usize>, String> {
     match map.get(key) {
         None => Ok(None),
-        Some(v) => v.as_u64().map(|n| Some(n as usize)).ok_or(format!("{at}.{key} must be a non-negative integer, got {v}")),
+        Some(v) => {
+            v.as_u64().map(|n| Some(n as usize)).ok_or(format!("{at}.{key} must be a non-negative integer, got {v}"))
+        }
     }
 }
 
@@ -313,7 +361,9 @@ fn f64_kw(map: &Map<String, Value>, key: &str, at: &str) -> Result<Option<f64>, 
     match map.get(key) {
         None => Ok(None),
         // Draft 4 wrote exclusive bounds as booleans beside minimum/maximum.
-        Some(Value::Bool(_)) => Err(format!("{at}.{key} as a boolean is draft 4; write it as a number (draft 6 and later)")),
+        Some(Value::Bool(_)) => {
+            Err(format!("{at}.{key} as a boolean is draft 4; write it as a number (draft 6 and later)"))
+        }
         Some(v) => v.as_f64().map(Some).ok_or(format!("{at}.{key} must be a number, got {v}")),
     }
 }
@@ -327,13 +377,25 @@ mod tests {
     fn impossible_schemas_are_refused_with_their_path() {
         let cases = [
             (json!({"type": "object", "properties": {"a": {"type": "strng"}}}), "schema.properties.a.type `strng`"),
-            (json!({"properties": {"n": {"type": "integer", "minimum": 10, "maximum": 5}}}), "schema.properties.n: the lower bound 10 is above"),
-            (json!({"properties": {"s": {"type": "string", "minLength": 5, "maxLength": 2}}}), "minLength 5 is above maxLength 2"),
+            (
+                json!({"properties": {"n": {"type": "integer", "minimum": 10, "maximum": 5}}}),
+                "schema.properties.n: the lower bound 10 is above",
+            ),
+            (
+                json!({"properties": {"s": {"type": "string", "minLength": 5, "maxLength": 2}}}),
+                "minLength 5 is above maxLength 2",
+            ),
             (json!({"properties": {"x": {"$ref": "#/$defs/missing"}}}), "dangling reference"),
-            (json!({"type": "integer", "exclusiveMinimum": 1, "exclusiveMaximum": 2}), "lower bound 2 is above the upper bound 1"),
+            (
+                json!({"type": "integer", "exclusiveMinimum": 1, "exclusiveMaximum": 2}),
+                "lower bound 2 is above the upper bound 1",
+            ),
             (json!({"type": "integer", "minimum": 1, "maximum": 4, "multipleOf": 5}), "no multiple of 5"),
             (json!({"enum": []}), "schema.enum must be a non-empty array"),
-            (json!({"type": "object", "required": ["z"], "additionalProperties": false}), "which additionalProperties: false forbids"),
+            (
+                json!({"type": "object", "required": ["z"], "additionalProperties": false}),
+                "which additionalProperties: false forbids",
+            ),
         ];
         for (schema, expected) in cases {
             let err = compile(&schema).unwrap_err();

@@ -8,12 +8,12 @@ use super::entities::Entity;
 use super::stream::Stream;
 use crate::context::CallContext;
 use crate::error::{Error, Result};
+use crate::export::AtomicFile;
 use crate::kafka::OutRecord;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
-use crate::export::AtomicFile;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -94,7 +94,11 @@ pub async fn to_file(cx: &CallContext, stream: &mut Stream, count: u64, path: &P
                 Some(w) => w,
                 None => tags.insert(AtomicFile::create(&tag_path)?),
             };
-            serde_json::to_writer(&mut *w, &serde_json::json!({"index": i, "path": d.path, "constraint": d.constraint, "detail": d.detail})).map_err(Error::internal)?;
+            serde_json::to_writer(
+                &mut *w,
+                &serde_json::json!({"index": i, "path": d.path, "constraint": d.constraint, "detail": d.detail}),
+            )
+            .map_err(Error::internal)?;
             w.write_all(b"\n")?;
         }
         if (i + 1) % CHUNK == 0 {
@@ -119,7 +123,14 @@ pub fn tags_path(path: &Path) -> std::path::PathBuf {
 /// Produces to `topic` through the Kafka API (which applies the write rules and caps), keyed by
 /// `key_field` when given, at most `rate` records per second when given. Defect tags go in the header
 /// `x-test-defect` so a consumer under test can be scored; the value stays the raw payload.
-pub async fn to_topic(cx: &CallContext, stream: &mut Stream, count: u64, topic: &str, key_field: Option<&str>, rate: Option<f64>) -> Result<Delivered> {
+pub async fn to_topic(
+    cx: &CallContext,
+    stream: &mut Stream,
+    count: u64,
+    topic: &str,
+    key_field: Option<&str>,
+    rate: Option<f64>,
+) -> Result<Delivered> {
     let started = Instant::now();
     let mut out = Delivered::default();
     let mut batch = Vec::with_capacity(PRODUCE_CHUNK);
@@ -129,7 +140,9 @@ pub async fn to_topic(cx: &CallContext, stream: &mut Stream, count: u64, topic: 
         let value = serde_json::to_vec(&record).map_err(Error::internal)?;
         out.tally(stream.entity(), &record, &defect, value.len());
         let key = key_field.and_then(|f| field_text(&record, f)).map(String::into_bytes);
-        let headers = defect.map(|d| vec![("x-test-defect".to_string(), format!("{}:{}", d.constraint, d.path).into_bytes())]).unwrap_or_default();
+        let headers = defect
+            .map(|d| vec![("x-test-defect".to_string(), format!("{}:{}", d.constraint, d.path).into_bytes())])
+            .unwrap_or_default();
         batch.push(OutRecord { key, value: Some(value), headers, partition: None });
         let chunk = match rate {
             Some(r) => (r.ceil() as usize).clamp(1, PRODUCE_CHUNK),

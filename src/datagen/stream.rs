@@ -63,13 +63,26 @@ impl Stream {
     pub fn new(spec: Spec) -> Result<Stream, String> {
         let (schema, entity) = match spec.target {
             Target::Schema(s) => (s, None),
-            Target::Entity(e, refs) => (e.schema(), Some(EntityGen { entity: e, seed: spec.seed, refs, window: spec.window, edge: spec.mode == Mode::Edge })),
+            Target::Entity(e, refs) => (
+                e.schema(),
+                Some(EntityGen {
+                    entity: e,
+                    seed: spec.seed,
+                    refs,
+                    window: spec.window,
+                    edge: spec.mode == Mode::Edge,
+                }),
+            ),
         };
         let node = Arc::new(plan::compile(&schema)?);
         if let Some(bad) = spec.defect_constraints.iter().find(|c| !defects::CONSTRAINTS.contains(&c.as_str())) {
             return Err(format!("defect constraint `{bad}` is not one of {}", defects::CONSTRAINTS.join(", ")));
         }
-        let checker = if spec.mode == Mode::Defect { Some(Checker::new(&schema).map_err(|e| format!("the schema does not compile for validation: {e}"))?) } else { None };
+        let checker = if spec.mode == Mode::Defect {
+            Some(Checker::new(&schema).map_err(|e| format!("the schema does not compile for validation: {e}"))?)
+        } else {
+            None
+        };
         let mut generator = Generator::new(node.clone(), spec.seed, spec.window, spec.mode == Mode::Edge);
         if spec.mode == Mode::LikeHistory {
             let profile = spec.profile.ok_or("like_history needs a topic to learn from")?;
@@ -107,7 +120,8 @@ impl Stream {
             None => self.generator.next_record(),
         };
         // Exactly the stated share: record i is a defect when the running quota steps up.
-        let defect_due = self.mode == Mode::Defect && ((i + 1) as f64 * self.defect_rate).floor() > (i as f64 * self.defect_rate).floor();
+        let defect_due = self.mode == Mode::Defect
+            && ((i + 1) as f64 * self.defect_rate).floor() > (i as f64 * self.defect_rate).floor();
         if let (true, Some(checker)) = (defect_due, &self.checker) {
             let node = self.node.clone();
             match defects::inject(&node, &record, &self.defect_constraints, checker, self.generator.rng()) {

@@ -171,7 +171,11 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
     let cap = if args.destination == Destination::Reply { MAX_REPLY_RECORDS } else { MAX_STREAM_RECORDS };
     if args.count > cap {
         let hint = if args.destination == Destination::Reply { "; use destination file or topic for more" } else { "" };
-        return Err(Error::bad_input("count", format!("at most {cap} records to destination {:?}{hint}; got {}", args.destination, args.count).to_lowercase()));
+        return Err(Error::bad_input(
+            "count",
+            format!("at most {cap} records to destination {:?}{hint}; got {}", args.destination, args.count)
+                .to_lowercase(),
+        ));
     }
     if [args.schema.is_some(), args.entity.is_some(), args.topic.is_some()].iter().filter(|x| **x).count() > 1 {
         return Err(Error::bad_input("schema", "exactly one of `schema`, `entity` or `topic`"));
@@ -188,14 +192,43 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
         (_, _, Some(t)) => {
             let learned = learn_topic(&cx.state.kafka, t, args.sample_size).await?;
             let profile = (args.mode == Mode::LikeHistory).then(|| Arc::new(Profile::from_samples(&learned.samples)));
-            (Target::Schema(learned.schema), format!("topic:{t} ({} messages, confidence {:.2})", learned.samples.len(), learned.confidence), profile)
+            (
+                Target::Schema(learned.schema),
+                format!("topic:{t} ({} messages, confidence {:.2})", learned.samples.len(), learned.confidence),
+                profile,
+            )
         }
     };
     let argument = if args.topic.is_some() { "topic" } else { "schema" };
-    let spec = Spec { target, seed, mode: args.mode, window, defect_rate: args.defect_rate, defect_constraints: args.defect_constraints.clone(), profile };
-    let mut stream = Stream::new(spec).map_err(|e| if e.starts_with("defect constraint") { Error::bad_input("defect_constraints", e) } else { Error::bad_input(argument, e) })?;
+    let spec = Spec {
+        target,
+        seed,
+        mode: args.mode,
+        window,
+        defect_rate: args.defect_rate,
+        defect_constraints: args.defect_constraints.clone(),
+        profile,
+    };
+    let mut stream = Stream::new(spec).map_err(|e| {
+        if e.starts_with("defect constraint") {
+            Error::bad_input("defect_constraints", e)
+        } else {
+            Error::bad_input(argument, e)
+        }
+    })?;
     let schema = stream.schema().clone();
-    let mut out = GenerateTestDataOutput { source, mode: args.mode, seed, delivered: Delivered::default(), defects_unavailable: 0, path: None, topic: None, schema, records: vec![], defects: vec![] };
+    let mut out = GenerateTestDataOutput {
+        source,
+        mode: args.mode,
+        seed,
+        delivered: Delivered::default(),
+        defects_unavailable: 0,
+        path: None,
+        topic: None,
+        schema,
+        records: vec![],
+        defects: vec![],
+    };
     match args.destination {
         Destination::Reply => {
             let (records, tags, delivered) = sinks::to_reply(&mut stream, args.count);
@@ -204,25 +237,41 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
             out.delivered = delivered;
         }
         Destination::File => {
-            let rel = args.path.as_deref().ok_or_else(|| Error::bad_input("path", "a file path inside the export folder for destination file, e.g. `data/orders.ndjson`"))?;
+            let rel = args.path.as_deref().ok_or_else(|| {
+                Error::bad_input(
+                    "path",
+                    "a file path inside the export folder for destination file, e.g. `data/orders.ndjson`",
+                )
+            })?;
             let full = cx.guard().export_path("path", rel, args.overwrite)?;
             out.delivered = sinks::to_file(cx, &mut stream, args.count, &full).await?;
             out.path = Some(full.display().to_string());
         }
         Destination::Topic => {
-            let topic = args.target_topic.as_deref().ok_or_else(|| Error::bad_input("target_topic", "the topic to write to, for destination topic"))?;
+            let topic = args
+                .target_topic
+                .as_deref()
+                .ok_or_else(|| Error::bad_input("target_topic", "the topic to write to, for destination topic"))?;
             cx.guard().check_topic_write(topic)?;
-            out.delivered = sinks::to_topic(cx, &mut stream, args.count, topic, args.key_field.as_deref(), args.rate_per_second).await?;
+            out.delivered =
+                sinks::to_topic(cx, &mut stream, args.count, topic, args.key_field.as_deref(), args.rate_per_second)
+                    .await?;
             out.topic = Some(topic.to_string());
         }
     }
     out.defects_unavailable = stream.defects_unavailable;
     let summary = summary(&out, args.destination);
     let rows: Vec<String> = out.records.iter().map(|r| format!("- `{}`", r)).collect();
-    let defect_rows: Vec<String> = out.defects.iter().map(|d| format!("| {} | `{}` | {} | {} |", d.index, d.defect.path, d.defect.constraint, d.defect.detail)).collect();
+    let defect_rows: Vec<String> = out
+        .defects
+        .iter()
+        .map(|d| format!("| {} | `{}` | {} | {} |", d.index, d.defect.path, d.defect.constraint, d.defect.detail))
+        .collect();
     let mut reply = Reply::new(&out)?.summary(summary);
     if args.destination == Destination::Reply {
-        reply = reply.rows("defects", "| record | path | constraint | detail |\n|---|---|---|---|", defect_rows).rows("records", "Records:", rows);
+        reply = reply
+            .rows("defects", "| record | path | constraint | detail |\n|---|---|---|---|", defect_rows)
+            .rows("records", "Records:", rows);
     } else {
         reply = reply.rows("defects", "", defect_rows).rows("records", "", rows);
     }
@@ -241,13 +290,24 @@ fn summary(out: &GenerateTestDataOutput, destination: Destination) -> String {
         Destination::Topic => s.push_str(&format!("; produced to `{}`", out.topic.as_deref().unwrap_or(""))),
     }
     if out.mode == Mode::Defect {
-        s.push_str(&format!("\n- defects: {} records break one constraint each (tags beside the records{})", d.defects, if destination == Destination::File { ", in `<path>.defects.ndjson`" } else { "" }));
+        s.push_str(&format!(
+            "\n- defects: {} records break one constraint each (tags beside the records{})",
+            d.defects,
+            if destination == Destination::File { ", in `<path>.defects.ndjson`" } else { "" }
+        ));
         if out.defects_unavailable > 0 {
-            s.push_str(&format!("; {} could not be made (the schema lacks the named constraints) and were sent valid", out.defects_unavailable));
+            s.push_str(&format!(
+                "; {} could not be made (the schema lacks the named constraints) and were sent valid",
+                out.defects_unavailable
+            ));
         }
     }
     if let Some(c) = d.coherent {
-        s.push_str(&format!("\n- coherence: {c} of {} records satisfy their entity's rules ({:.1}%)", d.count, 100.0 * c as f64 / d.count.max(1) as f64));
+        s.push_str(&format!(
+            "\n- coherence: {c} of {} records satisfy their entity's rules ({:.1}%)",
+            d.count,
+            100.0 * c as f64 / d.count.max(1) as f64
+        ));
     }
     s
 }
@@ -255,11 +315,18 @@ fn summary(out: &GenerateTestDataOutput, destination: Destination) -> String {
 fn window(args: &GenerateTestDataArgs) -> Result<Window> {
     let parse = |arg: &str, v: &Option<String>| -> Result<Option<i64>> {
         v.as_deref()
-            .map(|t| chrono::DateTime::parse_from_rfc3339(t).map(|d| d.timestamp_millis()).map_err(|e| Error::bad_input(arg, format!("an RFC 3339 time such as 2024-06-01T00:00:00Z ({e})"))))
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|d| d.timestamp_millis())
+                    .map_err(|e| Error::bad_input(arg, format!("an RFC 3339 time such as 2024-06-01T00:00:00Z ({e})")))
+            })
             .transpose()
     };
     let d = Window::default();
-    let w = Window { start_ms: parse("time_from", &args.time_from)?.unwrap_or(d.start_ms), end_ms: parse("time_to", &args.time_to)?.unwrap_or(d.end_ms) };
+    let w = Window {
+        start_ms: parse("time_from", &args.time_from)?.unwrap_or(d.start_ms),
+        end_ms: parse("time_to", &args.time_to)?.unwrap_or(d.end_ms),
+    };
     if w.start_ms > w.end_ms {
         return Err(Error::bad_input("time_to", "a time after time_from"));
     }

@@ -40,13 +40,27 @@ pub fn by_format<R: RngExt + ?Sized>(format: &str, rng: &mut R, window: &Window)
     Some(match format {
         "date-time" => rfc3339(window.pick_ms(rng)),
         "date" => rfc3339(window.pick_ms(rng))[..10].to_string(),
-        "time" => format!("{:02}:{:02}:{:02}Z", rng.random_range(0..24), rng.random_range(0..60), rng.random_range(0..60)),
+        "time" => {
+            format!("{:02}:{:02}:{:02}Z", rng.random_range(0..24), rng.random_range(0..60), rng.random_range(0..60))
+        }
         "email" | "idn-email" => SafeEmail().fake_with_rng(rng),
         "uuid" => uuid(rng),
-        "uri" | "iri" | "url" => format!("https://shop.example.com/{}/{}", Word().fake_with_rng::<String, _>(rng), rng.random_range(1..100_000)),
-        "uri-reference" | "iri-reference" => format!("/{}/{}", Word().fake_with_rng::<String, _>(rng), rng.random_range(1..1000)),
+        "uri" | "iri" | "url" => format!(
+            "https://shop.example.com/{}/{}",
+            Word().fake_with_rng::<String, _>(rng),
+            rng.random_range(1..100_000)
+        ),
+        "uri-reference" | "iri-reference" => {
+            format!("/{}/{}", Word().fake_with_rng::<String, _>(rng), rng.random_range(1..1000))
+        }
         "hostname" | "idn-hostname" => format!("{}.example.com", Word().fake_with_rng::<String, _>(rng)),
-        "ipv4" => format!("{}.{}.{}.{}", rng.random_range(1..=223), rng.random_range(0..=255), rng.random_range(0..=255), rng.random_range(1..=254)),
+        "ipv4" => format!(
+            "{}.{}.{}.{}",
+            rng.random_range(1..=223),
+            rng.random_range(0..=255),
+            rng.random_range(0..=255),
+            rng.random_range(1..=254)
+        ),
         "ipv6" => (0..8).map(|_| format!("{:x}", rng.random_range(0..=0xffffu32))).collect::<Vec<_>>().join(":"),
         "duration" => format!("P{}DT{}H", rng.random_range(0..30), rng.random_range(0..24)),
         _ => return None,
@@ -111,29 +125,31 @@ pub fn by_name<R: RngExt + ?Sized>(name: &str, rng: &mut R, window: &Window) -> 
 /// A realistic range and number of decimals for a numeric field name: (low, high, decimals).
 pub fn number_hint(name: &str, window: &Window) -> Option<(f64, f64, u32)> {
     let has = |w: &str| name.contains(w);
-    Some(if has("price") || has("amount") || has("total") || has("cost") || has("subtotal") || has("tax") || has("fee") {
-        (1.0, 500.0, 2)
-    } else if has("quantity") || has("qty") || has("count") {
-        (1.0, 10.0, 0)
-    } else if has("rating") || has("stars") {
-        (1.0, 5.0, 0)
-    } else if has("age") {
-        (18.0, 90.0, 0)
-    } else if has("percent") || has("discount") {
-        (0.0, 100.0, 0)
-    } else if has("lat") {
-        (-90.0, 90.0, 6)
-    } else if has("lon") || has("lng") {
-        (-180.0, 180.0, 6)
-    } else if name.ends_with("_ms") || has("timestamp") || name.ends_with("_at") || name == "ts" {
-        (window.start_ms as f64, window.end_ms as f64, 0)
-    } else if has("stock") || has("inventory") {
-        (0.0, 500.0, 0)
-    } else if name == "id" || name.ends_with("_id") {
-        (1.0, 1_000_000.0, 0)
-    } else {
-        return None;
-    })
+    Some(
+        if has("price") || has("amount") || has("total") || has("cost") || has("subtotal") || has("tax") || has("fee") {
+            (1.0, 500.0, 2)
+        } else if has("quantity") || has("qty") || has("count") {
+            (1.0, 10.0, 0)
+        } else if has("rating") || has("stars") {
+            (1.0, 5.0, 0)
+        } else if has("age") {
+            (18.0, 90.0, 0)
+        } else if has("percent") || has("discount") {
+            (0.0, 100.0, 0)
+        } else if has("lat") {
+            (-90.0, 90.0, 6)
+        } else if has("lon") || has("lng") {
+            (-180.0, 180.0, 6)
+        } else if name.ends_with("_ms") || has("timestamp") || name.ends_with("_at") || name == "ts" {
+            (window.start_ms as f64, window.end_ms as f64, 0)
+        } else if has("stock") || has("inventory") {
+            (0.0, 500.0, 0)
+        } else if name == "id" || name.ends_with("_id") {
+            (1.0, 1_000_000.0, 0)
+        } else {
+            return None;
+        },
+    )
 }
 
 /// A short lower-case word, for strings nothing else describes.

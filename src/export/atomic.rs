@@ -17,7 +17,8 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Starts `target` (already checked by `Guard::export_path`).
     pub fn create(target: &Path) -> Result<AtomicFile> {
-        let name = target.file_name().and_then(|n| n.to_str()).ok_or_else(|| Error::bad_input("path", "a file name"))?;
+        let name =
+            target.file_name().and_then(|n| n.to_str()).ok_or_else(|| Error::bad_input("path", "a file name"))?;
         let partial = target.with_file_name(format!(".{name}.partial-{}", uuid::Uuid::new_v4().simple()));
         // create_new: never follows or reuses an existing entry (a planted link, another job's file).
         let file = File::options().write(true).create_new(true).open(&partial)?;
@@ -66,7 +67,8 @@ mod tests {
     use super::*;
 
     fn entries(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }

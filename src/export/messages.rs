@@ -4,14 +4,17 @@
 use super::json_columns::JsonColumns;
 use super::table::{map_of, utc, Table};
 use crate::kafka::Record;
-use arrow_array::builder::{ArrayBuilder, BinaryBuilder, Int32Builder, Int64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder};
+use arrow_array::builder::{
+    ArrayBuilder, BinaryBuilder, Int32Builder, Int64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder,
+};
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde_json::Value;
 use std::sync::Arc;
 
 /// The fixed columns, in order; JSON columns follow and are renamed `value_<name>` when they collide.
-pub const FIXED_COLUMNS: [&str; 9] = ["topic", "partition", "offset", "timestamp", "key", "key_text", "headers", "value", "value_text"];
+pub const FIXED_COLUMNS: [&str; 9] =
+    ["topic", "partition", "offset", "timestamp", "key", "key_text", "headers", "value", "value_text"];
 
 pub struct MessageTable {
     schema: SchemaRef,
@@ -25,7 +28,6 @@ pub struct MessageTable {
     value: BinaryBuilder,
     value_text: StringBuilder,
     json: JsonColumns,
-
 }
 
 impl MessageTable {

@@ -1,7 +1,9 @@
 //! Tables for what Loki and Prometheus return: log lines and metric samples, as plain rows.
 
 use super::table::{map_of, utc, Table};
-use arrow_array::builder::{ArrayBuilder, Float64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder, TimestampNanosecondBuilder};
+use arrow_array::builder::{
+    ArrayBuilder, Float64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder, TimestampNanosecondBuilder,
+};
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
@@ -79,7 +81,12 @@ impl Table for LogTable {
         self.line.len()
     }
     fn finish_columns(&mut self) -> Vec<ArrayRef> {
-        vec![Arc::new(self.time.finish()), Arc::new(self.labels.finish()), Arc::new(self.line.finish()), Arc::new(self.event_class.finish())]
+        vec![
+            Arc::new(self.time.finish()),
+            Arc::new(self.labels.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.event_class.finish()),
+        ]
     }
 }
 
@@ -123,6 +130,11 @@ impl Table for MetricTable {
         self.metric.len()
     }
     fn finish_columns(&mut self) -> Vec<ArrayRef> {
-        vec![Arc::new(self.metric.finish()), Arc::new(self.labels.finish()), Arc::new(self.time.finish()), Arc::new(self.value.finish())]
+        vec![
+            Arc::new(self.metric.finish()),
+            Arc::new(self.labels.finish()),
+            Arc::new(self.time.finish()),
+            Arc::new(self.value.finish()),
+        ]
     }
 }

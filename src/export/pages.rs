@@ -51,7 +51,15 @@ pub struct LogPages {
 
 impl LogPages {
     pub fn new(client: LokiClient, taxonomy: Taxonomy, query: String, window: TimeWindow) -> LogPages {
-        LogPages { client, taxonomy, query, cursor: window.start, end: window.end, at_cursor: HashSet::new(), done: false }
+        LogPages {
+            client,
+            taxonomy,
+            query,
+            cursor: window.start,
+            end: window.end,
+            at_cursor: HashSet::new(),
+            done: false,
+        }
     }
 
     async fn page(&mut self, max: usize) -> Result<Option<Vec<LogRow>>> {
@@ -77,7 +85,8 @@ impl LogPages {
         let returned = entries.len();
         entries.sort_by_key(|e| e.0);
         let cursor_ns = self.cursor.timestamp_nanos_opt().unwrap_or(i64::MIN);
-        entries.retain(|(ts, key, _, line)| !(*ts == cursor_ns && self.at_cursor.contains(&(key.clone(), line.clone()))));
+        entries
+            .retain(|(ts, key, _, line)| !(*ts == cursor_ns && self.at_cursor.contains(&(key.clone(), line.clone()))));
         let newest = entries.last().map(|e| e.0);
         if returned < limit || entries.is_empty() {
             // Loki had no more than this (or only lines already written): the window is read.
@@ -142,7 +151,12 @@ impl MetricPages {
             let metric = s.labels.get("__name__").cloned().unwrap_or_default();
             let labels: Vec<(String, String)> = s.labels.into_iter().filter(|(k, _)| k != "__name__").collect();
             for p in s.points {
-                rows.push(MetricRow { metric: metric.clone(), labels: labels.clone(), time_ms: (p.t * 1000.0).round() as i64, value: p.v });
+                rows.push(MetricRow {
+                    metric: metric.clone(),
+                    labels: labels.clone(),
+                    time_ms: (p.t * 1000.0).round() as i64,
+                    value: p.v,
+                });
             }
         }
         Ok(Some(rows))

@@ -95,7 +95,9 @@ fn type_name(t: &DataType) -> String {
             format!("timestamp[{unit}, {}]", tz.as_deref().unwrap_or("naive"))
         }
         DataType::Map(entries, _) => match entries.data_type() {
-            DataType::Struct(kv) if kv.len() == 2 => format!("map<{}, {}>", type_name(kv[0].data_type()), type_name(kv[1].data_type())),
+            DataType::Struct(kv) if kv.len() == 2 => {
+                format!("map<{}, {}>", type_name(kv[0].data_type()), type_name(kv[1].data_type()))
+            }
             other => format!("map<{other}>"),
         },
         other => other.to_string().to_lowercase(),
@@ -104,7 +106,10 @@ fn type_name(t: &DataType) -> String {
 
 /// The Arrow type `MapBuilder` (default field names) produces for string keys and `value` values.
 pub fn map_of(value: DataType) -> DataType {
-    let kv = vec![Field::new(Field::MAP_KEY_FIELD_DEFAULT_NAME, DataType::Utf8, false), Field::new(Field::MAP_VALUE_FIELD_DEFAULT_NAME, value, true)];
+    let kv = vec![
+        Field::new(Field::MAP_KEY_FIELD_DEFAULT_NAME, DataType::Utf8, false),
+        Field::new(Field::MAP_VALUE_FIELD_DEFAULT_NAME, value, true),
+    ];
     let entries = Field::new_struct(Field::MAP_ENTRIES_FIELD_DEFAULT_NAME, kv, false);
     DataType::Map(Arc::new(entries), false)
 }

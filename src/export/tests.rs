@@ -61,7 +61,11 @@ fn message(i: i64) -> Record {
             _ => Some(vec![0xff, 0xfe, i as u8]),
         },
         value: if i == 2 { None } else { Some(value) },
-        headers: if i % 2 == 0 { vec![("trace".into(), Some(b"t-1".to_vec())), ("empty".into(), None)] } else { vec![] },
+        headers: if i % 2 == 0 {
+            vec![("trace".into(), Some(b"t-1".to_vec())), ("empty".into(), None)]
+        } else {
+            vec![]
+        },
     }
 }
 
@@ -87,7 +91,25 @@ fn messages_round_trip_through_pyarrow_and_duckdb() {
         w.push(&message(i)).unwrap();
     }
     let names: Vec<String> = w.columns().into_iter().map(|c| c.name).collect();
-    assert_eq!(names, ["topic", "partition", "offset", "timestamp", "key", "key_text", "headers", "value", "value_text", "id", "status", "amount", "tags", "ok"]);
+    assert_eq!(
+        names,
+        [
+            "topic",
+            "partition",
+            "offset",
+            "timestamp",
+            "key",
+            "key_text",
+            "headers",
+            "value",
+            "value_text",
+            "id",
+            "status",
+            "amount",
+            "tags",
+            "ok"
+        ]
+    );
     let written = w.finish().unwrap();
     assert_eq!((written.rows, written.row_groups), (n as u64, 2));
     assert_eq!(written.bytes, std::fs::metadata(&path).unwrap().len());
@@ -108,9 +130,15 @@ fn messages_round_trip_through_pyarrow_and_duckdb() {
     assert_eq!(r0["key_text"], json!("k0"));
     assert_eq!(r0["headers"], json!([["trace", "hex:742d31"], ["empty", null]]));
     assert_eq!(r0["timestamp"], json!("2024-01-15T03:00:01+00:00"));
-    assert_eq!((r0["status"].clone(), r0["amount"].clone(), r0["tags"].clone(), r0["ok"].clone()), (json!("new"), json!(0.0), json!("[\"a\"]"), json!(true)));
+    assert_eq!(
+        (r0["status"].clone(), r0["amount"].clone(), r0["tags"].clone(), r0["ok"].clone()),
+        (json!("new"), json!(0.0), json!("[\"a\"]"), json!(true))
+    );
     let r1 = &d["picked"][1];
-    assert_eq!((r1["key"].clone(), r1["timestamp"].clone(), r1["headers"].clone()), (Value::Null, Value::Null, json!([])));
+    assert_eq!(
+        (r1["key"].clone(), r1["timestamp"].clone(), r1["headers"].clone()),
+        (Value::Null, Value::Null, json!([]))
+    );
     let r2 = &d["picked"][2];
     assert_eq!((r2["key"].clone(), r2["key_text"].clone()), (json!("hex:fffe02"), Value::Null));
     assert_eq!((r2["value"].clone(), r2["id"].clone()), (Value::Null, Value::Null), "no value, no JSON fields");
@@ -172,13 +200,22 @@ fn log_and_metric_rows_round_trip() {
 
     let metrics = dir.path().join("metrics.parquet");
     let mut w = TableWriter::create(&metrics, MetricTable::default(), ExportCompression::Zstd).unwrap();
-    w.push(&MetricRow { metric: "kafka_log_size".into(), labels: vec![("topic".into(), "orders".into())], time_ms: 1_705_287_600_000, value: 42.5 }).unwrap();
+    w.push(&MetricRow {
+        metric: "kafka_log_size".into(),
+        labels: vec![("topic".into(), "orders".into())],
+        time_ms: 1_705_287_600_000,
+        value: 42.5,
+    })
+    .unwrap();
     w.push(&MetricRow { metric: "up".into(), labels: vec![], time_ms: 1_705_287_615_000, value: 1e-9 }).unwrap();
     w.finish().unwrap();
     let d = python_read(PYARROW_DUMP, &metrics);
     assert_eq!(d["types"]["time"], json!("timestamp[ms, tz=UTC]"));
     assert_eq!((d["types"]["metric"].clone(), d["types"]["value"].clone()), (json!("string"), json!("double")));
-    assert_eq!(d["picked"][0], json!({"metric": "kafka_log_size", "labels": [["topic", "orders"]], "time": "2024-01-15T03:00:00+00:00", "value": 42.5}));
+    assert_eq!(
+        d["picked"][0],
+        json!({"metric": "kafka_log_size", "labels": [["topic", "orders"]], "time": "2024-01-15T03:00:00+00:00", "value": 42.5})
+    );
     assert_eq!(d["picked"][1]["time"], json!("2024-01-15T03:00:15+00:00"));
 }
 

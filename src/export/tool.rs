@@ -191,15 +191,21 @@ async fn run(cx: &CallContext, args: ExportParquetArgs) -> Result<Reply> {
             let taxonomy = Taxonomy::with_file(config.taxonomy_file.as_deref())?;
             let window = resolve_window(start.as_ref(), end.as_ref(), Utc::now(), MAX_WINDOW)?;
             let mut pages = LogPages::new(client, taxonomy, query.clone(), window);
-            let done = drain(cx, &target, LogTable::default(), args.compression, vec![], &mut pages, args.max_rows).await?;
+            let done =
+                drain(cx, &target, LogTable::default(), args.compression, vec![], &mut pages, args.max_rows).await?;
             (format!("LogQL `{query}` from {} to {}", format_time(window.start), format_time(window.end)), done, None)
         }
         Source::Promql { query, start, end, step_secs } => {
             let client = PromClient::from_config(&cx.config().prometheus, &cx.state.http)?;
             let window = resolve_window(start.as_ref(), end.as_ref(), Utc::now(), MAX_WINDOW)?;
             let mut pages = MetricPages::new(client, query.clone(), window, *step_secs);
-            let done = drain(cx, &target, MetricTable::default(), args.compression, vec![], &mut pages, args.max_rows).await?;
-            let what = format!("PromQL `{query}` from {} to {} every {step_secs} s", format_time(window.start), format_time(window.end));
+            let done =
+                drain(cx, &target, MetricTable::default(), args.compression, vec![], &mut pages, args.max_rows).await?;
+            let what = format!(
+                "PromQL `{query}` from {} to {} every {step_secs} s",
+                format_time(window.start),
+                format_time(window.end)
+            );
             (what, done, None)
         }
     };
@@ -229,7 +235,15 @@ struct Done {
 }
 
 /// Writes `first` and then every page of `pages` until the source ends or `max_rows` is reached.
-async fn drain<T, P>(cx: &CallContext, target: &Path, table: T, compression: ExportCompression, first: Vec<T::Row>, pages: &mut P, max_rows: u64) -> Result<Done>
+async fn drain<T, P>(
+    cx: &CallContext,
+    target: &Path,
+    table: T,
+    compression: ExportCompression,
+    first: Vec<T::Row>,
+    pages: &mut P,
+    max_rows: u64,
+) -> Result<Done>
 where
     T: Table,
     T::Row: Sized,
@@ -266,7 +280,13 @@ where
     }
     let columns = writer.columns();
     let written = writer.finish()?;
-    Ok(Done { rows: written.rows, bytes: written.bytes, row_groups: written.row_groups, columns, stopped_by: stopped_by.into() })
+    Ok(Done {
+        rows: written.rows,
+        bytes: written.bytes,
+        row_groups: written.row_groups,
+        columns,
+        stopped_by: stopped_by.into(),
+    })
 }
 
 /// The schema of the JSON values of `records` and how many there were, when there were any.
@@ -294,7 +314,9 @@ fn reply(out: &ExportOutput) -> Result<Reply> {
         summary.push_str("\n\nThe range holds more rows: raise `max_rows` or export the rest to another file.");
     }
     if out.json_columns_inferred_from == Some(0) {
-        summary.push_str("\n\nNo JSON values in the first page: no JSON columns (the values are in `value` / `value_text`).");
+        summary.push_str(
+            "\n\nNo JSON values in the first page: no JSON columns (the values are in `value` / `value_text`).",
+        );
     }
     Ok(Reply::new(out)?.summary(summary).rows("columns", "| column | type |\n|---|---|", rows))
 }

@@ -28,17 +28,27 @@ pub struct TopicPages {
 
 impl TopicPages {
     /// Pages of at most `page` messages (the tool uses [`PAGE_MESSAGES`]).
-    pub async fn open(kafka: &Kafka, topic: &str, partition: Option<i32>, start: StartAt, page: usize) -> Result<TopicPages> {
+    pub async fn open(
+        kafka: &Kafka,
+        topic: &str,
+        partition: Option<i32>,
+        start: StartAt,
+        page: usize,
+    ) -> Result<TopicPages> {
         if start == StartAt::Latest {
             return Err(Error::bad_input("source.from", "\"earliest\", \"tail\", {\"offset\": N} or {\"timestamp\": ...}: an export reads what is already there, not new messages"));
         }
         let marks = kafka.watermarks(topic).await?;
         if let Some(p) = partition {
             if !marks.iter().any(|(id, _, _)| *id == p) {
-                return Err(Error::bad_input("source.partition", format!("a partition of `{topic}` (0 to {})", marks.len().saturating_sub(1))));
+                return Err(Error::bad_input(
+                    "source.partition",
+                    format!("a partition of `{topic}` (0 to {})", marks.len().saturating_sub(1)),
+                ));
             }
         }
-        let chosen: Vec<(i32, i64, i64)> = marks.into_iter().filter(|(id, _, _)| partition.is_none_or(|p| p == *id)).collect();
+        let chosen: Vec<(i32, i64, i64)> =
+            marks.into_iter().filter(|(id, _, _)| partition.is_none_or(|p| p == *id)).collect();
         Ok(TopicPages {
             kafka: kafka.clone(),
             topic: topic.to_string(),

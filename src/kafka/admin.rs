@@ -76,7 +76,8 @@ fn code_text(code: rdkafka::types::RDKafkaRespErr) -> String {
 }
 
 fn cluster_from(md: &Metadata, cluster_id: Option<String>, controller_id: Option<i32>) -> ClusterInfo {
-    let brokers = md.brokers().iter().map(|b| BrokerInfo { id: b.id(), host: b.host().to_string(), port: b.port() }).collect();
+    let brokers =
+        md.brokers().iter().map(|b| BrokerInfo { id: b.id(), host: b.host().to_string(), port: b.port() }).collect();
     let mut topics: Vec<TopicInfo> = md
         .topics()
         .iter()
@@ -138,7 +139,10 @@ impl Kafka {
     }
 
     /// Watermarks of many topics' partitions in one blocking task, bounded by the request timeout overall.
-    pub async fn watermarks_of(&self, topics: Vec<(String, Vec<i32>)>) -> Result<BTreeMap<String, Vec<(i32, i64, i64)>>> {
+    pub async fn watermarks_of(
+        &self,
+        topics: Vec<(String, Vec<i32>)>,
+    ) -> Result<BTreeMap<String, Vec<(i32, i64, i64)>>> {
         let admin = self.admin()?;
         let timeout = self.timeout();
         let this = self.clone();
@@ -152,7 +156,10 @@ impl Kafka {
                     if left.is_zero() {
                         return Err(super::client::timed_out("watermarks", started.elapsed()));
                     }
-                    let (low, high) = admin.inner().fetch_watermarks(&topic, p, left).map_err(|e| this.map_err(e, "watermarks", started))?;
+                    let (low, high) = admin
+                        .inner()
+                        .fetch_watermarks(&topic, p, left)
+                        .map_err(|e| this.map_err(e, "watermarks", started))?;
                     marks.push((p, low, high));
                 }
                 out.insert(topic, marks);
@@ -172,12 +179,22 @@ impl Kafka {
         let started = Instant::now();
         let specs: Vec<ResourceSpecifier> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
         let results = self
-            .bounded("describe configs", async { admin.describe_configs(specs.iter(), &opts).await.map_err(|e| self.map_err(e, "describe configs", started)) })
+            .bounded("describe configs", async {
+                admin
+                    .describe_configs(specs.iter(), &opts)
+                    .await
+                    .map_err(|e| self.map_err(e, "describe configs", started))
+            })
             .await?;
         let mut out = BTreeMap::new();
         for (topic, result) in topics.iter().zip(results) {
             let entries = match result {
-                Ok(resource) => resource.entries.into_iter().filter(|e| !e.is_sensitive).filter_map(|e| e.value.map(|v| (e.name, v))).collect(),
+                Ok(resource) => resource
+                    .entries
+                    .into_iter()
+                    .filter(|e| !e.is_sensitive)
+                    .filter_map(|e| e.value.map(|v| (e.name, v)))
+                    .collect(),
                 Err(_) => BTreeMap::new(),
             };
             out.insert(topic.clone(), entries);
@@ -185,7 +202,13 @@ impl Kafka {
         Ok(out)
     }
 
-    pub async fn create_topic(&self, guard: &Guard, name: &str, partitions: i32, configs: &[(&str, &str)]) -> Result<()> {
+    pub async fn create_topic(
+        &self,
+        guard: &Guard,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<()> {
         guard.check_topic_write(name)?;
         if partitions < 1 {
             return Err(Error::bad_input("partitions", "at least 1"));
@@ -197,7 +220,11 @@ impl Kafka {
         }
         let opts = AdminOptions::new().request_timeout(Some(self.timeout())).operation_timeout(Some(self.timeout()));
         let started = Instant::now();
-        let results = self.bounded("create topic", async { admin.create_topics([&topic], &opts).await.map_err(|e| self.map_err(e, "create topic", started)) }).await?;
+        let results = self
+            .bounded("create topic", async {
+                admin.create_topics([&topic], &opts).await.map_err(|e| self.map_err(e, "create topic", started))
+            })
+            .await?;
         admin_result(results, "create topic")
     }
 
@@ -206,7 +233,11 @@ impl Kafka {
         let admin = self.admin()?;
         let opts = AdminOptions::new().request_timeout(Some(self.timeout())).operation_timeout(Some(self.timeout()));
         let started = Instant::now();
-        let results = self.bounded("delete topic", async { admin.delete_topics(&[name], &opts).await.map_err(|e| self.map_err(e, "delete topic", started)) }).await?;
+        let results = self
+            .bounded("delete topic", async {
+                admin.delete_topics(&[name], &opts).await.map_err(|e| self.map_err(e, "delete topic", started))
+            })
+            .await?;
         admin_result(results, "delete topic")
     }
 }
@@ -216,8 +247,12 @@ fn admin_result(results: Vec<rdkafka::admin::TopicResult>, what: &str) -> Result
         if let Err((topic, code)) = r {
             return Err(match code {
                 RDKafkaErrorCode::UnknownTopicOrPartition => unknown_topic(),
-                RDKafkaErrorCode::TopicAlreadyExists => Error::bad_input("name", format!("a topic name not yet taken (`{topic}` exists)")),
-                RDKafkaErrorCode::InvalidTopic => Error::bad_input("name", format!("a valid topic name (`{topic}` is not)")),
+                RDKafkaErrorCode::TopicAlreadyExists => {
+                    Error::bad_input("name", format!("a topic name not yet taken (`{topic}` exists)"))
+                }
+                RDKafkaErrorCode::InvalidTopic => {
+                    Error::bad_input("name", format!("a valid topic name (`{topic}` is not)"))
+                }
                 other => Error::upstream(super::client::BACKEND, format!("{what} `{topic}`: {other}")),
             });
         }

@@ -82,7 +82,9 @@ pub fn properties(cfg: &KafkaConfig, role: Role, group_id: Option<&str>) -> Vec<
             set("request.timeout.ms", timeout_ms.to_string());
         }
         Role::Reader | Role::GroupOffsets => {
-            let group = group_id.map(str::to_string).unwrap_or_else(|| format!("{}-reader-{}", cfg.client_id, uuid::Uuid::new_v4()));
+            let group = group_id
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{}-reader-{}", cfg.client_id, uuid::Uuid::new_v4()));
             set("group.id", group);
             set("enable.auto.commit", "false".into());
             set("enable.auto.offset.store", "false".into());
@@ -162,7 +164,17 @@ pub fn is_unreachable(e: &KafkaError) -> bool {
     use RDKafkaErrorCode::*;
     matches!(
         e.rdkafka_error_code(),
-        Some(OperationTimedOut | AllBrokersDown | BrokerTransportFailure | Resolve | MessageTimedOut | TimedOutQueue | RequestTimedOut | NetworkException | BrokerNotAvailable)
+        Some(
+            OperationTimedOut
+                | AllBrokersDown
+                | BrokerTransportFailure
+                | Resolve
+                | MessageTimedOut
+                | TimedOutQueue
+                | RequestTimedOut
+                | NetworkException
+                | BrokerNotAvailable
+        )
     ) || matches!(e, KafkaError::Canceled)
 }
 
@@ -170,9 +182,16 @@ pub fn is_unreachable(e: &KafkaError) -> bool {
 /// what the broker said. `what` names the operation ("metadata", "produce"...).
 pub fn map_error(e: KafkaError, what: &str, after: Duration, secrets: &[Secret]) -> Error {
     if is_unreachable(&e) {
-        return Error::unreachable(BACKEND, after, format!("{what}: no broker answered ({})", redact(&e.to_string(), secrets)));
+        return Error::unreachable(
+            BACKEND,
+            after,
+            format!("{what}: no broker answered ({})", redact(&e.to_string(), secrets)),
+        );
     }
-    if matches!(e.rdkafka_error_code(), Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)) {
+    if matches!(
+        e.rdkafka_error_code(),
+        Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)
+    ) {
         return unknown_topic();
     }
     Error::upstream(BACKEND, format!("{what}: {}", redact(&e.to_string(), secrets)))
@@ -206,7 +225,11 @@ mod tests {
         assert_eq!(security_protocol(&c), "PLAINTEXT");
         c.ssl = Some(SslConfig::default());
         assert_eq!(security_protocol(&c), "SSL");
-        c.sasl = Some(SaslConfig { mechanism: "SCRAM-SHA-512".into(), username: "u".into(), password: Secret::new("pw-123") });
+        c.sasl = Some(SaslConfig {
+            mechanism: "SCRAM-SHA-512".into(),
+            username: "u".into(),
+            password: Secret::new("pw-123"),
+        });
         assert_eq!(security_protocol(&c), "SASL_SSL");
         c.ssl = None;
         assert_eq!(security_protocol(&c), "SASL_PLAINTEXT");
@@ -217,9 +240,20 @@ mod tests {
     #[test]
     fn roles_get_their_properties_and_passthrough_wins() {
         let mut c = cfg();
-        c.sasl = Some(SaslConfig { mechanism: "PLAIN".into(), username: "svc".into(), password: Secret::new("pw-123") });
-        c.ssl = Some(SslConfig { ca_location: Some("/ca.pem".into()), key_password: Some(Secret::new("kp-456")), ..Default::default() });
-        c.properties = Properties([("acks".to_string(), "1".to_string()), ("sasl.oauthbearer.client.secret".to_string(), "s-789".to_string())].into());
+        c.sasl =
+            Some(SaslConfig { mechanism: "PLAIN".into(), username: "svc".into(), password: Secret::new("pw-123") });
+        c.ssl = Some(SslConfig {
+            ca_location: Some("/ca.pem".into()),
+            key_password: Some(Secret::new("kp-456")),
+            ..Default::default()
+        });
+        c.properties = Properties(
+            [
+                ("acks".to_string(), "1".to_string()),
+                ("sasl.oauthbearer.client.secret".to_string(), "s-789".to_string()),
+            ]
+            .into(),
+        );
         let p = properties(&c, Role::Producer, None);
         assert_eq!(get(&p, "enable.idempotence"), Some("true"));
         assert_eq!(get(&p, "acks"), Some("1"), "pass-through properties are set last");

@@ -114,8 +114,14 @@ mod tests {
         assert_eq!(decode("naïve café\n".as_bytes()), (Encoding::Text, None));
         assert_eq!(decode(&[0xff, 0xfe, 0x01]), (Encoding::Binary, None));
         assert_eq!(decode(b"\x01\x02abc"), (Encoding::Binary, None));
-        assert_eq!(decode(&framed(7, br#"{"id": 3}"#)), (Encoding::ConfluentJson { schema_id: 7 }, Some(json!({"id": 3}))));
-        assert_eq!(decode(&framed(258, &[0x02, 0x06, b'a', b'b', b'c'])), (Encoding::ConfluentBinary { schema_id: 258 }, None));
+        assert_eq!(
+            decode(&framed(7, br#"{"id": 3}"#)),
+            (Encoding::ConfluentJson { schema_id: 7 }, Some(json!({"id": 3})))
+        );
+        assert_eq!(
+            decode(&framed(258, &[0x02, 0x06, b'a', b'b', b'c'])),
+            (Encoding::ConfluentBinary { schema_id: 258 }, None)
+        );
         // A zero byte followed by too little to be framed is just binary.
         assert_eq!(decode(&[0, 1, 2]), (Encoding::Binary, None));
         assert_eq!(decode(b"{not json"), (Encoding::Text, None));
@@ -125,7 +131,10 @@ mod tests {
     fn labels_carry_schema_ids() {
         assert_eq!(Encoding::ConfluentJson { schema_id: 7 }.to_string(), "confluent_json (schema id 7)");
         assert_eq!(Encoding::Text.to_string(), "text");
-        assert_eq!(serde_json::to_value(Encoding::ConfluentBinary { schema_id: 2 }).unwrap(), json!({"kind": "confluent_binary", "schema_id": 2}));
+        assert_eq!(
+            serde_json::to_value(Encoding::ConfluentBinary { schema_id: 2 }).unwrap(),
+            json!({"kind": "confluent_binary", "schema_id": 2})
+        );
         assert_eq!(printable(b"abc"), "abc");
         assert_eq!(printable(&[0xff]), "base64:/w==");
     }

@@ -46,11 +46,23 @@ pub fn partition_lag(committed: i64, low: i64, high: i64) -> i64 {
 }
 
 /// Turns one group's committed offsets into per-topic lags against the watermarks. Pure.
-pub fn lags_of(group: &str, state: &str, committed: &[(String, i32, i64)], marks: &BTreeMap<String, Vec<(i32, i64, i64)>>) -> Vec<GroupLag> {
+pub fn lags_of(
+    group: &str,
+    state: &str,
+    committed: &[(String, i32, i64)],
+    marks: &BTreeMap<String, Vec<(i32, i64, i64)>>,
+) -> Vec<GroupLag> {
     let mut by_topic: BTreeMap<&str, Vec<PartitionLag>> = BTreeMap::new();
     for (topic, partition, offset) in committed {
-        let Some((_, low, high)) = marks.get(topic).and_then(|m| m.iter().find(|(p, _, _)| p == partition)) else { continue };
-        by_topic.entry(topic).or_default().push(PartitionLag { partition: *partition, committed: *offset, high: *high, lag: partition_lag(*offset, *low, *high) });
+        let Some((_, low, high)) = marks.get(topic).and_then(|m| m.iter().find(|(p, _, _)| p == partition)) else {
+            continue;
+        };
+        by_topic.entry(topic).or_default().push(PartitionLag {
+            partition: *partition,
+            committed: *offset,
+            high: *high,
+            lag: partition_lag(*offset, *low, *high),
+        });
     }
     by_topic
         .into_iter()
@@ -80,8 +92,10 @@ impl Kafka {
         // Listing takes one timeout; reading offsets gets two more overall.
         self.blocking("consumer groups", timeout * 3 + Duration::from_secs(1), move || {
             let started = Instant::now();
-            let list = admin.inner().fetch_group_list(None, timeout).map_err(|e| this.map_err(e, "list groups", started))?;
-            let mut groups: Vec<(String, String)> = list.groups().iter().map(|g| (g.name().to_string(), g.state().to_string())).collect();
+            let list =
+                admin.inner().fetch_group_list(None, timeout).map_err(|e| this.map_err(e, "list groups", started))?;
+            let mut groups: Vec<(String, String)> =
+                list.groups().iter().map(|g| (g.name().to_string(), g.state().to_string())).collect();
             groups.sort();
             let mut tpl = TopicPartitionList::new();
             for (topic, parts) in &marks {
@@ -101,7 +115,9 @@ impl Kafka {
                 let t0 = Instant::now();
                 let committed = match consumer.committed_offsets(tpl.clone(), left.min(timeout)) {
                     Ok(c) => c,
-                    Err(e) if super::client::is_unreachable(&e) => return Err(timed_out("committed offsets", started.elapsed().max(t0.elapsed()))),
+                    Err(e) if super::client::is_unreachable(&e) => {
+                        return Err(timed_out("committed offsets", started.elapsed().max(t0.elapsed())))
+                    }
                     Err(e) => return Err(this.map_err(e, "committed offsets", t0)),
                 };
                 let offsets: Vec<(String, i32, i64)> = committed
@@ -126,7 +142,8 @@ mod tests {
 
     #[test]
     fn lag_is_counted_per_partition_and_summed_per_topic() {
-        let marks = BTreeMap::from([("t".to_string(), vec![(0, 0, 10), (1, 5, 8)]), ("u".to_string(), vec![(0, 0, 3)])]);
+        let marks =
+            BTreeMap::from([("t".to_string(), vec![(0, 0, 10), (1, 5, 8)]), ("u".to_string(), vec![(0, 0, 3)])]);
         let committed = vec![("t".to_string(), 0, 4), ("t".to_string(), 1, 2), ("x".to_string(), 0, 1)];
         let lags = lags_of("g", "Stable", &committed, &marks);
         assert_eq!(lags.len(), 1);

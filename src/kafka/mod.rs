@@ -75,7 +75,10 @@ impl Kafka {
 
     fn create_error(&self, e: KafkaError) -> Error {
         // A client that cannot even be created has a configuration problem (a bad property or file path).
-        Error::bad_input("kafka configuration", crate::config::redact(&format!("settings librdkafka accepts ({e})"), &self.inner.secrets))
+        Error::bad_input(
+            "kafka configuration",
+            crate::config::redact(&format!("settings librdkafka accepts ({e})"), &self.inner.secrets),
+        )
     }
 
     pub(crate) fn admin(&self) -> Result<OffRuntime<AdminClient<QaContext>>> {
@@ -84,7 +87,9 @@ impl Kafka {
         if let Some(a) = slot.as_ref() {
             return Ok(OffRuntime(Some(a.clone())));
         }
-        let admin: AdminClient<QaContext> = client_config(&self.inner.cfg, Role::Admin, None).create_with_context(self.context()).map_err(|e| self.create_error(e))?;
+        let admin: AdminClient<QaContext> = client_config(&self.inner.cfg, Role::Admin, None)
+            .create_with_context(self.context())
+            .map_err(|e| self.create_error(e))?;
         let admin = Arc::new(admin);
         *slot = Some(admin.clone());
         Ok(OffRuntime(Some(admin)))
@@ -100,7 +105,9 @@ impl Kafka {
             }
             drop_off_runtime(slot.take());
         }
-        let producer: FutureProducer<QaContext> = client_config(&self.inner.cfg, Role::Producer, None).create_with_context(self.context()).map_err(|e| self.create_error(e))?;
+        let producer: FutureProducer<QaContext> = client_config(&self.inner.cfg, Role::Producer, None)
+            .create_with_context(self.context())
+            .map_err(|e| self.create_error(e))?;
         let producer = Arc::new(producer);
         *slot = Some(producer.clone());
         Ok(OffRuntime(Some(producer)))
@@ -110,7 +117,9 @@ impl Kafka {
     /// Create, use and drop it on a blocking thread: dropping waits for librdkafka's threads.
     pub(crate) fn consumer(&self, role: Role, group: Option<&str>) -> Result<BaseConsumer<QaContext>> {
         self.ensure_configured()?;
-        client_config(&self.inner.cfg, role, group).create_with_context(self.context()).map_err(|e| self.create_error(e))
+        client_config(&self.inner.cfg, role, group)
+            .create_with_context(self.context())
+            .map_err(|e| self.create_error(e))
     }
 
     /// Drops the cached clients (off the runtime) so the next call connects afresh.

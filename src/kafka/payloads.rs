@@ -59,7 +59,12 @@ impl Contents {
                         None => {
                             c.non_json_values += 1;
                             if c.non_json_examples.len() < MAX_EXAMPLES {
-                                c.non_json_examples.push(NonJsonExample { partition: r.partition, offset: r.offset, encoding: enc.to_string(), value: cut(&printable(bytes)) });
+                                c.non_json_examples.push(NonJsonExample {
+                                    partition: r.partition,
+                                    offset: r.offset,
+                                    encoding: enc.to_string(),
+                                    value: cut(&printable(bytes)),
+                                });
                             }
                         }
                     }
@@ -77,7 +82,12 @@ impl Contents {
         }
         c.encodings = counts
             .into_iter()
-            .map(|((part, enc), count)| EncodingCount { part, encoding: enc.kind().to_string(), schema_id: enc.schema_id(), count })
+            .map(|((part, enc), count)| EncodingCount {
+                part,
+                encoding: enc.kind().to_string(),
+                schema_id: enc.schema_id(),
+                count,
+            })
             .collect();
         // Values first, then keys, then headers; the most frequent first within each.
         c.encodings.sort_by_key(|e| (part_rank(&e.part), std::cmp::Reverse(e.count)));
@@ -133,7 +143,9 @@ mod tests {
         assert_eq!((c.tombstones, c.non_json_values), (1, 2));
         assert_eq!(c.non_json_examples[0].value, "plain text");
         assert_eq!(c.non_json_examples[1].value, "base64:/wA=");
-        let find = |part: &str, enc: &str| c.encodings.iter().find(|e| e.part == part && e.encoding == enc).map(|e| (e.count, e.schema_id));
+        let find = |part: &str, enc: &str| {
+            c.encodings.iter().find(|e| e.part == part && e.encoding == enc).map(|e| (e.count, e.schema_id))
+        };
         assert_eq!(find("value", "json"), Some((1, None)));
         assert_eq!(find("value", "confluent_json"), Some((1, Some(9))));
         assert_eq!(find("value", "text"), Some((1, None)));

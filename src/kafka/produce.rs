@@ -50,7 +50,8 @@ pub fn compare(sent: &OutRecord, got: Option<&Record>) -> Option<String> {
     if sent.value.as_deref().unwrap_or_default() != got.value.as_deref().unwrap_or_default() {
         diffs.push("value");
     }
-    let got_headers: Vec<(String, Vec<u8>)> = got.headers.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect();
+    let got_headers: Vec<(String, Vec<u8>)> =
+        got.headers.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect();
     if sent.headers != got_headers {
         diffs.push("headers");
     }
@@ -76,7 +77,10 @@ pub fn check_partitions(info: &TopicInfo, records: &[OutRecord]) -> Result<()> {
         if let Some(p) = r.partition {
             if !info.partitions.iter().any(|x| x.id == p) {
                 let last = info.partitions.len().saturating_sub(1);
-                return Err(Error::bad_input(format!("messages[{i}].partition"), format!("a partition of `{}` (0 to {last}); got {p}", info.name)));
+                return Err(Error::bad_input(
+                    format!("messages[{i}].partition"),
+                    format!("a partition of `{}` (0 to {last}); got {p}", info.name),
+                ));
             }
         }
     }
@@ -109,36 +113,58 @@ impl Kafka {
             let timeout = self.timeout();
             let delivery = self
                 .bounded("produce", async {
-                    producer.send(record, Timeout::After(timeout)).await.map_err(|(e, _)| self.map_err(e, "produce", started))
+                    producer
+                        .send(record, Timeout::After(timeout))
+                        .await
+                        .map_err(|(e, _)| self.map_err(e, "produce", started))
                 })
                 .await?;
-            out.push(Delivery { partition: delivery.partition, offset: delivery.offset, timestamp_ms: delivery.timestamp.to_millis() });
+            out.push(Delivery {
+                partition: delivery.partition,
+                offset: delivery.offset,
+                timestamp_ms: delivery.timestamp.to_millis(),
+            });
         }
         Ok(out)
     }
 
     /// Reads back each delivered record at its exact partition and offset; per record, None when it is
     /// byte-identical to what was sent, else what differs.
-    pub async fn verify(&self, topic: &str, sent: &[OutRecord], deliveries: &[Delivery]) -> Result<Vec<Option<String>>> {
+    pub async fn verify(
+        &self,
+        topic: &str,
+        sent: &[OutRecord],
+        deliveries: &[Delivery],
+    ) -> Result<Vec<Option<String>>> {
         let mut spans: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
         for d in deliveries {
             let span = spans.entry(d.partition).or_insert((d.offset, d.offset + 1));
             span.0 = span.0.min(d.offset);
             span.1 = span.1.max(d.offset + 1);
         }
-        let ranges: Vec<Range> = spans.iter().map(|(p, (start, end))| Range { partition: *p, start: *start, end: Some(*end) }).collect();
+        let ranges: Vec<Range> =
+            spans.iter().map(|(p, (start, end))| Range { partition: *p, start: *start, end: Some(*end) }).collect();
         let this = self.clone();
         let topic_owned = topic.to_string();
         let timeout = self.timeout();
         let (records, _, _) = self
             .blocking("read back", timeout + Duration::from_secs(1), move || {
                 let consumer = this.consumer(Role::Reader, None)?;
-                let limits = Limits { max_messages: usize::MAX, max_bytes: usize::MAX, deadline: Instant::now() + timeout, min_timestamp_ms: None };
+                let limits = Limits {
+                    max_messages: usize::MAX,
+                    max_bytes: usize::MAX,
+                    deadline: Instant::now() + timeout,
+                    min_timestamp_ms: None,
+                };
                 this.read_ranges(&consumer, &topic_owned, &ranges, &limits, &AtomicBool::new(false))
             })
             .await?;
         let by_position: BTreeMap<(i32, i64), &Record> = records.iter().map(|r| ((r.partition, r.offset), r)).collect();
-        Ok(sent.iter().zip(deliveries).map(|(s, d)| compare(s, by_position.get(&(d.partition, d.offset)).copied())).collect())
+        Ok(sent
+            .iter()
+            .zip(deliveries)
+            .map(|(s, d)| compare(s, by_position.get(&(d.partition, d.offset)).copied()))
+            .collect())
     }
 }
 
@@ -147,11 +173,24 @@ mod tests {
     use super::*;
 
     fn sent() -> OutRecord {
-        OutRecord { key: Some(b"k".to_vec()), value: Some(b"{}".to_vec()), headers: vec![("h".into(), b"v".to_vec())], partition: None }
+        OutRecord {
+            key: Some(b"k".to_vec()),
+            value: Some(b"{}".to_vec()),
+            headers: vec![("h".into(), b"v".to_vec())],
+            partition: None,
+        }
     }
 
     fn got() -> Record {
-        Record { topic: "t".into(), partition: 0, offset: 1, timestamp_ms: None, key: Some(b"k".to_vec()), value: Some(b"{}".to_vec()), headers: vec![("h".into(), Some(b"v".to_vec()))] }
+        Record {
+            topic: "t".into(),
+            partition: 0,
+            offset: 1,
+            timestamp_ms: None,
+            key: Some(b"k".to_vec()),
+            value: Some(b"{}".to_vec()),
+            headers: vec![("h".into(), Some(b"v".to_vec()))],
+        }
     }
 
     #[test]

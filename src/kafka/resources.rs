@@ -22,8 +22,15 @@ pub async fn read_resource(state: &AppState, uri: &str) -> Option<Result<(String
 
 async fn cluster(state: &AppState) -> Result<(String, String)> {
     let c = state.kafka.cluster().await?;
-    let topics: Vec<_> = c.topics.iter().map(|t| json!({"name": t.name, "partitions": t.partitions.len(), "replication_factor": t.replication_factor()})).collect();
-    let body = json!({"cluster_id": c.cluster_id, "controller_id": c.controller_id, "brokers": c.brokers, "topics": topics});
+    let topics: Vec<_> = c
+        .topics
+        .iter()
+        .map(
+            |t| json!({"name": t.name, "partitions": t.partitions.len(), "replication_factor": t.replication_factor()}),
+        )
+        .collect();
+    let body =
+        json!({"cluster_id": c.cluster_id, "controller_id": c.controller_id, "brokers": c.brokers, "topics": topics});
     Ok((JSON.into(), body.to_string()))
 }
 

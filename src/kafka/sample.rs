@@ -142,9 +142,13 @@ impl Kafka {
             return Err(Error::bad_input("max_bytes", "at least 1"));
         }
         let info = self.topic(&req.topic).await?;
-        let ids: Vec<i32> = info.partitions.iter().map(|p| p.id).filter(|p| req.partition.is_none_or(|want| want == *p)).collect();
+        let ids: Vec<i32> =
+            info.partitions.iter().map(|p| p.id).filter(|p| req.partition.is_none_or(|want| want == *p)).collect();
         if ids.is_empty() {
-            return Err(Error::bad_input("partition", format!("a partition of `{}` (0 to {})", req.topic, info.partitions.len().saturating_sub(1))));
+            return Err(Error::bad_input(
+                "partition",
+                format!("a partition of `{}` (0 to {})", req.topic, info.partitions.len().saturating_sub(1)),
+            ));
         }
         let marks = self.watermarks_of(vec![(req.topic.clone(), ids)]).await?.remove(&req.topic).unwrap_or_default();
         let stop = Arc::new(AtomicBool::new(false));
@@ -163,24 +167,46 @@ impl Kafka {
                 StartAt::Timestamp(ms) => Some(ms),
                 _ => None,
             };
-            let limits = Limits { max_messages: req.max_messages, max_bytes: req.max_bytes, deadline: Instant::now() + req.timeout, min_timestamp_ms };
+            let limits = Limits {
+                max_messages: req.max_messages,
+                max_bytes: req.max_bytes,
+                deadline: Instant::now() + req.timeout,
+                min_timestamp_ms,
+            };
             let (records, bytes, stopped_by) = this.read_ranges(&consumer, &req.topic, &ranges, &limits, &stop)?;
             Ok(Sample { records, bytes, stopped_by, elapsed: started.elapsed() })
         })
         .await
     }
 
-    fn offsets_for_time(&self, consumer: &BaseConsumer<super::client::QaContext>, topic: &str, marks: &[(i32, i64, i64)], ms: i64, timeout: Duration) -> Result<BTreeMap<i32, i64>> {
+    fn offsets_for_time(
+        &self,
+        consumer: &BaseConsumer<super::client::QaContext>,
+        topic: &str,
+        marks: &[(i32, i64, i64)],
+        ms: i64,
+        timeout: Duration,
+    ) -> Result<BTreeMap<i32, i64>> {
         let started = Instant::now();
         let mut tpl = TopicPartitionList::new();
         for (p, _, _) in marks {
-            tpl.add_partition_offset(topic, *p, Offset::Offset(ms)).map_err(|e| self.map_err(e, "offsets for times", started))?;
+            tpl.add_partition_offset(topic, *p, Offset::Offset(ms))
+                .map_err(|e| self.map_err(e, "offsets for times", started))?;
         }
-        let found = consumer.offsets_for_times(tpl, timeout).map_err(|e| self.map_err(e, "offsets for times", started))?;
+        let found =
+            consumer.offsets_for_times(tpl, timeout).map_err(|e| self.map_err(e, "offsets for times", started))?;
         Ok(found
             .elements()
             .iter()
-            .map(|e| (e.partition(), match e.offset() { Offset::Offset(o) => o, _ => -1 }))
+            .map(|e| {
+                (
+                    e.partition(),
+                    match e.offset() {
+                        Offset::Offset(o) => o,
+                        _ => -1,
+                    },
+                )
+            })
             .collect())
     }
 
@@ -195,13 +221,15 @@ impl Kafka {
     ) -> Result<(Vec<Record>, usize, StopReason)> {
         let started = Instant::now();
         let ends: BTreeMap<i32, Option<i64>> = ranges.iter().map(|r| (r.partition, r.end)).collect();
-        let mut pending: BTreeMap<i32, i64> = ranges.iter().filter_map(|r| r.end.filter(|e| r.start < *e).map(|e| (r.partition, e))).collect();
+        let mut pending: BTreeMap<i32, i64> =
+            ranges.iter().filter_map(|r| r.end.filter(|e| r.start < *e).map(|e| (r.partition, e))).collect();
         let waits_for_new = ranges.iter().any(|r| r.end.is_none());
         let mut records = vec![];
         let mut bytes = 0usize;
         let mut tpl = TopicPartitionList::new();
         for r in ranges.iter().filter(|r| r.end.is_none() || pending.contains_key(&r.partition)) {
-            tpl.add_partition_offset(topic, r.partition, Offset::Offset(r.start)).map_err(|e| self.map_err(e, "assign", started))?;
+            tpl.add_partition_offset(topic, r.partition, Offset::Offset(r.start))
+                .map_err(|e| self.map_err(e, "assign", started))?;
         }
         let reason = 'read: {
             if pending.is_empty() && !waits_for_new {
@@ -226,7 +254,9 @@ impl Kafka {
                     Some(Err(e)) => return Err(self.map_err(e, "read", started)),
                     Some(Ok(m)) => {
                         let end = ends.get(&m.partition()).copied().flatten();
-                        let too_old = limits.min_timestamp_ms.is_some_and(|min| m.timestamp().to_millis().is_some_and(|t| t < min));
+                        let too_old = limits
+                            .min_timestamp_ms
+                            .is_some_and(|min| m.timestamp().to_millis().is_some_and(|t| t < min));
                         if end.is_some_and(|e| m.offset() >= e) {
                             pending.remove(&m.partition());
                         } else if too_old {
@@ -293,20 +323,43 @@ mod tests {
     #[test]
     fn plans_each_start_position() {
         let none = BTreeMap::new();
-        assert_eq!(starts(&plan(&StartAt::Earliest, MARKS, &none)), vec![(0, 0, Some(10)), (1, 5, Some(8)), (2, 3, Some(3))]);
+        assert_eq!(
+            starts(&plan(&StartAt::Earliest, MARKS, &none)),
+            vec![(0, 0, Some(10)), (1, 5, Some(8)), (2, 3, Some(3))]
+        );
         assert_eq!(starts(&plan(&StartAt::Latest, MARKS, &none)), vec![(0, 10, None), (1, 8, None), (2, 3, None)]);
-        assert_eq!(starts(&plan(&StartAt::Tail(2), MARKS, &none)), vec![(0, 8, Some(10)), (1, 6, Some(8)), (2, 3, Some(3))]);
-        assert_eq!(starts(&plan(&StartAt::Tail(u64::MAX), MARKS, &none)), vec![(0, 0, Some(10)), (1, 5, Some(8)), (2, 3, Some(3))]);
-        assert_eq!(starts(&plan(&StartAt::Offset(7), MARKS, &none)), vec![(0, 7, Some(10)), (1, 7, Some(8)), (2, 3, Some(3))]);
+        assert_eq!(
+            starts(&plan(&StartAt::Tail(2), MARKS, &none)),
+            vec![(0, 8, Some(10)), (1, 6, Some(8)), (2, 3, Some(3))]
+        );
+        assert_eq!(
+            starts(&plan(&StartAt::Tail(u64::MAX), MARKS, &none)),
+            vec![(0, 0, Some(10)), (1, 5, Some(8)), (2, 3, Some(3))]
+        );
+        assert_eq!(
+            starts(&plan(&StartAt::Offset(7), MARKS, &none)),
+            vec![(0, 7, Some(10)), (1, 7, Some(8)), (2, 3, Some(3))]
+        );
         assert_eq!(starts(&plan(&StartAt::Offset(100), MARKS, &none))[0], (0, 10, Some(10)));
         assert_eq!(starts(&plan(&StartAt::Offsets(vec![(1, 6)]), MARKS, &none)), vec![(1, 6, Some(8))]);
         let resolved = BTreeMap::from([(0, 4), (1, -1)]);
-        assert_eq!(starts(&plan(&StartAt::Timestamp(1), MARKS, &resolved)), vec![(0, 4, Some(10)), (1, 8, Some(8)), (2, 3, Some(3))]);
+        assert_eq!(
+            starts(&plan(&StartAt::Timestamp(1), MARKS, &resolved)),
+            vec![(0, 4, Some(10)), (1, 8, Some(8)), (2, 3, Some(3))]
+        );
     }
 
     #[test]
     fn record_size_counts_key_value_and_headers() {
-        let r = Record { topic: "t".into(), partition: 0, offset: 0, timestamp_ms: None, key: Some(b"k".to_vec()), value: Some(b"vvv".to_vec()), headers: vec![("h".into(), Some(b"xy".to_vec())), ("n".into(), None)] };
+        let r = Record {
+            topic: "t".into(),
+            partition: 0,
+            offset: 0,
+            timestamp_ms: None,
+            key: Some(b"k".to_vec()),
+            value: Some(b"vvv".to_vec()),
+            headers: vec![("h".into(), Some(b"xy".to_vec())), ("n".into(), None)],
+        };
         assert_eq!(r.size(), 1 + 3 + 1 + 2 + 1);
     }
 }

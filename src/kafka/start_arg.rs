@@ -61,10 +61,15 @@ impl FromArg {
             FromArg::Named(Position::Earliest) => StartAt::Earliest,
             FromArg::Named(Position::Latest) => StartAt::Latest,
             FromArg::Named(Position::Tail) => StartAt::Tail(tail_count),
-            FromArg::Offset(o) if o.offset < 0 => return Err(Error::bad_input(format!("{argument}.offset"), "an offset of 0 or more")),
+            FromArg::Offset(o) if o.offset < 0 => {
+                return Err(Error::bad_input(format!("{argument}.offset"), "an offset of 0 or more"))
+            }
             FromArg::Offset(o) => StartAt::Offset(o.offset),
             FromArg::Timestamp(t) => StartAt::Timestamp(millis(&t.timestamp).ok_or_else(|| {
-                Error::bad_input(format!("{argument}.timestamp"), "RFC 3339 text such as \"2024-01-15T03:00:00Z\" or Unix milliseconds (0 or more)")
+                Error::bad_input(
+                    format!("{argument}.timestamp"),
+                    "RFC 3339 text such as \"2024-01-15T03:00:00Z\" or Unix milliseconds (0 or more)",
+                )
             })?),
         })
     }
@@ -108,8 +113,14 @@ mod tests {
         assert_eq!(parse(json!("earliest")).unwrap().to_start("from", 5).unwrap(), StartAt::Earliest);
         assert_eq!(parse(json!("tail")).unwrap().to_start("from", 5).unwrap(), StartAt::Tail(5));
         assert_eq!(parse(json!({"offset": 12})).unwrap().to_start("from", 5).unwrap(), StartAt::Offset(12));
-        assert_eq!(parse(json!({"timestamp": 1705287600000i64})).unwrap().to_start("from", 5).unwrap(), StartAt::Timestamp(1705287600000));
-        assert_eq!(parse(json!({"timestamp": "2024-01-15T03:00:00Z"})).unwrap().to_start("from", 5).unwrap(), StartAt::Timestamp(1705287600000));
+        assert_eq!(
+            parse(json!({"timestamp": 1705287600000i64})).unwrap().to_start("from", 5).unwrap(),
+            StartAt::Timestamp(1705287600000)
+        );
+        assert_eq!(
+            parse(json!({"timestamp": "2024-01-15T03:00:00Z"})).unwrap().to_start("from", 5).unwrap(),
+            StartAt::Timestamp(1705287600000)
+        );
         assert_eq!(FromArg::default().to_start("from", 7).unwrap(), StartAt::Tail(7));
     }
 

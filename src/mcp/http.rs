@@ -38,14 +38,16 @@ pub fn router(server: McpServer, opts: &HttpOptions, cancel: CancellationToken) 
         hosts.push(opts.addr.ip().to_string());
     }
     hosts.extend(opts.extra_hosts.iter().cloned());
-    let mut origins: Vec<String> = vec!["http://localhost:*".into(), "http://127.0.0.1:*".into(), "http://[::1]:*".into()];
+    let mut origins: Vec<String> =
+        vec!["http://localhost:*".into(), "http://127.0.0.1:*".into(), "http://[::1]:*".into()];
     origins.extend(opts.extra_origins.iter().cloned());
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
         .enforce_origin_validation()
         .with_cancellation_token(cancel);
-    let service = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
+    let service =
+        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
     let token = Arc::new(opts.auth_token.clone().filter(|t| !t.is_empty()));
     axum::Router::new()
         .nest_service("/mcp", service)
@@ -62,7 +64,12 @@ async fn require_token(State(token): State<Arc<Option<Secret>>>, request: Reques
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if !constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
-            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "missing or wrong bearer token\n").into_response();
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "missing or wrong bearer token\n",
+            )
+                .into_response();
         }
     }
     next.run(request).await
@@ -94,7 +101,8 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -106,7 +114,12 @@ mod tests {
     use super::*;
 
     fn opts(addr: &str, token: Option<&str>) -> HttpOptions {
-        HttpOptions { addr: addr.parse().unwrap(), auth_token: token.map(Secret::new), extra_hosts: vec![], extra_origins: vec![] }
+        HttpOptions {
+            addr: addr.parse().unwrap(),
+            auth_token: token.map(Secret::new),
+            extra_hosts: vec![],
+            extra_origins: vec![],
+        }
     }
 
     #[test]

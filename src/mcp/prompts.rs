@@ -38,7 +38,8 @@ pub struct PromptArgument {
 
 pub fn parse(file: &str, text: &str) -> Result<PromptFile> {
     let rest = text.strip_prefix("+++\n").ok_or_else(|| Error::internal(format!("{file}: no +++ front matter")))?;
-    let (front, body) = rest.split_once("\n+++\n").ok_or_else(|| Error::internal(format!("{file}: front matter not closed")))?;
+    let (front, body) =
+        rest.split_once("\n+++\n").ok_or_else(|| Error::internal(format!("{file}: front matter not closed")))?;
     let mut p: PromptFile = toml::from_str(front).map_err(|e| Error::internal(format!("{file}: {e}")))?;
     p.body = body.trim_start().to_string();
     Ok(p)

@@ -66,7 +66,14 @@ impl Registry {
                 let mut input = tool.input_schema();
                 add_budget_argument(&mut input);
                 let output_schema = Arc::new(tool.output_schema());
-                Entry { input_schema: Arc::new(input), output_schema, info, tool, validator: OnceLock::new(), output_validator: OnceLock::new() }
+                Entry {
+                    input_schema: Arc::new(input),
+                    output_schema,
+                    info,
+                    tool,
+                    validator: OnceLock::new(),
+                    output_validator: OnceLock::new(),
+                }
             })
             .collect();
         Registry { entries }
@@ -82,7 +89,10 @@ impl Registry {
 
     pub fn availability(&self, info: &ToolInfo, config: &Config) -> Availability {
         if info.writes_kafka && config.safety.read_only {
-            return Availability::Disabled(Error::denied("read_only", format!("{} writes to Kafka and the server runs in read-only mode", info.name)));
+            return Availability::Disabled(Error::denied(
+                "read_only",
+                format!("{} writes to Kafka and the server runs in read-only mode", info.name),
+            ));
         }
         for backend in info.requires {
             let configured = match backend {
@@ -158,10 +168,12 @@ impl Entry {
         let validator = self.validator.get_or_init(|| {
             jsonschema::validator_for(&Value::Object((*self.input_schema).clone())).map_err(|e| e.to_string())
         });
-        let validator = validator.as_ref().map_err(|e| Error::internal(format!("input schema of {}: {e}", self.info.name)))?;
+        let validator =
+            validator.as_ref().map_err(|e| Error::internal(format!("input schema of {}: {e}", self.info.name)))?;
         // Every problem at once (a few), the most specific first: a bad value of a given argument, then an
         // unknown argument, then a missing one, so the agent can fix them all in one go.
-        let mut problems: Vec<(u8, String, String)> = validator.iter_errors(args).take(10).map(|err| describe(&err)).collect();
+        let mut problems: Vec<(u8, String, String)> =
+            validator.iter_errors(args).take(10).map(|err| describe(&err)).collect();
         if problems.is_empty() {
             return Ok(());
         }
@@ -179,7 +191,8 @@ impl Entry {
 fn describe(err: &jsonschema::ValidationError<'_>) -> (u8, String, String) {
     use jsonschema::error::ValidationErrorKind as Kind;
     let path = err.instance_path().to_string().trim_start_matches('/').replace('/', ".");
-    let join = |parent: &str, child: &str| if parent.is_empty() { child.to_string() } else { format!("{parent}.{child}") };
+    let join =
+        |parent: &str, child: &str| if parent.is_empty() { child.to_string() } else { format!("{parent}.{child}") };
     match err.kind() {
         Kind::Required { property } => {
             (2, join(&path, property.as_str().unwrap_or("?")), "a value: this argument is required".to_string())
@@ -213,7 +226,10 @@ fn take_budget(args: &mut Map<String, Value>, default: usize) -> Result<usize> {
         None | Some(Value::Null) => Ok(default),
         Some(v) => match v.as_u64() {
             Some(n) if (MIN_OUTPUT_BYTES as u64..=MAX_OUTPUT_BYTES as u64).contains(&n) => Ok(n as usize),
-            _ => Err(Error::bad_input("max_output_bytes", format!("an integer from {MIN_OUTPUT_BYTES} to {MAX_OUTPUT_BYTES}; got {v}"))),
+            _ => Err(Error::bad_input(
+                "max_output_bytes",
+                format!("an integer from {MIN_OUTPUT_BYTES} to {MAX_OUTPUT_BYTES}; got {v}"),
+            )),
         },
     }
 }

@@ -170,7 +170,10 @@ impl Reply {
             let what = if omitted_text.is_empty() { "part of the output".to_string() } else { omitted_text.join(", ") };
             text.push_str(&format!("\n\n_Truncated to fit {budget} bytes: left out {what}. To see more: {hint}._"));
             data.insert("truncated".into(), Value::Bool(true));
-            data.insert("truncation".into(), json!({"omitted": omitted, "total": totals, "budget_bytes": budget, "hint": hint}));
+            data.insert(
+                "truncation".into(),
+                json!({"omitted": omitted, "total": totals, "budget_bytes": budget, "hint": hint}),
+            );
         } else {
             data.insert("truncated".into(), Value::Bool(false));
         }
@@ -210,10 +213,13 @@ fn cut_at_char(s: &str, max: usize) -> String {
 /// Keeps the fields of an object that fit in `max` bytes, smallest first, dropping the large ones.
 fn shrink_object(v: Value, max: usize) -> Value {
     let Value::Object(m) = v else { return json!({}) };
-    let mut fields: Vec<(String, Value, usize)> = m.into_iter().map(|(k, v)| {
-        let n = json_len(&v) + k.len() + 4;
-        (k, v, n)
-    }).collect();
+    let mut fields: Vec<(String, Value, usize)> = m
+        .into_iter()
+        .map(|(k, v)| {
+            let n = json_len(&v) + k.len() + 4;
+            (k, v, n)
+        })
+        .collect();
     fields.sort_by_key(|f| f.2);
     let mut out = Map::new();
     let mut used = 2;

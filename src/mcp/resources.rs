@@ -60,7 +60,13 @@ mod tests {
     use super::*;
 
     fn res(uri: &str, text: &str) -> StoredResource {
-        StoredResource { uri: uri.into(), name: uri.into(), description: String::new(), mime_type: "application/json".into(), text: text.into() }
+        StoredResource {
+            uri: uri.into(),
+            name: uri.into(),
+            description: String::new(),
+            mime_type: "application/json".into(),
+            text: text.into(),
+        }
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! resource store and the prompt files. Tool failures are tool results with `isError`; only protocol misuse
 //! (unknown prompt or resource) is a JSON-RPC error.
 
-use super::registry::{Availability, Registry};
 use super::prompts;
+use super::registry::{Availability, Registry};
 use crate::context::{AppState, CallContext, Progress};
 use crate::error::Error;
 use rmcp::model::*;
@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 pub const SERVER_NAME: &str = "kafka-qa-mcp";
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-const INSTRUCTIONS: &str = "Tools to test Kafka systems and triage Kafka incidents. Start with list_topics to see the cluster; \
+const INSTRUCTIONS: &str =
+    "Tools to test Kafka systems and triage Kafka incidents. Start with list_topics to see the cluster; \
 infer_schema learns a topic's data; produce_test_message writes checked test messages. Every reply fits a byte budget \
 (max_output_bytes) and says when it was cut and how to narrow the request.";
 
@@ -39,7 +40,9 @@ impl McpServer {
     pub fn tool_list(&self) -> Vec<Tool> {
         self.registry
             .infos()
-            .filter(|(info, _, _)| matches!(self.registry.availability(info, &self.state.config), Availability::Enabled))
+            .filter(|(info, _, _)| {
+                matches!(self.registry.availability(info, &self.state.config), Availability::Enabled)
+            })
             .filter_map(|(info, input, output)| {
                 serde_json::from_value(json!({
                     "name": info.name,
@@ -73,12 +76,17 @@ pub fn to_call_result(outcome: Result<super::reply::Rendered, Error>, state: &Ap
         }
         Err(e) => {
             let message = state.redact(&e.to_string());
-            let mut text = format!("Error ({}): {message}", serde_json::to_value(e.kind()).unwrap_or_default().as_str().unwrap_or("error"));
+            let mut text = format!(
+                "Error ({}): {message}",
+                serde_json::to_value(e.kind()).unwrap_or_default().as_str().unwrap_or("error")
+            );
             if let Some(h) = e.hint() {
                 text.push_str(&format!("\nNext: {h}."));
             }
             let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
-            result.structured_content = Some(json!({"error": {"kind": e.kind(), "message": message, "argument": e.argument(), "hint": e.hint()}}));
+            result.structured_content = Some(
+                json!({"error": {"kind": e.kind(), "message": message, "argument": e.argument(), "hint": e.hint()}}),
+            );
             result
         }
     }
@@ -103,13 +111,18 @@ fn from_json<T: serde::de::DeserializeOwned>(mut v: Value) -> Result<T, ErrorDat
 #[allow(deprecated)]
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_logging().build();
+        let capabilities =
+            ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_logging().build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(SERVER_NAME, SERVER_VERSION))
             .with_instructions(INSTRUCTIONS)
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         from_json(json!({"tools": self.tool_list()}))
     }
 
@@ -117,11 +130,18 @@ impl ServerHandler for McpServer {
         self.tool_list().into_iter().find(|t| t.name == name)
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         // An unknown tool is protocol misuse (JSON-RPC -32602); a disabled one is a tool error saying why.
         if !self.registry.contains(&request.name) {
             let names: Vec<String> = self.tool_list().into_iter().map(|t| t.name.to_string()).collect();
-            return Err(ErrorData::invalid_params(format!("unknown tool `{}`; tools: {}", request.name, names.join(", ")), None));
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{}`; tools: {}", request.name, names.join(", ")),
+                None,
+            ));
         }
         let progress = match context.meta.get_progress_token() {
             Some(token) => Progress::to(context.peer.clone(), token),
@@ -131,21 +151,35 @@ impl ServerHandler for McpServer {
         let started = std::time::Instant::now();
         let outcome = self.registry.call(&cx, &request.name, request.arguments).await;
         match &outcome {
-            Ok(r) => tracing::info!(tool = %request.name, ms = started.elapsed().as_millis() as u64, truncated = r.truncated, "tool call"),
-            Err(e) => tracing::info!(tool = %request.name, ms = started.elapsed().as_millis() as u64, error = %self.state.redact(&e.to_string()), "tool call failed"),
+            Ok(r) => {
+                tracing::info!(tool = %request.name, ms = started.elapsed().as_millis() as u64, truncated = r.truncated, "tool call")
+            }
+            Err(e) => {
+                tracing::info!(tool = %request.name, ms = started.elapsed().as_millis() as u64, error = %self.state.redact(&e.to_string()), "tool call failed")
+            }
         }
         Ok(CallToolResponse::Complete(to_call_result(outcome, &self.state)))
     }
 
-    async fn list_resources(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListResourcesResult, ErrorData> {
-        let mut list = vec![json!({"uri": "kafka://cluster", "name": "cluster", "description": "Brokers, controller and topic summary of the configured Kafka cluster", "mimeType": "application/json"})];
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let mut list = vec![
+            json!({"uri": "kafka://cluster", "name": "cluster", "description": "Brokers, controller and topic summary of the configured Kafka cluster", "mimeType": "application/json"}),
+        ];
         for r in self.state.resources.list() {
             list.push(json!({"uri": r.uri, "name": r.name, "description": r.description, "mimeType": r.mime_type}));
         }
         from_json(json!({"resources": list}))
     }
 
-    async fn list_resource_templates(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListResourceTemplatesResult, ErrorData> {
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
         from_json(json!({"resourceTemplates": [
             {"uriTemplate": "kafka://topics/{name}", "name": "topic", "description": "One topic: partitions, leaders, ISR, watermarks, configs", "mimeType": "application/json"},
             {"uriTemplate": "kafka://topics/{name}/schema", "name": "topic-schema", "description": "The latest schema infer_schema inferred for the topic", "mimeType": "application/schema+json"},
@@ -154,32 +188,54 @@ impl ServerHandler for McpServer {
         ]}))
     }
 
-    async fn read_resource(&self, request: ReadResourceRequestParams, _context: RequestContext<RoleServer>) -> Result<ReadResourceResponse, ErrorData> {
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
         let uri = request.uri;
         let (mime, text) = match self.state.resources.get(&uri) {
             Some(r) => (r.mime_type, r.text),
             None => match crate::kafka::resources::read_resource(&self.state, &uri).await {
                 Some(Ok(found)) => found,
                 Some(Err(e)) => return Err(protocol_error(e)),
-                None => return Err(ErrorData::resource_not_found(format!("no resource {uri}; resources/list and resources/templates/list show what exists"), None)),
+                None => {
+                    return Err(ErrorData::resource_not_found(
+                        format!("no resource {uri}; resources/list and resources/templates/list show what exists"),
+                        None,
+                    ))
+                }
             },
         };
         let text = self.state.redact(&text);
-        from_json::<ReadResourceResult>(json!({"contents": [{"uri": uri, "mimeType": mime, "text": text}]})).map(ReadResourceResponse::Complete)
+        from_json::<ReadResourceResult>(json!({"contents": [{"uri": uri, "mimeType": mime, "text": text}]}))
+            .map(ReadResourceResponse::Complete)
     }
 
-    async fn list_prompts(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListPromptsResult, ErrorData> {
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
         let list: Vec<Value> = prompts::all()
             .into_iter()
             .map(|p| {
-                let args: Vec<Value> = p.arguments.iter().map(|a| json!({"name": a.name, "description": a.description, "required": a.required})).collect();
+                let args: Vec<Value> = p
+                    .arguments
+                    .iter()
+                    .map(|a| json!({"name": a.name, "description": a.description, "required": a.required}))
+                    .collect();
                 json!({"name": p.name, "title": p.title, "description": p.description, "arguments": args})
             })
             .collect();
         from_json(json!({"prompts": list}))
     }
 
-    async fn get_prompt(&self, request: GetPromptRequestParams, _context: RequestContext<RoleServer>) -> Result<GetPromptResponse, ErrorData> {
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
         let prompt = prompts::all().into_iter().find(|p| p.name == request.name).ok_or_else(|| {
             let names: Vec<String> = prompts::all().into_iter().map(|p| p.name).collect();
             ErrorData::invalid_params(format!("unknown prompt `{}`; prompts: {}", request.name, names.join(", ")), None)
@@ -195,7 +251,11 @@ impl ServerHandler for McpServer {
             .map(GetPromptResponse::Complete)
     }
 
-    async fn set_level(&self, request: SetLevelRequestParams, _context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
         *self.log_level.lock().unwrap_or_else(|p| p.into_inner()) = request.level;
         Ok(())
     }

@@ -80,8 +80,14 @@ impl<T: Tool> DynTool for T {
         schema.remove("required");
         if let Some(Value::Object(props)) = schema.get_mut("properties") {
             props.insert("truncated".into(), serde_json::json!({"type": "boolean", "description": "true when the reply was cut to fit the byte budget"}));
-            props.insert("truncation".into(), serde_json::json!({"type": "object", "description": "what was left out and how to narrow the request"}));
-            props.insert("empty_hint".into(), serde_json::json!({"type": "string", "description": "why the result may be empty and what to try"}));
+            props.insert(
+                "truncation".into(),
+                serde_json::json!({"type": "object", "description": "what was left out and how to narrow the request"}),
+            );
+            props.insert(
+                "empty_hint".into(),
+                serde_json::json!({"type": "string", "description": "why the result may be empty and what to try"}),
+            );
         }
         schema
     }

@@ -59,8 +59,12 @@ impl Endpoint {
 
     fn url(&self, path: &str) -> Result<reqwest::Url> {
         let base = self.base_url.trim_end_matches('/');
-        reqwest::Url::parse(&format!("{base}{path}"))
-            .map_err(|e| Error::not_configured(self.backend, format!("the URL `{base}` is not valid ({e}); set it to e.g. http://127.0.0.1:3100")))
+        reqwest::Url::parse(&format!("{base}{path}")).map_err(|e| {
+            Error::not_configured(
+                self.backend,
+                format!("the URL `{base}` is not valid ({e}); set it to e.g. http://127.0.0.1:3100"),
+            )
+        })
     }
 
     /// Adds the credentials, headers and timeout, sends, and reads the whole answer.

@@ -61,11 +61,19 @@ pub fn parse_data(data: &Value) -> Result<Vec<Series>> {
                     let labels = item
                         .get("metric")
                         .and_then(Value::as_object)
-                        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+                        .map(|m| {
+                            m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
+                        })
                         .unwrap_or_default();
                     let points = if kind == "matrix" {
-                        let values = item.get("values").and_then(Value::as_array).ok_or_else(|| bad("a series without `values`"))?;
-                        values.iter().map(|p| parse_point(p).ok_or_else(|| bad("a malformed point"))).collect::<Result<Vec<_>>>()?
+                        let values = item
+                            .get("values")
+                            .and_then(Value::as_array)
+                            .ok_or_else(|| bad("a series without `values`"))?;
+                        values
+                            .iter()
+                            .map(|p| parse_point(p).ok_or_else(|| bad("a malformed point")))
+                            .collect::<Result<Vec<_>>>()?
                     } else {
                         vec![item.get("value").and_then(parse_point).ok_or_else(|| bad("a sample without `value`"))?]
                     };
@@ -73,7 +81,10 @@ pub fn parse_data(data: &Value) -> Result<Vec<Series>> {
                 })
                 .collect()
         }
-        "scalar" => Ok(vec![Series { labels: BTreeMap::new(), points: vec![parse_point(result).ok_or_else(|| bad("a malformed scalar"))?] }]),
+        "scalar" => Ok(vec![Series {
+            labels: BTreeMap::new(),
+            points: vec![parse_point(result).ok_or_else(|| bad("a malformed scalar"))?],
+        }]),
         other => Err(bad(&format!("result type `{other}` is not a metric result"))),
     }
 }
@@ -106,7 +117,8 @@ mod tests {
         assert_eq!(m[0].labels["broker"], "1");
         assert_eq!(m[0].points[0], Point { t: 1705287660.0, v: 6.0 });
         assert!(m[0].points[1].v.is_nan());
-        let v = parse_data(&json!({"resultType": "vector", "result": [{"metric": {}, "value": [1705289400, "+Inf"]}]})).unwrap();
+        let v = parse_data(&json!({"resultType": "vector", "result": [{"metric": {}, "value": [1705289400, "+Inf"]}]}))
+            .unwrap();
         assert_eq!(v[0].points, vec![Point { t: 1705289400.0, v: f64::INFINITY }]);
         assert_eq!(v[0].label_text(), "{}");
         let s = parse_data(&json!({"resultType": "scalar", "result": [1705289400, "2"]})).unwrap();
@@ -115,12 +127,17 @@ mod tests {
 
     #[test]
     fn the_step_keeps_every_series_within_the_budget() {
-        for (window, budget) in [(3600.0, 240), (86400.0 * 30.0, 11_000), (7200.0, 480), (60.0, 1000), (86400.0 * 30.0, 50_000)] {
+        for (window, budget) in
+            [(3600.0, 240), (86400.0 * 30.0, 11_000), (7200.0, 480), (60.0, 1000), (86400.0 * 30.0, 50_000)]
+        {
             let step = choose_step(window, budget);
             let points = points_per_series(window, step);
             assert!(points <= budget.min(BACKEND_MAX_POINTS), "{window}/{budget}: step {step} gives {points}");
             let smaller = NICE_STEPS.iter().rev().find(|&&s| s < step);
-            assert!(smaller.is_none_or(|&s| points_per_series(window, s) > budget.min(BACKEND_MAX_POINTS)), "{window}/{budget}: step {step} is not the smallest");
+            assert!(
+                smaller.is_none_or(|&s| points_per_series(window, s) > budget.min(BACKEND_MAX_POINTS)),
+                "{window}/{budget}: step {step} is not the smallest"
+            );
         }
     }
 

@@ -106,7 +106,12 @@ fn from_unix(n: f64) -> Option<DateTime<Utc>> {
 
 /// Resolves `start` and `end` (both optional) into a window: end defaults to now, start to `DEFAULT_WINDOW`
 /// before end. Start must be before end and the window at most `max` long.
-pub fn resolve_window(start: Option<&TimeArg>, end: Option<&TimeArg>, now: DateTime<Utc>, max: Duration) -> Result<TimeWindow> {
+pub fn resolve_window(
+    start: Option<&TimeArg>,
+    end: Option<&TimeArg>,
+    now: DateTime<Utc>,
+    max: Duration,
+) -> Result<TimeWindow> {
     let end = match end {
         Some(v) => parse_time("end", v, now)?,
         None => now,
@@ -118,13 +123,21 @@ pub fn resolve_window(start: Option<&TimeArg>, end: Option<&TimeArg>, now: DateT
     if start >= end {
         return Err(Error::bad_input(
             "start",
-            format!("a time before `end` ({}); got {} — swap them or move `start` earlier", end.to_rfc3339(), start.to_rfc3339()),
+            format!(
+                "a time before `end` ({}); got {} — swap them or move `start` earlier",
+                end.to_rfc3339(),
+                start.to_rfc3339()
+            ),
         ));
     }
     if end - start > max {
         return Err(Error::bad_input(
             "start",
-            format!("a window of at most {} days; got {} hours — narrow `start`/`end`", max.num_days(), (end - start).num_hours()),
+            format!(
+                "a window of at most {} days; got {} hours — narrow `start`/`end`",
+                max.num_days(),
+                (end - start).num_hours()
+            ),
         ));
     }
     Ok(TimeWindow { start, end })
@@ -189,7 +202,20 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_time() {
-        for bad in ["", "yesterday", "now-", "now-15", "now-15y", "now-0m", "now+15m", "now-1.5h", "2024-01-15", "15m", "-5", "1705287600000000000"] {
+        for bad in [
+            "",
+            "yesterday",
+            "now-",
+            "now-15",
+            "now-15y",
+            "now-0m",
+            "now+15m",
+            "now-1.5h",
+            "2024-01-15",
+            "15m",
+            "-5",
+            "1705287600000000000",
+        ] {
             let msg = rejected(TimeArg::from(bad));
             assert!(msg.contains("RFC 3339"), "{bad}: {msg}");
         }

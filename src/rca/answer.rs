@@ -150,16 +150,21 @@ pub fn analyze(g: &Graph, rules: &[Rule], opts: &AnalyzeOptions) -> (Analysis, V
         }
     }
     scored.truncate(MAX_HYPOTHESES);
-    let hypotheses: Vec<Hypothesis> = scored.iter().enumerate().map(|(i, s)| render(g, rules, s, i + 1, window)).collect();
+    let hypotheses: Vec<Hypothesis> =
+        scored.iter().enumerate().map(|(i, s)| render(g, rules, s, i + 1, window)).collect();
     let fits = hypotheses.first().is_some_and(|h| h.confidence >= FIT_THRESHOLD);
     let verdict = match hypotheses.first() {
         Some(h) if fits => format!("{} on {} (confidence {:.2}){focus_note}", h.cause, h.on, h.confidence),
-        Some(h) => format!("no rule fits well: the best, {} on {}, has confidence {:.2}; see the strongest signals{focus_note}", h.cause, h.on, h.confidence),
+        Some(h) => format!(
+            "no rule fits well: the best, {} on {}, has confidence {:.2}; see the strongest signals{focus_note}",
+            h.cause, h.on, h.confidence
+        ),
         None if g.signals.is_empty() => "no signals to analyse: pass observations.signals or widen the window".into(),
         None => "no rule fits: none of the rules' trigger signals was seen; see the strongest signals".into(),
     };
     let known = super::rules::known_classes(rules);
-    let unused: BTreeSet<String> = g.signals.iter().filter(|s| !known.contains(&s.class)).map(|s| s.class.clone()).collect();
+    let unused: BTreeSet<String> =
+        g.signals.iter().filter(|s| !known.contains(&s.class)).map(|s| s.class.clone()).collect();
     let analysis = Analysis {
         fits,
         verdict,
@@ -232,7 +237,9 @@ fn render(g: &Graph, rules: &[Rule], s: &Scored, rank: usize, window: Option<(i6
         .iter()
         .zip(&s.contradictions)
         .filter(|(_, found)| !found.is_empty())
-        .map(|(c, found)| format!("{} ({} on {})", c.why, g.signals[found[0]].class, g.name(g.signals[found[0]].entity)))
+        .map(|(c, found)| {
+            format!("{} ({} on {})", c.why, g.signals[found[0]].class, g.name(g.signals[found[0]].entity))
+        })
         .collect();
     if let Some(&first) = s.preceded_by.first() {
         let sig = &g.signals[first];
@@ -270,7 +277,8 @@ fn evidence_of(g: &Graph, step: &str, phase: u32, found: &[usize]) -> Evidence {
     on.sort_unstable();
     on.dedup();
     let lines: u64 = sigs.iter().filter_map(|s| s.count).sum();
-    let first_sig = found.iter().copied().filter(|&i| g.signals[i].start_ms.is_some()).min_by_key(|&i| g.signals[i].start_ms);
+    let first_sig =
+        found.iter().copied().filter(|&i| g.signals[i].start_ms.is_some()).min_by_key(|&i| g.signals[i].start_ms);
     Evidence {
         step: step.to_string(),
         phase,
@@ -349,7 +357,9 @@ fn blast_radius(g: &Graph, s: &Scored) -> BlastRadius {
 /// The earliest signals first, then the untimed ones.
 fn strongest(g: &Graph, n: usize) -> Vec<SignalView> {
     let mut order: Vec<usize> = (0..g.signals.len()).collect();
-    order.sort_by_key(|&i| (g.signals[i].start_ms.is_none(), g.signals[i].start_ms, std::cmp::Reverse(g.signals[i].count)));
+    order.sort_by_key(|&i| {
+        (g.signals[i].start_ms.is_none(), g.signals[i].start_ms, std::cmp::Reverse(g.signals[i].count))
+    });
     order.into_iter().take(n).map(|i| signal_view(g, i)).collect()
 }
 

@@ -4,8 +4,8 @@
 
 use super::graph::{Edge, EdgeKind, Graph, Node, Placement, Signal};
 use super::observation::{normalize_class, EntityRef, Observations, SignalSource, TimeArg};
-use crate::observe::time::parse_time;
 use crate::error::Result;
+use crate::observe::time::parse_time;
 use std::collections::HashSet;
 
 /// A signal precedes at most this many of the signals that begin after it...
@@ -108,9 +108,17 @@ fn derive_metadata_findings(g: &mut Graph, obs: &Observations) {
         let rf = t.partitions.iter().map(|p| p.replicas.len()).max().unwrap_or(0);
         let Some(ti) = g.find(&EntityRef::Topic(t.name.clone())) else { continue };
         if rf == 1 {
-            found.push((ti, "low_replication_factor", "replication factor 1: any broker loss takes partitions offline".into()));
+            found.push((
+                ti,
+                "low_replication_factor",
+                "replication factor 1: any broker loss takes partitions offline".into(),
+            ));
         } else if let Some(min) = t.min_insync_replicas.filter(|m| rf > 0 && *m as usize >= rf) {
-            found.push((ti, "low_replication_factor", format!("min.insync.replicas {min} >= replication factor {rf}: one broker down stops acks=all writes")));
+            found.push((
+                ti,
+                "low_replication_factor",
+                format!("min.insync.replicas {min} >= replication factor {rf}: one broker down stops acks=all writes"),
+            ));
         }
     }
     for (entity, class, detail) in found {
@@ -132,7 +140,8 @@ fn derive_metadata_findings(g: &mut Graph, obs: &Observations) {
 
 /// `precedes` edges: each timed signal to the next few that begin after it, within the horizon.
 fn link_precedence(g: &mut Graph) {
-    let mut timed: Vec<(i64, usize)> = g.signals.iter().enumerate().filter_map(|(i, s)| s.start_ms.map(|t| (t, i))).collect();
+    let mut timed: Vec<(i64, usize)> =
+        g.signals.iter().enumerate().filter_map(|(i, s)| s.start_ms.map(|t| (t, i))).collect();
     timed.sort_unstable();
     for (k, &(t, a)) in timed.iter().enumerate() {
         let later = timed[k + 1..].iter().filter(|(u, _)| *u > t).take_while(|(u, _)| u - t <= PRECEDES_HORIZON_MS);

@@ -94,7 +94,10 @@ fn broker_out_of_disk() {
     assert!(h.missing.is_empty(), "{:?}", h.missing);
     assert!(h.blast_radius.topics.contains(&"topic:orders".to_string()));
     assert!(h.blast_radius.groups.contains(&"group:payments-svc".to_string()));
-    assert!(h.verification.iter().any(|v| v.tool == "loki_query" && v.arguments["logql"].as_str().unwrap().contains("broker=\"2\"")));
+    assert!(h
+        .verification
+        .iter()
+        .any(|v| v.tool == "loki_query" && v.arguments["logql"].as_str().unwrap().contains("broker=\"2\"")));
 }
 
 #[test]
@@ -115,7 +118,11 @@ fn disk_errors_long_after_the_broker_died_do_not_make_it_a_disk_outage() {
 
 #[test]
 fn broker_down() {
-    let mut s = vec![sig("broker_down", "broker:3", 0), sig("connection_failed", "broker:3", 2), sig("leader_election", "cluster", 20)];
+    let mut s = vec![
+        sig("broker_down", "broker:3", 0),
+        sig("connection_failed", "broker:3", 2),
+        sig("leader_election", "cluster", 20),
+    ];
     s.extend(isr_shrinks(3, 30));
     assert_top(&run(s), "broker_down", "broker:3");
 }
@@ -213,7 +220,10 @@ fn under_provisioned_replication() {
     let a = run(s);
     assert_top(&a, "under_provisioned_replication", "topic:audit");
     let b = &a.hypotheses[0].blast_radius;
-    assert_eq!((b.partitions, b.partition_sample.clone()), (2, vec!["partition:audit-0".to_string(), "partition:audit-1".to_string()]));
+    assert_eq!(
+        (b.partitions, b.partition_sample.clone()),
+        (2, vec!["partition:audit-0".to_string(), "partition:audit-1".to_string()])
+    );
 }
 
 #[test]

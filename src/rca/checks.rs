@@ -9,7 +9,13 @@ use serde_json::{json, Value};
 
 const PLACEHOLDERS: [&str; 7] = ["broker", "topic", "partition", "group", "client", "start", "end"];
 
-pub fn verification(g: &Graph, rule: &Rule, anchor: usize, blast: &BlastRadius, window: Option<(i64, i64)>) -> Vec<Verification> {
+pub fn verification(
+    g: &Graph,
+    rule: &Rule,
+    anchor: usize,
+    blast: &BlastRadius,
+    window: Option<(i64, i64)>,
+) -> Vec<Verification> {
     let values = placeholder_values(g, anchor, blast, window);
     let mut out = vec![];
     for check in &rule.check {
@@ -59,7 +65,12 @@ fn fill(template: &str, values: &[(&str, Option<String>)]) -> Option<String> {
     Some(text)
 }
 
-fn placeholder_values(g: &Graph, anchor: usize, blast: &BlastRadius, window: Option<(i64, i64)>) -> Vec<(&'static str, Option<String>)> {
+fn placeholder_values(
+    g: &Graph,
+    anchor: usize,
+    blast: &BlastRadius,
+    window: Option<(i64, i64)>,
+) -> Vec<(&'static str, Option<String>)> {
     let strip = |s: &String, prefix: &str| s.strip_prefix(prefix).map(str::to_string);
     let (mut broker, mut topic, mut partition, mut group, mut client) = (None, None, None, None, None);
     match &g.entities[anchor] {

@@ -66,7 +66,9 @@ fn index_from_env() -> Arc<dyn VectorIndex> {
     if let Some(url) = std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()) {
         match crate::similar::qdrant::QdrantIndex::new(&url, std::env::var("QDRANT_API_KEY").ok()) {
             Ok(index) => return Arc::new(index),
-            Err(e) => tracing::warn!("QDRANT_URL is set but the client could not be built ({e}); using the embedded index"),
+            Err(e) => {
+                tracing::warn!("QDRANT_URL is set but the client could not be built ({e}); using the embedded index")
+            }
         }
     }
     Arc::new(EmbeddedIndex::default())

@@ -3,11 +3,13 @@
 //! (each attached to the broker or partition the lines concern, reported by the broker that logged them),
 //! then the cluster's placement and consumer groups from Kafka (live_kafka).
 
+use super::observation::{EntityRef, Observations, PartitionObs, SignalObs, SignalSource, TimeArg, TopicObs};
 use super::tool::Focus;
-use super::observation::{EntityRef, TimeArg, Observations, PartitionObs, SignalObs, SignalSource, TopicObs};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::observe::loki::{summarise, Direction, LogPattern, LokiClient, LokiData, RangeQuery, SummaryOptions, Taxonomy};
+use crate::observe::loki::{
+    summarise, Direction, LogPattern, LokiClient, LokiData, RangeQuery, SummaryOptions, Taxonomy,
+};
 use crate::observe::prom::catalog::{Catalog, Filters};
 use crate::observe::prom::{analyse, PromClient};
 use crate::observe::series::{choose_step, Series};
@@ -60,7 +62,11 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, focus: Option<&Focus>)
                 seen.push(q.expr.clone());
                 cx.check_cancelled()?;
                 for series in client.query_range(&q.expr, window, step).await? {
-                    obs.signals.extend(metric_signals(&series, &analyse(&series, std::slice::from_ref(&rule), 0).states, &q.expr));
+                    obs.signals.extend(metric_signals(
+                        &series,
+                        &analyse(&series, std::slice::from_ref(&rule), 0).states,
+                        &q.expr,
+                    ));
                 }
             }
         }
@@ -81,7 +87,11 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, focus: Option<&Focus>)
             if lines >= LOG_LIMIT {
                 notes.push(format!("Loki returned the first {LOG_LIMIT} lines of the window only; pass a narrower window or focus.broker"));
             }
-            let summary = summarise(&streams, &taxonomy, &SummaryOptions { max_patterns: 500, examples_per_pattern: EXAMPLES, example_chars: 300 });
+            let summary = summarise(
+                &streams,
+                &taxonomy,
+                &SummaryOptions { max_patterns: 500, examples_per_pattern: EXAMPLES, example_chars: 300 },
+            );
             for p in &summary.patterns {
                 obs.signals.extend(log_signals(p, &taxonomy));
                 for line in &p.examples {
@@ -172,7 +182,11 @@ fn log_signals(p: &LogPattern, taxonomy: &Taxonomy) -> Vec<SignalObs> {
 /// 1,2,3 to 1,3` (leader 1, replicas 1,2,3, ISR 1,3). The first line seen per partition wins.
 fn add_placement(obs: &mut Observations, line: &str) {
     static SHRINK: OnceLock<Option<Regex>> = OnceLock::new();
-    let Some(re) = SHRINK.get_or_init(|| Regex::new(r"\[Partition ([\w.-]+)-(\d+) broker=(\d+)\] Shrinking ISR from ([\d,]+) to ([\d,]+)").ok()) else { return };
+    let Some(re) = SHRINK.get_or_init(|| {
+        Regex::new(r"\[Partition ([\w.-]+)-(\d+) broker=(\d+)\] Shrinking ISR from ([\d,]+) to ([\d,]+)").ok()
+    }) else {
+        return;
+    };
     let Some(c) = re.captures(line) else { return };
     let ids = |s: &str| s.split(',').filter_map(|x| x.trim().parse::<i32>().ok()).collect::<Vec<_>>();
     let (topic, Ok(id), Ok(leader)) = (c[1].to_string(), c[2].parse::<i32>(), c[3].parse::<i32>()) else { return };
@@ -213,9 +227,18 @@ mod tests {
 
     #[test]
     fn log_lines_name_the_entity_they_concern() {
-        assert_eq!(concerned("[ReplicaFetcher replicaId=1, leaderId=2, fetcherId=0] Error for partition orders-1").as_deref(), Some("broker:2"));
-        assert_eq!(concerned("Connection to node 2 (kafka-2/10.20.1.12:9092) could not be established").as_deref(), Some("broker:2"));
-        assert_eq!(concerned("[Partition orders-3 broker=1] Shrinking ISR from 1,2,3 to 1,3.").as_deref(), Some("partition:orders-3"));
+        assert_eq!(
+            concerned("[ReplicaFetcher replicaId=1, leaderId=2, fetcherId=0] Error for partition orders-1").as_deref(),
+            Some("broker:2")
+        );
+        assert_eq!(
+            concerned("Connection to node 2 (kafka-2/10.20.1.12:9092) could not be established").as_deref(),
+            Some("broker:2")
+        );
+        assert_eq!(
+            concerned("[Partition orders-3 broker=1] Shrinking ISR from 1,2,3 to 1,3.").as_deref(),
+            Some("partition:orders-3")
+        );
         assert_eq!(concerned("Rolled new log segment"), None);
     }
 }

@@ -4,7 +4,7 @@
 //! the topics and groups it really serves. Bounded (topics named by the signals or the focus first), and
 //! never fatal: what Kafka could not give becomes a note.
 
-use super::observation::{BrokerObs, ClusterObs, EntityRef, GroupObs, Observations, TopicObs, PartitionObs};
+use super::observation::{BrokerObs, ClusterObs, EntityRef, GroupObs, Observations, PartitionObs, TopicObs};
 use crate::context::CallContext;
 use crate::kafka::{ClusterInfo, GroupLag, Kafka};
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,7 +18,12 @@ const STALE_AFTER_MS: i64 = 10 * 60 * 1000;
 
 /// Adds Kafka's view of the cluster to `obs`. `focus_topic` and the topics the signals name are kept
 /// first when the cluster has more than the bounds. Returns the notes on what was not read.
-pub async fn add_metadata(cx: &CallContext, obs: &mut Observations, focus_topic: Option<&str>, window_end_ms: i64) -> Vec<String> {
+pub async fn add_metadata(
+    cx: &CallContext,
+    obs: &mut Observations,
+    focus_topic: Option<&str>,
+    window_end_ms: i64,
+) -> Vec<String> {
     if cx.config().kafka.bootstrap_servers.trim().is_empty() {
         return vec![format!(
             "Kafka is not configured, so its metadata was not read: brokers, partitions and groups come from the signals' labels and the blast radius lists only entities with signals ({})",
@@ -26,10 +31,13 @@ pub async fn add_metadata(cx: &CallContext, obs: &mut Observations, focus_topic:
         )];
     }
     let kafka = &cx.state.kafka;
-    let cluster = match kafka.cluster().await {
-        Ok(c) => c,
-        Err(e) => return vec![format!("Kafka metadata could not be read ({e}): brokers, partitions and groups come from the signals' labels")],
-    };
+    let cluster =
+        match kafka.cluster().await {
+            Ok(c) => c,
+            Err(e) => return vec![format!(
+                "Kafka metadata could not be read ({e}): brokers, partitions and groups come from the signals' labels"
+            )],
+        };
     let mut notes = vec![];
     if chrono::Utc::now().timestamp_millis() - window_end_ms > STALE_AFTER_MS {
         notes.push("Kafka metadata is the cluster's placement now, not during the window (partitions named by ISR-shrink log lines keep the window's)".to_string());
@@ -46,7 +54,10 @@ pub async fn add_metadata(cx: &CallContext, obs: &mut Observations, focus_topic:
     match consumer_groups(kafka, &topics).await {
         Ok((groups, skipped)) => {
             if skipped > 0 {
-                notes.push(format!("{skipped} consumer group(s) were not read (at most {} per call, within the time limit)", crate::kafka::groups::MAX_GROUPS));
+                notes.push(format!(
+                    "{skipped} consumer group(s) were not read (at most {} per call, within the time limit)",
+                    crate::kafka::groups::MAX_GROUPS
+                ));
             }
             merge_groups(obs, groups);
         }
@@ -78,7 +89,12 @@ fn wanted_topics(obs: &Observations, focus_topic: Option<&str>) -> BTreeSet<Stri
 
 /// The topics to put in the graph: wanted ones first, then the others by name with internal (`__`) ones
 /// last, within `max_topics` and `max_partitions`; and a note saying what was left out. Pure.
-pub fn select_topics(cluster: &ClusterInfo, wanted: &BTreeSet<String>, max_topics: usize, max_partitions: usize) -> (Vec<TopicObs>, Option<String>) {
+pub fn select_topics(
+    cluster: &ClusterInfo,
+    wanted: &BTreeSet<String>,
+    max_topics: usize,
+    max_partitions: usize,
+) -> (Vec<TopicObs>, Option<String>) {
     let mut order: Vec<_> = cluster.topics.iter().filter(|t| t.error.is_none()).collect();
     order.sort_by_key(|t| (!wanted.contains(&t.name), t.internal(), t.name.clone()));
     let total_partitions: usize = order.iter().map(|t| t.partitions.len()).sum();
@@ -93,7 +109,12 @@ pub fn select_topics(cluster: &ClusterInfo, wanted: &BTreeSet<String>, max_topic
             .partitions
             .iter()
             .take(room)
-            .map(|p| PartitionObs { id: p.id, leader: Some(p.leader), replicas: p.replicas.clone(), isr: p.isr.clone() })
+            .map(|p| PartitionObs {
+                id: p.id,
+                leader: Some(p.leader),
+                replicas: p.replicas.clone(),
+                isr: p.isr.clone(),
+            })
             .collect();
         used += partitions.len();
         kept.push(TopicObs { name: t.name.clone(), partitions, min_insync_replicas: None });
@@ -116,7 +137,11 @@ pub fn groups_of(lags: &[GroupLag]) -> Vec<GroupObs> {
     }
     by_group
         .into_iter()
-        .map(|(id, topics)| GroupObs { id: id.to_string(), topics: topics.into_iter().map(str::to_string).collect(), members: vec![] })
+        .map(|(id, topics)| GroupObs {
+            id: id.to_string(),
+            topics: topics.into_iter().map(str::to_string).collect(),
+            members: vec![],
+        })
         .collect()
 }
 
@@ -133,7 +158,8 @@ fn add_cluster(obs: &mut Observations, cluster: &ClusterInfo) {
 
 fn set_min_isr(topics: &mut [TopicObs], configs: &BTreeMap<String, BTreeMap<String, String>>) {
     for t in topics {
-        t.min_insync_replicas = configs.get(&t.name).and_then(|c| c.get("min.insync.replicas")).and_then(|v| v.parse().ok());
+        t.min_insync_replicas =
+            configs.get(&t.name).and_then(|c| c.get("min.insync.replicas")).and_then(|v| v.parse().ok());
     }
 }
 
@@ -176,7 +202,9 @@ mod tests {
     use crate::kafka::{PartitionInfo, TopicInfo};
 
     fn topic(name: &str, partitions: i32) -> TopicInfo {
-        let partitions = (0..partitions).map(|id| PartitionInfo { id, leader: 1, replicas: vec![1, 2], isr: vec![1], error: None }).collect();
+        let partitions = (0..partitions)
+            .map(|id| PartitionInfo { id, leader: 1, replicas: vec![1, 2], isr: vec![1], error: None })
+            .collect();
         TopicInfo { name: name.into(), partitions, error: None }
     }
 
@@ -195,7 +223,10 @@ mod tests {
 
         // The partition bound cuts inside a topic; internal topics come after the others.
         let (kept, cut) = select_topics(&c, &BTreeSet::new(), 10, 4);
-        assert_eq!(kept.iter().map(|t| (t.name.as_str(), t.partitions.len())).collect::<Vec<_>>(), [("a", 2), ("b", 2)]);
+        assert_eq!(
+            kept.iter().map(|t| (t.name.as_str(), t.partitions.len())).collect::<Vec<_>>(),
+            [("a", 2), ("b", 2)]
+        );
         assert!(cut.is_some());
         let (kept, cut) = select_topics(&c, &BTreeSet::new(), 10, 100);
         assert_eq!((kept.len(), kept[3].name.as_str(), cut), (4, "__consumer_offsets", None));
@@ -203,12 +234,26 @@ mod tests {
 
     #[test]
     fn groups_list_each_topic_once_and_log_placements_are_kept() {
-        let lag = |g: &str, t: &str| GroupLag { group: g.into(), state: "Stable".into(), topic: t.into(), partitions: vec![], total_lag: 0, max_lag: 0 };
+        let lag = |g: &str, t: &str| GroupLag {
+            group: g.into(),
+            state: "Stable".into(),
+            topic: t.into(),
+            partitions: vec![],
+            total_lag: 0,
+            max_lag: 0,
+        };
         let groups = groups_of(&[lag("g1", "a"), lag("g1", "b"), lag("g2", "a")]);
-        assert_eq!(groups.iter().map(|g| (g.id.as_str(), g.topics.join(","))).collect::<Vec<_>>(), [("g1", "a,b".to_string()), ("g2", "a".to_string())]);
+        assert_eq!(
+            groups.iter().map(|g| (g.id.as_str(), g.topics.join(","))).collect::<Vec<_>>(),
+            [("g1", "a,b".to_string()), ("g2", "a".to_string())]
+        );
 
         let mut obs = Observations::default();
-        obs.topics.push(TopicObs { name: "a".into(), partitions: vec![PartitionObs { id: 1, leader: Some(3), replicas: vec![3], isr: vec![3] }], min_insync_replicas: None });
+        obs.topics.push(TopicObs {
+            name: "a".into(),
+            partitions: vec![PartitionObs { id: 1, leader: Some(3), replicas: vec![3], isr: vec![3] }],
+            min_insync_replicas: None,
+        });
         let (kept, _) = select_topics(&cluster(vec![topic("a", 2)]), &BTreeSet::new(), 10, 100);
         merge_topics(&mut obs, kept);
         let leaders: Vec<(i32, Option<i32>)> = obs.topics[0].partitions.iter().map(|p| (p.id, p.leader)).collect();

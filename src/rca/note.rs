@@ -17,14 +17,31 @@ pub fn render(n: &NoteInput) -> String {
     let a = n.analysis;
     let mut md = String::new();
     let _ = writeln!(md, "# Incident {}\n\n**{}**\n", n.id, a.verdict);
-    let window = n.window.map(|(s, e)| format!("{} to {}", fmt_ms(s), fmt_ms(e))).unwrap_or_else(|| "the span of the signals".into());
-    let _ = writeln!(md, "Cluster `{}`, window {window}; {} signals on {} brokers, {} topics, {} partitions, {} groups.\n",
-        n.cluster, a.graph.signals, a.graph.brokers, a.graph.topics, a.graph.partitions, a.graph.groups);
+    let window = n
+        .window
+        .map(|(s, e)| format!("{} to {}", fmt_ms(s), fmt_ms(e)))
+        .unwrap_or_else(|| "the span of the signals".into());
+    let _ = writeln!(
+        md,
+        "Cluster `{}`, window {window}; {} signals on {} brokers, {} topics, {} partitions, {} groups.\n",
+        n.cluster, a.graph.signals, a.graph.brokers, a.graph.topics, a.graph.partitions, a.graph.groups
+    );
 
     md.push_str("## What changed\n\n| first seen | signal | on | detail |\n|---|---|---|---|\n");
     for s in &a.strongest_signals {
-        let detail = s.detail.clone().or_else(|| s.count.map(|c| format!("{c} lines"))).or_else(|| s.value.map(|v| format!("value {v}")));
-        let _ = writeln!(md, "| {} | {} | {} | {} |", s.start.as_deref().unwrap_or("standing"), s.class, s.on, cell(detail.as_deref().unwrap_or("")));
+        let detail = s
+            .detail
+            .clone()
+            .or_else(|| s.count.map(|c| format!("{c} lines")))
+            .or_else(|| s.value.map(|v| format!("value {v}")));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            s.start.as_deref().unwrap_or("standing"),
+            s.class,
+            s.on,
+            cell(detail.as_deref().unwrap_or(""))
+        );
     }
 
     md.push_str("\n## Likely causes\n\n");
@@ -32,10 +49,18 @@ pub fn render(n: &NoteInput) -> String {
         md.push_str("No rule fits these signals. Start from the earliest ones above.\n");
     }
     for h in &a.hypotheses {
-        let _ = writeln!(md, "{}. **{}** on `{}`: confidence {:.2}. {}", h.rank, h.cause, h.on, h.confidence, h.summary);
+        let _ =
+            writeln!(md, "{}. **{}** on `{}`: confidence {:.2}. {}", h.rank, h.cause, h.on, h.confidence, h.summary);
         for e in &h.evidence {
             let on = if e.more > 0 { format!("{} and {} more", e.on.join(", "), e.more) } else { e.on.join(", ") };
-            let _ = writeln!(md, "   - {} ({}): {} signal(s) from {} on {on}", e.step, e.classes.join(", "), e.signals, e.first.as_deref().unwrap_or("standing"));
+            let _ = writeln!(
+                md,
+                "   - {} ({}): {} signal(s) from {} on {on}",
+                e.step,
+                e.classes.join(", "),
+                e.signals,
+                e.first.as_deref().unwrap_or("standing")
+            );
         }
         if !h.missing.is_empty() {
             let _ = writeln!(md, "   - not seen: {}", h.missing.join("; "));
@@ -53,8 +78,14 @@ pub fn render(n: &NoteInput) -> String {
         }
         let _ = writeln!(md, "\n## Remediation\n\n{}\n", top.remediation);
         let b = &top.blast_radius;
-        let _ = writeln!(md, "Blast radius: brokers {}; topics {}; {} partitions; groups {}.\n",
-            list(&b.brokers), list(&b.topics), b.partitions, list(&b.groups));
+        let _ = writeln!(
+            md,
+            "Blast radius: brokers {}; topics {}; {} partitions; groups {}.\n",
+            list(&b.brokers),
+            list(&b.topics),
+            b.partitions,
+            list(&b.groups)
+        );
         md.push_str("## Causal chain\n\n```mermaid\n");
         md.push_str(&mermaid(top));
         md.push_str("```\n");
@@ -63,7 +94,11 @@ pub fn render(n: &NoteInput) -> String {
     if !n.similar.is_empty() {
         md.push_str("\n## Seen before\n\n");
         for s in n.similar {
-            let cause = s.incident.confirmed_cause.as_ref().map(|c| format!("confirmed cause {c}"))
+            let cause = s
+                .incident
+                .confirmed_cause
+                .as_ref()
+                .map(|c| format!("confirmed cause {c}"))
                 .or_else(|| s.incident.top_cause.as_ref().map(|c| format!("suspected {c} (not confirmed)")))
                 .unwrap_or_else(|| "no cause recorded".into());
             let _ = writeln!(md, "- incident `{}` (similarity {:.2}): {cause}", s.incident.id, s.similarity);
@@ -99,7 +134,13 @@ pub fn mermaid(h: &Hypothesis) -> String {
             let id = format!("s{n}");
             n += 1;
             let when = e.first.as_deref().map(|t| t.get(11..19).unwrap_or(t)).unwrap_or("standing");
-            let on = if e.more > 0 { format!("{} +{}", e.on.first().cloned().unwrap_or_default(), e.on.len() - 1 + e.more) } else if e.on.len() > 1 { format!("{} +{}", e.on[0], e.on.len() - 1) } else { e.on.join("") };
+            let on = if e.more > 0 {
+                format!("{} +{}", e.on.first().cloned().unwrap_or_default(), e.on.len() - 1 + e.more)
+            } else if e.on.len() > 1 {
+                format!("{} +{}", e.on[0], e.on.len() - 1)
+            } else {
+                e.on.join("")
+            };
             let _ = writeln!(out, "  {id}[\"{}<br/>{when} {}\"]", label(&e.step), label(&on));
             for p in &previous {
                 let _ = writeln!(out, "  {p} --> {id}");

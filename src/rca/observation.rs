@@ -200,8 +200,7 @@ pub enum EntityRef {
     Client(String),
 }
 
-const ENTITY_FORMS: &str =
-    "`cluster`, `broker:ID`, `topic:NAME`, `partition:TOPIC-N`, `group:ID` or `client:ID`";
+const ENTITY_FORMS: &str = "`cluster`, `broker:ID`, `topic:NAME`, `partition:TOPIC-N`, `group:ID` or `client:ID`";
 
 impl EntityRef {
     pub fn parse(text: &str, argument: &str) -> Result<EntityRef> {
@@ -264,10 +263,14 @@ mod tests {
 
     #[test]
     fn entity_references_parse_and_print_back() {
-        for text in ["cluster", "broker:2", "topic:orders", "partition:orders-eu-3", "group:payments-svc", "client:c-1"] {
+        for text in ["cluster", "broker:2", "topic:orders", "partition:orders-eu-3", "group:payments-svc", "client:c-1"]
+        {
             assert_eq!(EntityRef::parse(text, "e").unwrap().to_string(), text);
         }
-        assert_eq!(EntityRef::parse("partition:orders-eu-3", "e").unwrap(), EntityRef::Partition("orders-eu".into(), 3));
+        assert_eq!(
+            EntityRef::parse("partition:orders-eu-3", "e").unwrap(),
+            EntityRef::Partition("orders-eu".into(), 3)
+        );
         for bad in ["broker:x", "partition:orders", "host:1", "broker:", "orders"] {
             let err = EntityRef::parse(bad, "signals[0].entity").unwrap_err().to_string();
             assert!(err.contains("signals[0].entity") && err.contains("broker:ID"), "{err}");

@@ -108,7 +108,14 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
     // The incident's time frame around the trigger: a symptom counts from LOOKBACK before it (so an effect
     // that came first can contradict the order) to HORIZON after; older or later ones are background. A
     // signal tied to the anchor only by a broad scope (a peer, the cluster) must not precede the trigger.
-    let trigger_start = rule.step.iter().zip(&matched).filter(|(s, _)| s.trigger).flat_map(|(_, m)| m.iter()).filter_map(|(s, _)| g.signals[*s].start_ms).min();
+    let trigger_start = rule
+        .step
+        .iter()
+        .zip(&matched)
+        .filter(|(s, _)| s.trigger)
+        .flat_map(|(_, m)| m.iter())
+        .filter_map(|(s, _)| g.signals[*s].start_ms)
+        .min();
     let in_frame = |s: usize, narrow: bool| match (g.signals[s].start_ms, trigger_start) {
         (Some(t), Some(t0)) => {
             let from = if narrow { t0 - LOOKBACK_MS } else { t0 - ORDER_TOLERANCE_MS };
@@ -133,7 +140,9 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         .step
         .iter()
         .zip(&steps)
-        .map(|(st, m)| m.iter().filter(|s| st.trigger || narrow.contains(s)).filter_map(|&s| g.signals[s].start_ms).min())
+        .map(|(st, m)| {
+            m.iter().filter(|s| st.trigger || narrow.contains(s)).filter_map(|&s| g.signals[s].start_ms).min()
+        })
         .collect();
     let mut order_pairs = 0;
     let mut order_violations = vec![];
@@ -157,8 +166,19 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         .contradiction
         .iter()
         .map(|c| {
-            let step = Step { name: String::new(), phase: 0, classes: c.classes.clone(), scope: c.scope.clone(), weight: 1.0, trigger: false };
-            matching(g, by_class, anchor, &step).into_iter().filter(|&(s, _)| in_frame(s, true) && !explained.contains(&s)).map(|(s, _)| s).collect()
+            let step = Step {
+                name: String::new(),
+                phase: 0,
+                classes: c.classes.clone(),
+                scope: c.scope.clone(),
+                weight: 1.0,
+                trigger: false,
+            };
+            matching(g, by_class, anchor, &step)
+                .into_iter()
+                .filter(|&(s, _)| in_frame(s, true) && !explained.contains(&s))
+                .map(|(s, _)| s)
+                .collect()
         })
         .collect();
     let contradiction_count = contradictions.iter().filter(|c| !c.is_empty()).count();
@@ -170,7 +190,9 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
             .signals_on(anchor)
             .iter()
             .copied()
-            .filter(|s| !explained.contains(s) && g.signals[*s].start_ms.is_some_and(|t| t < t0 && t >= t0 - LOOKBACK_MS))
+            .filter(|s| {
+                !explained.contains(s) && g.signals[*s].start_ms.is_some_and(|t| t < t0 && t >= t0 - LOOKBACK_MS)
+            })
             .collect(),
         _ => vec![],
     };

@@ -105,8 +105,9 @@ pub enum Scope {
 pub fn load(extra: Option<&Path>) -> Result<Vec<Rule>> {
     let mut rules = parse(BUILT_IN, "built-in rules")?;
     if let Some(path) = extra {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::bad_input("graph.rules_file", format!("a readable rules file at {} ({e})", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::bad_input("graph.rules_file", format!("a readable rules file at {} ({e})", path.display()))
+        })?;
         for rule in parse(&text, "graph.rules_file")? {
             match rules.iter_mut().find(|r| r.id == rule.id) {
                 Some(existing) => *existing = rule,
@@ -118,8 +119,9 @@ pub fn load(extra: Option<&Path>) -> Result<Vec<Rule>> {
 }
 
 pub fn parse(text: &str, origin: &str) -> Result<Vec<Rule>> {
-    let file: RuleFile =
-        toml::from_str(text).map_err(|e| Error::bad_input(origin, format!("rules in TOML ([[rule]] with [[rule.step]]): {}", e.message())))?;
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        Error::bad_input(origin, format!("rules in TOML ([[rule]] with [[rule.step]]): {}", e.message()))
+    })?;
     let mut rules = file.rule;
     for rule in &mut rules {
         if rule.step.is_empty() {
@@ -131,7 +133,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<Rule>> {
         for s in &mut rule.step {
             s.classes = s.classes.iter().map(|c| normalize_class(c)).collect();
             if s.classes.is_empty() || s.scope.is_empty() || s.weight <= 0.0 {
-                return Err(Error::bad_input(origin, format!("rule `{}` step `{}` with classes, a scope and a positive weight", rule.id, s.name)));
+                return Err(Error::bad_input(
+                    origin,
+                    format!("rule `{}` step `{}` with classes, a scope and a positive weight", rule.id, s.name),
+                ));
             }
         }
         for c in &mut rule.contradiction {
@@ -143,7 +148,13 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<Rule>> {
                 _ => c.query.is_some(),
             };
             if !ok {
-                return Err(Error::bad_input(origin, format!("rule `{}`: promql/logql checks need `query`, kafka checks `tool` and `arguments`", rule.id)));
+                return Err(Error::bad_input(
+                    origin,
+                    format!(
+                        "rule `{}`: promql/logql checks need `query`, kafka checks `tool` and `arguments`",
+                        rule.id
+                    ),
+                ));
             }
         }
     }
@@ -154,7 +165,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<Rule>> {
 pub fn known_classes(rules: &[Rule]) -> std::collections::BTreeSet<String> {
     rules
         .iter()
-        .flat_map(|r| r.step.iter().flat_map(|s| s.classes.iter()).chain(r.contradiction.iter().flat_map(|c| c.classes.iter())))
+        .flat_map(|r| {
+            r.step.iter().flat_map(|s| s.classes.iter()).chain(r.contradiction.iter().flat_map(|c| c.classes.iter()))
+        })
         .cloned()
         .collect()
 }
@@ -170,8 +183,16 @@ mod tests {
         assert_eq!(
             ids,
             [
-                "broker_out_of_disk", "broker_down", "gc_pressure", "controller_churn", "network_partition", "slow_consumer",
-                "rebalance_storm", "producer_quota_throttling", "hot_partition", "under_provisioned_replication"
+                "broker_out_of_disk",
+                "broker_down",
+                "gc_pressure",
+                "controller_churn",
+                "network_partition",
+                "slow_consumer",
+                "rebalance_storm",
+                "producer_quota_throttling",
+                "hot_partition",
+                "under_provisioned_replication"
             ]
         );
         for r in &rules {

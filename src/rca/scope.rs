@@ -47,7 +47,8 @@ pub fn in_scope(g: &Graph, anchor: usize, scope: Scope, entity: usize) -> bool {
 
 /// The broker `broker` holds a replica of (or leads) `partition`.
 fn hosts(g: &Graph, broker: usize, partition: usize) -> bool {
-    g.sources(partition, EdgeKind::ReplicaOf).contains(&broker) || g.sources(partition, EdgeKind::Leads).contains(&broker)
+    g.sources(partition, EdgeKind::ReplicaOf).contains(&broker)
+        || g.sources(partition, EdgeKind::Leads).contains(&broker)
 }
 
 /// `broker` leads the anchor partition, a partition of the anchor topic, or one the anchor group reads.

@@ -171,13 +171,18 @@ impl Tool for GraphRca {
                 (None, Some(_), _) => Sources::Observations,
                 (None, None, Some(_)) => return confirm_only_reply(history, confirmed),
                 (None, None, None) => {
-                    return Err(Error::bad_input("observations", "observations to analyse, or `sources: \"live\"` to fetch them"))
+                    return Err(Error::bad_input(
+                        "observations",
+                        "observations to analyse, or `sources: \"live\"` to fetch them",
+                    ))
                 }
             };
             let mut notes = vec![];
             let (observations, window) = match sources {
                 Sources::Observations => (
-                    args.observations.clone().ok_or_else(|| Error::bad_input("observations", "observations when sources is `observations`"))?,
+                    args.observations.clone().ok_or_else(|| {
+                        Error::bad_input("observations", "observations when sources is `observations`")
+                    })?,
                     window(&args)?,
                 ),
                 Sources::Live => {
@@ -199,7 +204,13 @@ impl Tool for GraphRca {
                 store_error = Some(format!("past incidents could not be read: {e}"));
             }
             let similar = history.similar(&fingerprint.vector(), &id).await.unwrap_or_default();
-            let note = render(&NoteInput { id: &id, cluster: &graph.cluster_name, window, analysis: &analysis, similar: &similar });
+            let note = render(&NoteInput {
+                id: &id,
+                cluster: &graph.cluster_name,
+                window,
+                analysis: &analysis,
+                similar: &similar,
+            });
             let record = record(&id, &graph.cluster_name, window, &analysis, fingerprint, note.clone());
             let mut persisted = false;
             if args.persist {
@@ -239,10 +250,15 @@ impl Tool for GraphRca {
 
 async fn confirm(cx: &CallContext, history: &History, c: &Confirm) -> Result<ConfirmedIncident> {
     let cause = c.cause.trim();
-    let record = history
-        .confirm(&c.incident_id, cause)
-        .await?
-        .ok_or_else(|| Error::bad_input("confirm.incident_id", format!("the id of a stored incident (a previous graph_rca call with persist); `{}` is unknown", c.incident_id)))?;
+    let record = history.confirm(&c.incident_id, cause).await?.ok_or_else(|| {
+        Error::bad_input(
+            "confirm.incident_id",
+            format!(
+                "the id of a stored incident (a previous graph_rca call with persist); `{}` is unknown",
+                c.incident_id
+            ),
+        )
+    })?;
     let uri = format!("incident://{}", record.id);
     if let Some(mut note) = cx.state.resources.get(&uri) {
         note.text.push_str(&format!("\n## Confirmed cause\n\n{cause}\n"));
@@ -302,7 +318,14 @@ fn incident_id(start_ms: Option<i64>) -> String {
     format!("inc-{stamp}-{suffix}")
 }
 
-fn record(id: &str, cluster: &str, window: Option<(i64, i64)>, a: &Analysis, fingerprint: Fingerprint, note: String) -> IncidentRecord {
+fn record(
+    id: &str,
+    cluster: &str,
+    window: Option<(i64, i64)>,
+    a: &Analysis,
+    fingerprint: Fingerprint,
+    note: String,
+) -> IncidentRecord {
     IncidentRecord {
         id: id.to_string(),
         created_ms: chrono::Utc::now().timestamp_millis(),
@@ -313,7 +336,12 @@ fn record(id: &str, cluster: &str, window: Option<(i64, i64)>, a: &Analysis, fin
         causes: a
             .hypotheses
             .iter()
-            .map(|h| RankedCause { rule: h.rule.clone(), cause: h.cause.clone(), on: h.on.clone(), confidence: h.confidence })
+            .map(|h| RankedCause {
+                rule: h.rule.clone(),
+                cause: h.cause.clone(),
+                on: h.on.clone(),
+                confidence: h.confidence,
+            })
             .collect(),
         confirmed_cause: None,
         fingerprint,
@@ -337,16 +365,32 @@ fn analysis_reply(out: &GraphRcaOutput, a: &Analysis) -> Result<Reply> {
         md.push_str(&format!("\n\nConfirmed cause `{}` recorded for incident `{}`.", c.cause, c.incident_id));
     }
     for s in &out.similar {
-        let cause = s.incident.confirmed_cause.as_ref().map(|c| format!("confirmed cause **{c}**"))
+        let cause = s
+            .incident
+            .confirmed_cause
+            .as_ref()
+            .map(|c| format!("confirmed cause **{c}**"))
             .or_else(|| s.incident.top_cause.as_ref().map(|c| format!("suspected {c}, not confirmed")))
             .unwrap_or_default();
-        md.push_str(&format!("\n\nSeen before: incident `{}` (similarity {:.2}), {cause}.", s.incident.id, s.similarity));
+        md.push_str(&format!(
+            "\n\nSeen before: incident `{}` (similarity {:.2}), {cause}.",
+            s.incident.id, s.similarity
+        ));
     }
     if let Some(top) = a.hypotheses.first() {
-        md.push_str(&format!("\n\n## 1. {} on {} (confidence {:.2})\n\n{}\n\n| step | signals | first seen | on |\n|---|---|---|---|\n", top.cause, top.on, top.confidence, top.summary));
+        md.push_str(&format!(
+            "\n\n## 1. {} on {} (confidence {:.2})\n\n{}\n\n| step | signals | first seen | on |\n|---|---|---|---|\n",
+            top.cause, top.on, top.confidence, top.summary
+        ));
         for e in &top.evidence {
             let on = if e.more > 0 { format!("{} +{} more", e.on.join(", "), e.more) } else { e.on.join(", ") };
-            md.push_str(&format!("| {} ({}) | {} | {} | {on} |\n", e.step, e.classes.join(", "), e.signals, e.first.as_deref().unwrap_or("standing")));
+            md.push_str(&format!(
+                "| {} ({}) | {} | {} | {on} |\n",
+                e.step,
+                e.classes.join(", "),
+                e.signals,
+                e.first.as_deref().unwrap_or("standing")
+            ));
         }
         md.push_str(&format!("\nOrder: {}.", top.order));
         if !top.missing.is_empty() {
@@ -357,19 +401,34 @@ fn analysis_reply(out: &GraphRcaOutput, a: &Analysis) -> Result<Reply> {
         }
         let b = &top.blast_radius;
         let names = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
-        md.push_str(&format!("\n\nBlast radius: {} partitions; topics {}; groups {}.\n\nVerify:\n", b.partitions, names(&b.topics), names(&b.groups)));
+        md.push_str(&format!(
+            "\n\nBlast radius: {} partitions; topics {}; groups {}.\n\nVerify:\n",
+            b.partitions,
+            names(&b.topics),
+            names(&b.groups)
+        ));
         for v in &top.verification {
             md.push_str(&format!("- `{}` {} (confirms if {})\n", v.tool, v.arguments, v.confirms));
         }
         md.push_str(&format!("\nRemediation: {}", top.remediation));
     }
-    let rows: Vec<String> = out.hypotheses.iter().map(|h| format!("| {} | {} | {} | {:.2} | {} |", h.rank, h.cause, h.on, h.confidence, h.order)).collect();
+    let rows: Vec<String> = out
+        .hypotheses
+        .iter()
+        .map(|h| format!("| {} | {} | {} | {:.2} | {} |", h.rank, h.cause, h.on, h.confidence, h.order))
+        .collect();
     let signal_rows: Vec<String> = out
         .strongest_signals
         .iter()
         .map(|s| {
             let by = s.reported_by.as_ref().map(|r| format!(" (by {r})")).unwrap_or_default();
-            format!("| {} | {} | {}{by} | {} |", s.start.as_deref().unwrap_or("standing"), s.class, s.on, s.count.map(|c| c.to_string()).unwrap_or_default())
+            format!(
+                "| {} | {} | {}{by} | {} |",
+                s.start.as_deref().unwrap_or("standing"),
+                s.class,
+                s.on,
+                s.count.map(|c| c.to_string()).unwrap_or_default()
+            )
         })
         .collect();
     Ok(Reply::new(out)?

@@ -60,7 +60,8 @@ pub fn is_date_time(s: &str) -> bool {
     if b.len() < 20 || b[10] != b'T' || !is_date(&s[..10]) {
         return false;
     }
-    let time_ok = b[13] == b':' && b[16] == b':'
+    let time_ok = b[13] == b':'
+        && b[16] == b':'
         && matches!(digits(&b[11..13]), Some(h) if h < 24)
         && matches!(digits(&b[14..16]), Some(m) if m < 60)
         && matches!(digits(&b[17..19]), Some(s) if s < 60);
@@ -88,7 +89,9 @@ pub fn is_date_time(s: &str) -> bool {
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
 }
 
 /// Dotted decimal, four parts 0-255 without leading zeros.
@@ -114,7 +117,11 @@ fn is_domain(d: &str) -> bool {
         return false;
     }
     let label_ok = |l: &str| {
-        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
     };
     let (mut labels, mut last) = (0, "");
     for l in d.split('.') {
@@ -172,7 +179,13 @@ mod tests {
     #[test]
     fn detectors_accept_the_usual_forms_and_refuse_near_misses() {
         assert!(is_date_time("2024-01-15T03:00:01Z") && is_date_time("2024-01-15T03:00:01.123+02:00"));
-        for bad in ["2024-01-15 03:00:01Z", "2024-02-30T00:00:00Z", "2024-01-15T24:00:00Z", "2024-01-15T03:00:01", "2024-01-15T03:00:01.Z"] {
+        for bad in [
+            "2024-01-15 03:00:01Z",
+            "2024-02-30T00:00:00Z",
+            "2024-01-15T24:00:00Z",
+            "2024-01-15T03:00:01",
+            "2024-01-15T03:00:01.Z",
+        ] {
             assert!(!is_date_time(bad), "{bad}");
         }
         assert!(is_date("2024-02-29") && !is_date("2023-02-29") && !is_date("2024-1-05"));
@@ -183,7 +196,9 @@ mod tests {
         }
         assert!(is_ipv4("10.0.0.255") && !is_ipv4("10.0.0.256") && !is_ipv4("010.0.0.1"));
         assert!(is_uri("https://shop.example.com:8443/p/42?x=1&y=%20#top") && is_uri("http://localhost/x"));
-        for bad in ["example.com/x", "https://exa mple.com", "https://e.com/%zz", "mailto:a@b.com", "https://e.com/a#b#c"] {
+        for bad in
+            ["example.com/x", "https://exa mple.com", "https://e.com/%zz", "mailto:a@b.com", "https://e.com/a#b#c"]
+        {
             assert!(!is_uri(bad), "{bad}");
         }
         assert_eq!(name(narrow(ALL, "2024-01-15")), Some("date"));

@@ -118,7 +118,8 @@ impl Node {
             Some((lo, hi)) => (lo.min(f), hi.max(f)),
             None => (f, f),
         });
-        if self.examples.len() < lim.max_examples && !self.examples.iter().any(|e| e.as_f64() == Some(f) && e.is_f64()) {
+        if self.examples.len() < lim.max_examples && !self.examples.iter().any(|e| e.as_f64() == Some(f) && e.is_f64())
+        {
             if let Some(n) = Number::from_f64(f) {
                 self.examples.push(Value::Number(n));
             }
@@ -146,7 +147,10 @@ impl Node {
                 d.push((s.into(), 1));
             }
         }
-        if chars <= EXAMPLE_MAX_CHARS && self.examples.len() < lim.max_examples && !self.examples.iter().any(|e| e.as_str() == Some(s)) {
+        if chars <= EXAMPLE_MAX_CHARS
+            && self.examples.len() < lim.max_examples
+            && !self.examples.iter().any(|e| e.as_str() == Some(s))
+        {
             self.examples.push(Value::String(s.to_string()));
         }
     }
@@ -246,7 +250,10 @@ impl Node {
         if non_null == 0 {
             return 1.0;
         }
-        let dominant = [self.objects, self.arrays, self.strings, self.floats + self.integers, self.bools].into_iter().max().unwrap_or(0);
+        let dominant = [self.objects, self.arrays, self.strings, self.floats + self.integers, self.bools]
+            .into_iter()
+            .max()
+            .unwrap_or(0);
         dominant as f64 / non_null as f64
     }
 
@@ -263,7 +270,12 @@ impl Node {
     pub fn enum_candidates(&self) -> Option<Vec<Value>> {
         let d = self.distinct.as_ref()?;
         let only_strings = self.strings == self.non_null();
-        if !only_strings || self.strings < 4 || d.is_empty() || (d.len() as u64) * 2 > self.strings || self.format().is_some() {
+        if !only_strings
+            || self.strings < 4
+            || d.is_empty()
+            || (d.len() as u64) * 2 > self.strings
+            || self.format().is_some()
+        {
             return None;
         }
         let mut values: Vec<(&str, u64)> = d.iter().map(|(k, c)| (&**k, *c)).collect();

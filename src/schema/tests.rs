@@ -13,7 +13,10 @@ fn infer(samples: &[Value]) -> Inference {
 }
 
 fn field<'a>(i: &'a Inference, path: &str) -> &'a FieldStats {
-    i.fields.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no field {path} in {:?}", i.fields.iter().map(|f| &f.path).collect::<Vec<_>>()))
+    i.fields
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no field {path} in {:?}", i.fields.iter().map(|f| &f.path).collect::<Vec<_>>()))
 }
 
 fn assert_accepts_all(i: &Inference, samples: &[Value]) {
@@ -64,11 +67,17 @@ fn orders_schema_has_types_required_nesting_and_accepts_every_sample() {
     assert_eq!(field(&i, "note").presence, 0.5);
     let item = &s["properties"]["items"]["items"];
     assert_eq!(item["type"], json!("object"));
-    assert_eq!(item["properties"]["qty"], json!({"type": "integer", "minimum": 1, "maximum": 3, "examples": [1, 2, 3]}));
+    assert_eq!(
+        item["properties"]["qty"],
+        json!({"type": "integer", "minimum": 1, "maximum": 3, "examples": [1, 2, 3]})
+    );
     assert_eq!(item["required"], json!(["sku", "qty", "price"]));
     assert_eq!(s["properties"]["items"]["minItems"], json!(1));
     assert_eq!(s["properties"]["items"]["maxItems"], json!(3));
-    assert_eq!(field(&i, "items[].sku").types["string"], samples.iter().map(|o| o["items"].as_array().unwrap().len()).sum::<usize>());
+    assert_eq!(
+        field(&i, "items[].sku").types["string"],
+        samples.iter().map(|o| o["items"].as_array().unwrap().len()).sum::<usize>()
+    );
     assert_eq!(field(&i, "customer.email").format.as_deref(), Some("email"));
     assert_eq!(s["properties"]["total"]["minimum"], json!(0));
     assert_accepts_all(&i, &samples);
@@ -167,8 +176,18 @@ fn unions_widen_integers_and_keep_other_types_apart() {
 #[test]
 fn confidence_grows_with_samples_and_falls_with_disagreement_and_sparseness() {
     let consistent: Vec<Value> = (0..50).map(|k| json!({"id": k, "name": format!("n{k}")})).collect();
-    let conflicting: Vec<Value> = (0..50).map(|k| if k % 2 == 0 { json!({"id": k, "name": "x"}) } else { json!({"id": "k", "name": {"first": "x"}}) }).collect();
-    let sparse: Vec<Value> = (0..50).map(|k| if k % 10 == 0 { json!({"id": k, "name": "n", "rare": 1, "rarer": 2}) } else { json!({"id": k, "name": "n"}) }).collect();
+    let conflicting: Vec<Value> = (0..50)
+        .map(|k| if k % 2 == 0 { json!({"id": k, "name": "x"}) } else { json!({"id": "k", "name": {"first": "x"}}) })
+        .collect();
+    let sparse: Vec<Value> = (0..50)
+        .map(|k| {
+            if k % 10 == 0 {
+                json!({"id": k, "name": "n", "rare": 1, "rarer": 2})
+            } else {
+                json!({"id": k, "name": "n"})
+            }
+        })
+        .collect();
     let c = infer(&consistent).confidence;
     assert!(infer(&conflicting).confidence < c * 0.8, "{} vs {c}", infer(&conflicting).confidence);
     assert!(infer(&sparse).confidence < c, "{} vs {c}", infer(&sparse).confidence);
@@ -234,7 +253,10 @@ fn validator_reports_paths_and_refuses_bad_schemas() {
 #[test]
 fn python_jsonschema_accepts_what_was_inferred() {
     let python = "/root/.cache/kafka-qa-mcp/py/bin/python";
-    assert!(std::path::Path::new(python).exists(), "{python} is missing: run tools/stack up (it installs the test Python)");
+    assert!(
+        std::path::Path::new(python).exists(),
+        "{python} is missing: run tools/stack up (it installs the test Python)"
+    );
     let mut samples = orders(200);
     samples.push(json!({"order_id": "00000000-0000-4000-8000-000000000000", "customer": {"email": "z@example.org", "ip": "1.1.1.1"}, "status": "paid", "created_at": "2024-02-29T23:59:59.999-05:00", "items": [{"sku": "S", "qty": 2, "price": 3}], "coupon": null, "total": 5}));
     let i = infer(&samples);

@@ -27,17 +27,18 @@ impl Validator {
     /// Compiles `schema`; a schema that is not valid JSON Schema is a bad `schema` argument naming where.
     pub fn new(schema: &Value) -> Result<Validator> {
         if !(schema.is_object() || schema.is_boolean()) {
-            return Err(Error::bad_input("schema", format!("a JSON Schema object (or true/false); got {}", kind(schema))));
+            return Err(Error::bad_input(
+                "schema",
+                format!("a JSON Schema object (or true/false); got {}", kind(schema)),
+            ));
         }
-        jsonschema::options()
-            .should_validate_formats(true)
-            .build(schema)
-            .map(|inner| Validator { inner })
-            .map_err(|e| {
+        jsonschema::options().should_validate_formats(true).build(schema).map(|inner| Validator { inner }).map_err(
+            |e| {
                 let at = e.instance_path().to_string();
                 let at = if at.is_empty() { "the top level".to_string() } else { format!("`{at}`") };
                 Error::bad_input("schema", format!("a valid JSON Schema; at {at}: {e}"))
-            })
+            },
+        )
     }
 
     pub fn is_valid(&self, v: &Value) -> bool {

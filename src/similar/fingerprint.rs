@@ -76,9 +76,11 @@ mod tests {
 
     #[test]
     fn the_same_story_is_closer_than_another_one_or_another_order() {
-        let disk = fp(&["disk_full@broker", "broker_shutdown@broker", "leader_election@cluster", "isr_shrink@partition"]);
+        let disk =
+            fp(&["disk_full@broker", "broker_shutdown@broker", "leader_election@cluster", "isr_shrink@partition"]);
         let disk_again = fp(&["disk_full@broker", "broker_shutdown@broker", "isr_shrink@partition"]);
-        let reversed = fp(&["isr_shrink@partition", "leader_election@cluster", "broker_shutdown@broker", "disk_full@broker"]);
+        let reversed =
+            fp(&["isr_shrink@partition", "leader_election@cluster", "broker_shutdown@broker", "disk_full@broker"]);
         let lag = fp(&["lag_growing@group", "member_timeout@client", "rebalance@group"]);
         let v = disk.vector();
         assert!((cosine(&v, &v) - 1.0).abs() < 1e-5);

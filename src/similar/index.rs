@@ -35,7 +35,12 @@ pub trait VectorIndex: Send + Sync {
     /// Adds or replaces an incident.
     fn upsert<'a>(&'a self, incident: IncidentSummary, vector: Vec<f32>) -> BoxFuture<'a, Result<()>>;
     /// The `k` most similar incidents, the one with id `exclude` left out.
-    fn search<'a>(&'a self, vector: &'a [f32], k: usize, exclude: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Neighbour>>>;
+    fn search<'a>(
+        &'a self,
+        vector: &'a [f32],
+        k: usize,
+        exclude: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<Neighbour>>>;
 }
 
 #[derive(Default)]
@@ -54,14 +59,21 @@ impl VectorIndex for EmbeddedIndex {
         Box::pin(async { Ok(()) })
     }
 
-    fn search<'a>(&'a self, vector: &'a [f32], k: usize, exclude: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Neighbour>>> {
+    fn search<'a>(
+        &'a self,
+        vector: &'a [f32],
+        k: usize,
+        exclude: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<Neighbour>>> {
         let items = self.items.read().unwrap_or_else(|p| p.into_inner());
         let mut found: Vec<Neighbour> = items
             .values()
             .filter(|(inc, _)| Some(inc.id.as_str()) != exclude)
             .map(|(inc, v)| Neighbour { similarity: cosine(vector, v).clamp(0.0, 1.0), incident: inc.clone() })
             .collect();
-        found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(b.incident.created_ms.cmp(&a.incident.created_ms)));
+        found.sort_by(|a, b| {
+            b.similarity.total_cmp(&a.similarity).then(b.incident.created_ms.cmp(&a.incident.created_ms))
+        });
         found.truncate(k);
         Box::pin(async { Ok(found) })
     }
@@ -72,7 +84,14 @@ mod tests {
     use super::*;
 
     fn inc(id: &str, cause: Option<&str>) -> IncidentSummary {
-        IncidentSummary { id: id.into(), created_ms: 1, top_cause: None, top_on: None, confirmed_cause: cause.map(Into::into), verdict: String::new() }
+        IncidentSummary {
+            id: id.into(),
+            created_ms: 1,
+            top_cause: None,
+            top_on: None,
+            confirmed_cause: cause.map(Into::into),
+            verdict: String::new(),
+        }
     }
 
     #[tokio::test]

@@ -26,12 +26,10 @@ pub struct QdrantIndex {
 impl QdrantIndex {
     /// No I/O: the version check is skipped and the collection is made on first use.
     pub fn new(url: &str, api_key: Option<String>) -> Result<QdrantIndex> {
-        let client = Qdrant::from_url(url)
-            .api_key(api_key)
-            .timeout(TIMEOUT)
-            .skip_compatibility_check()
-            .build()
-            .map_err(|e| Error::bad_input("QDRANT_URL", format!("a Qdrant gRPC URL such as http://127.0.0.1:6334 ({e})")))?;
+        let client =
+            Qdrant::from_url(url).api_key(api_key).timeout(TIMEOUT).skip_compatibility_check().build().map_err(
+                |e| Error::bad_input("QDRANT_URL", format!("a Qdrant gRPC URL such as http://127.0.0.1:6334 ({e})")),
+            )?;
         Ok(QdrantIndex { client, ready: OnceCell::new() })
     }
 
@@ -67,7 +65,10 @@ pub fn point_id(incident_id: &str) -> u64 {
 
 pub fn upsert_request(incident: &IncidentSummary, vector: Vec<f32>) -> Result<UpsertPoints> {
     let summary = serde_json::to_string(incident).map_err(Error::internal)?;
-    let payload = Payload::from(HashMap::from([("summary", Value::from(summary)), ("incident_id", Value::from(incident.id.as_str()))]));
+    let payload = Payload::from(HashMap::from([
+        ("summary", Value::from(summary)),
+        ("incident_id", Value::from(incident.id.as_str())),
+    ]));
     let point = PointStruct::new(point_id(&incident.id), vector, payload);
     Ok(UpsertPointsBuilder::new(COLLECTION, vec![point]).wait(true).build())
 }
@@ -101,14 +102,21 @@ impl VectorIndex for QdrantIndex {
         })
     }
 
-    fn search<'a>(&'a self, vector: &'a [f32], k: usize, exclude: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Neighbour>>> {
+    fn search<'a>(
+        &'a self,
+        vector: &'a [f32],
+        k: usize,
+        exclude: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<Neighbour>>> {
         Box::pin(async move {
             self.ensure_collection().await?;
             let found = self.client.search_points(search_request(vector, k, exclude)).await.map_err(upstream)?;
             Ok(found
                 .result
                 .into_iter()
-                .filter_map(|p| summary_of(&p.payload).map(|incident| Neighbour { similarity: p.score.clamp(0.0, 1.0), incident }))
+                .filter_map(|p| {
+                    summary_of(&p.payload).map(|incident| Neighbour { similarity: p.score.clamp(0.0, 1.0), incident })
+                })
                 .collect())
         })
     }
@@ -144,7 +152,10 @@ mod tests {
         assert_eq!(u.collection_name, COLLECTION);
         assert_eq!(u.wait, Some(true));
         let p = &u.points[0];
-        assert_eq!(p.id.as_ref().and_then(|i| i.point_id_options.clone()), Some(PointIdOptions::Num(point_id(&incident().id))));
+        assert_eq!(
+            p.id.as_ref().and_then(|i| i.point_id_options.clone()),
+            Some(PointIdOptions::Num(point_id(&incident().id)))
+        );
         assert_eq!(summary_of(&p.payload), Some(incident()));
         assert!(p.vectors.is_some());
     }

@@ -48,7 +48,17 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
         None => Target::Schema(req.schema.clone()),
     };
     let coherent = |r: &Value| req.entity.is_none_or(|e| e.coherence(r).is_empty());
-    let valid = |seed_offset: u64, mode: Mode| Stream::new(Spec { target: target(), seed: req.seed.wrapping_add(seed_offset), mode, window: Window::default(), defect_rate: 0.0, defect_constraints: vec![], profile: None });
+    let valid = |seed_offset: u64, mode: Mode| {
+        Stream::new(Spec {
+            target: target(),
+            seed: req.seed.wrapping_add(seed_offset),
+            mode,
+            window: Window::default(),
+            defect_rate: 0.0,
+            defect_constraints: vec![],
+            profile: None,
+        })
+    };
     let mut base = valid(0, Mode::Valid)?;
     let mut edge = valid(1, Mode::Edge)?;
     let mut b = Builder { targets: req.targets, cases: vec![] };
@@ -56,7 +66,8 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
 
     // Every applicable (field, constraint), from one representative record.
     let sample = base.next_record().0;
-    let mut all_constraints: BTreeSet<String> = defects::all(&node, &sample, &checker).iter().map(|(_, d)| slot(&d.path, &d.constraint)).collect();
+    let mut all_constraints: BTreeSet<String> =
+        defects::all(&node, &sample, &checker).iter().map(|(_, d)| slot(&d.path, &d.constraint)).collect();
     let mut leaves = vec![];
     walk_leaves(&node, &sample, "", &mut leaves);
     let fields: BTreeSet<String> = leaves.iter().map(|(p, _)| generic(p)).collect();
@@ -64,17 +75,48 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
     if wants(CaseKind::Positive) {
         for i in 0..req.positives.max(1) {
             let record = base.next_record().0;
-            let title = if i == 0 { "A valid message is processed".to_string() } else { format!("A valid message is processed (variant {})", i + 1) };
-            b.positive(CaseKind::Positive, if i == 0 { Priority::Critical } else { Priority::High }, &title, record, BTreeSeq::new(), None);
+            let title = if i == 0 {
+                "A valid message is processed".to_string()
+            } else {
+                format!("A valid message is processed (variant {})", i + 1)
+            };
+            b.positive(
+                CaseKind::Positive,
+                if i == 0 { Priority::Critical } else { Priority::High },
+                &title,
+                record,
+                BTreeSeq::new(),
+                None,
+            );
         }
         let record = base.next_record().0;
-        let headers = [("content-type", "application/json"), ("x-trace-id", "7f3c9a52-test"), ("x-note", "ünïcødé ✓")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        b.positive(CaseKind::Positive, Priority::Medium, "A valid message with extra headers is processed", record, headers, Some(Covers { field: String::new(), constraint: "headers".into() }));
+        let headers = [("content-type", "application/json"), ("x-trace-id", "7f3c9a52-test"), ("x-note", "ünïcødé ✓")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        b.positive(
+            CaseKind::Positive,
+            Priority::Medium,
+            "A valid message with extra headers is processed",
+            record,
+            headers,
+            Some(Covers { field: String::new(), constraint: "headers".into() }),
+        );
     }
     if wants(CaseKind::Edge) {
         for i in 0..3 {
             let record = edge.next_record().0;
-            b.positive(CaseKind::Edge, Priority::Medium, &format!("An edge-value message (boundaries, unicode, empty or maximal strings) is processed, #{}", i + 1), record, BTreeSeq::new(), None);
+            b.positive(
+                CaseKind::Edge,
+                Priority::Medium,
+                &format!(
+                    "An edge-value message (boundaries, unicode, empty or maximal strings) is processed, #{}",
+                    i + 1
+                ),
+                record,
+                BTreeSeq::new(),
+                None,
+            );
         }
     }
     if wants(CaseKind::Boundary) {
@@ -86,7 +128,14 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
                 let mut r = base.next_record().0;
                 if defects::set(&mut r, &path, value.clone()).is_some() && checker.is_valid(&r) && coherent(&r) {
                     all_constraints.insert(slot(&path, constraint));
-                    b.positive(CaseKind::Boundary, Priority::Medium, &format!("`{path}` at its {constraint} bound ({value}) is accepted"), r, BTreeSeq::new(), Some(Covers { field: path.clone(), constraint: constraint.into() }));
+                    b.positive(
+                        CaseKind::Boundary,
+                        Priority::Medium,
+                        &format!("`{path}` at its {constraint} bound ({value}) is accepted"),
+                        r,
+                        BTreeSeq::new(),
+                        Some(Covers { field: path.clone(), constraint: constraint.into() }),
+                    );
                 }
             }
         }
@@ -116,7 +165,12 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
         let record = base.next_record().0;
         let mut text = serde_json::to_string(&record).unwrap_or_default();
         text.truncate(text.len() / 2);
-        b.raw("Malformed JSON (a message cut in half) is rejected", text.into_bytes(), "malformed_json", Priority::High);
+        b.raw(
+            "Malformed JSON (a message cut in half) is rejected",
+            text.into_bytes(),
+            "malformed_json",
+            Priority::High,
+        );
         b.raw("An empty message is rejected", vec![], "empty_message", Priority::High);
         if let Some(field) = &req.targets.key_field {
             let record = base.next_record().0;
@@ -132,8 +186,10 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
     for (i, c) in cases.iter_mut().enumerate() {
         c.id = format!("TC-{:03}", i + 1);
     }
-    let covered_fields: BTreeSet<String> = cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| generic(&c.field)).collect();
-    let covered_constraints: BTreeSet<String> = cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| slot(&c.field, &c.constraint)).collect();
+    let covered_fields: BTreeSet<String> =
+        cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| generic(&c.field)).collect();
+    let covered_constraints: BTreeSet<String> =
+        cases.iter().filter_map(|c| c.covers.as_ref()).map(|c| slot(&c.field, &c.constraint)).collect();
     let coverage = Coverage {
         fields_total: fields.len(),
         fields_covered: fields.iter().filter(|f| covered_fields.contains(*f)).count(),
@@ -147,7 +203,10 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
 
 /// A path with array indexes generalised (`/items/3/price` -> `/items/*/price`): one field for coverage.
 fn generic(path: &str) -> String {
-    path.split('/').map(|seg| if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) { "*" } else { seg }).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(|seg| if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) { "*" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A (field, constraint) pair as coverage counts it.
@@ -185,37 +244,92 @@ impl Builder<'_> {
     }
 
     /// Adds a case; `outcome` is the expectation and its expected result in words.
-    fn push(&mut self, kind: CaseKind, priority: Priority, title: String, input: Input, outcome: (Expectation, String), covers: Option<Covers>) {
+    fn push(
+        &mut self,
+        kind: CaseKind,
+        priority: Priority,
+        title: String,
+        input: Input,
+        outcome: (Expectation, String),
+        covers: Option<Covers>,
+    ) {
         let (expectation, expected_result) = outcome;
         let key = input.key.clone().unwrap_or_default();
         let where_ = match &expectation {
-            Expectation::Output { .. } => format!("the output topic `{}`", self.targets.output_topic.as_deref().unwrap_or("?")),
-            Expectation::Dlq { .. } => format!("the dead-letter topic `{}`", self.targets.dlq_topic.as_deref().unwrap_or("?")),
-            Expectation::NoOutput { .. } => format!("the output topic `{}` (nothing must arrive)", self.targets.output_topic.as_deref().unwrap_or("?")),
+            Expectation::Output { .. } => {
+                format!("the output topic `{}`", self.targets.output_topic.as_deref().unwrap_or("?"))
+            }
+            Expectation::Dlq { .. } => {
+                format!("the dead-letter topic `{}`", self.targets.dlq_topic.as_deref().unwrap_or("?"))
+            }
+            Expectation::NoOutput { .. } => format!(
+                "the output topic `{}` (nothing must arrive)",
+                self.targets.output_topic.as_deref().unwrap_or("?")
+            ),
         };
         let steps = vec![
             format!("Produce the input message with key `{key}` to `{}`", self.targets.input_topic),
-            format!("Watch {where_} for a message with key `{key}` for up to {} ms", self.targets.timeout_ms.unwrap_or(10_000)),
+            format!(
+                "Watch {where_} for a message with key `{key}` for up to {} ms",
+                self.targets.timeout_ms.unwrap_or(10_000)
+            ),
             "Compare what arrived with the expected result".to_string(),
         ];
         let preconditions = self.preconditions();
-        self.cases.push(TestCase { id: String::new(), kind, title, priority, preconditions, steps, expected_result, input, expectation, covers });
+        self.cases.push(TestCase {
+            id: String::new(),
+            kind,
+            title,
+            priority,
+            preconditions,
+            steps,
+            expected_result,
+            input,
+            expectation,
+            covers,
+        });
     }
 
-    fn positive(&mut self, kind: CaseKind, priority: Priority, title: &str, record: Value, headers: BTreeSeq, covers: Option<Covers>) {
+    fn positive(
+        &mut self,
+        kind: CaseKind,
+        priority: Priority,
+        title: &str,
+        record: Value,
+        headers: BTreeSeq,
+        covers: Option<Covers>,
+    ) {
         let key = self.key_of(&record);
         let input = Input { topic: None, key: Some(key), value: Some(record.clone()), raw_base64: None, headers };
         let (expectation, expected) = match &self.targets.output_topic {
-            Some(_) => (Expectation::Output { topic: None, correlate_by: None, matches: Some(record), schema: None, timeout_ms: None }, "The message reaches the output topic with every input field unchanged".to_string()),
-            None => (Expectation::NoOutput { topic: self.targets.dlq_topic.clone(), correlate_by: None, timeout_ms: None }, "The message is accepted: nothing reaches the dead-letter topic".to_string()),
+            Some(_) => (
+                Expectation::Output {
+                    topic: None,
+                    correlate_by: None,
+                    matches: Some(record),
+                    schema: None,
+                    timeout_ms: None,
+                },
+                "The message reaches the output topic with every input field unchanged".to_string(),
+            ),
+            None => (
+                Expectation::NoOutput { topic: self.targets.dlq_topic.clone(), correlate_by: None, timeout_ms: None },
+                "The message is accepted: nothing reaches the dead-letter topic".to_string(),
+            ),
         };
         self.push(kind, priority, title.to_string(), input, (expectation, expected), covers);
     }
 
     fn rejected(&self) -> (Expectation, String) {
         match &self.targets.dlq_topic {
-            Some(_) => (Expectation::Dlq { topic: None, correlate_by: None, reason_contains: None, timeout_ms: None }, "The message is rejected to the dead-letter topic and nothing reaches the output topic".into()),
-            None => (Expectation::NoOutput { topic: None, correlate_by: None, timeout_ms: None }, "The message is rejected: nothing reaches the output topic".into()),
+            Some(_) => (
+                Expectation::Dlq { topic: None, correlate_by: None, reason_contains: None, timeout_ms: None },
+                "The message is rejected to the dead-letter topic and nothing reaches the output topic".into(),
+            ),
+            None => (
+                Expectation::NoOutput { topic: None, correlate_by: None, timeout_ms: None },
+                "The message is rejected: nothing reaches the output topic".into(),
+            ),
         }
     }
 
@@ -226,9 +340,22 @@ impl Builder<'_> {
             _ => Priority::Medium,
         };
         let (expectation, expected) = self.rejected();
-        let input = Input { topic: None, key: Some(key), value: Some(broken), raw_base64: None, headers: BTreeSeq::new() };
-        let title = format!("`{}` breaking `{}` is rejected: {}", if d.path.is_empty() { "/" } else { &d.path }, d.constraint, d.detail);
-        self.push(CaseKind::Negative, priority, title, input, (expectation, expected), Some(Covers { field: d.path.clone(), constraint: d.constraint.clone() }));
+        let input =
+            Input { topic: None, key: Some(key), value: Some(broken), raw_base64: None, headers: BTreeSeq::new() };
+        let title = format!(
+            "`{}` breaking `{}` is rejected: {}",
+            if d.path.is_empty() { "/" } else { &d.path },
+            d.constraint,
+            d.detail
+        );
+        self.push(
+            CaseKind::Negative,
+            priority,
+            title,
+            input,
+            (expectation, expected),
+            Some(Covers { field: d.path.clone(), constraint: d.constraint.clone() }),
+        );
     }
 
     fn raw(&mut self, title: &str, bytes: Vec<u8>, what: &str, priority: Priority) {
@@ -236,14 +363,29 @@ impl Builder<'_> {
         let (expectation, expected) = self.rejected();
         let raw = base64::engine::general_purpose::STANDARD.encode(&bytes);
         let input = Input { topic: None, key: Some(key), value: None, raw_base64: Some(raw), headers: BTreeSeq::new() };
-        self.push(CaseKind::Negative, priority, title.to_string(), input, (expectation, expected), Some(Covers { field: String::new(), constraint: what.into() }));
+        self.push(
+            CaseKind::Negative,
+            priority,
+            title.to_string(),
+            input,
+            (expectation, expected),
+            Some(Covers { field: String::new(), constraint: what.into() }),
+        );
     }
 
     fn wrong_key(&mut self, record: Value, field: &str) {
         let key = format!("wrong-key-{}", short_hash(&record));
         let (expectation, expected) = self.rejected();
-        let input = Input { topic: None, key: Some(key), value: Some(record), raw_base64: None, headers: BTreeSeq::new() };
-        self.push(CaseKind::Negative, Priority::High, format!("A message whose key differs from its `{field}` is rejected"), input, (expectation, expected), Some(Covers { field: format!("/{}", field.replace('.', "/")), constraint: "key".into() }));
+        let input =
+            Input { topic: None, key: Some(key), value: Some(record), raw_base64: None, headers: BTreeSeq::new() };
+        self.push(
+            CaseKind::Negative,
+            Priority::High,
+            format!("A message whose key differs from its `{field}` is rejected"),
+            input,
+            (expectation, expected),
+            Some(Covers { field: format!("/{}", field.replace('.', "/")), constraint: "key".into() }),
+        );
     }
 }
 
@@ -262,7 +404,9 @@ fn walk_leaves<'n>(node: &'n Node, v: &Value, at: &str, out: &mut Vec<(String, &
                 walk_leaves(&a.items, first, &format!("{at}/0"), out);
             }
         }
-        (Kind::String(_) | Kind::Number(_) | Kind::Enum(_) | Kind::Const(_) | Kind::Boolean, _) => out.push((at.to_string(), node)),
+        (Kind::String(_) | Kind::Number(_) | Kind::Enum(_) | Kind::Const(_) | Kind::Boolean, _) => {
+            out.push((at.to_string(), node))
+        }
         _ => {}
     }
 }
@@ -274,13 +418,20 @@ fn boundary_values(node: &Node) -> Vec<(&'static str, Value)> {
         Kind::Number(n) => {
             let (lo, hi) = n.bounds();
             let m = n.multiple_of.unwrap_or(if n.integer { 1.0 } else { 0.0 });
-            let snap = |x: f64, up: bool| if m > 0.0 { (if up { (x / m).ceil() } else { (x / m).floor() }) * m } else { x };
+            let snap =
+                |x: f64, up: bool| if m > 0.0 { (if up { (x / m).ceil() } else { (x / m).floor() }) * m } else { x };
             let num = |x: f64| if n.integer { json!(x as i64) } else { json!(x) };
             if let Some(lo) = lo {
-                out.push((if n.exclusive_minimum.is_some() { "exclusiveMinimum" } else { "minimum" }, num(snap(lo, true))));
+                out.push((
+                    if n.exclusive_minimum.is_some() { "exclusiveMinimum" } else { "minimum" },
+                    num(snap(lo, true)),
+                ));
             }
             if let Some(hi) = hi {
-                out.push((if n.exclusive_maximum.is_some() { "exclusiveMaximum" } else { "maximum" }, num(snap(hi, false))));
+                out.push((
+                    if n.exclusive_maximum.is_some() { "exclusiveMaximum" } else { "maximum" },
+                    num(snap(hi, false)),
+                ));
             }
         }
         Kind::String(s) if s.pattern.is_none() && s.format.is_none() => {
@@ -316,7 +467,13 @@ mod tests {
     use super::*;
 
     fn targets() -> Targets {
-        Targets { input_topic: "in".into(), output_topic: Some("out".into()), dlq_topic: Some("dlq".into()), key_field: Some("id".into()), timeout_ms: None }
+        Targets {
+            input_topic: "in".into(),
+            output_topic: Some("out".into()),
+            dlq_topic: Some("dlq".into()),
+            key_field: Some("id".into()),
+            timeout_ms: None,
+        }
     }
 
     #[test]
@@ -326,7 +483,16 @@ mod tests {
             "email": {"type": "string", "format": "email"}, "kind": {"enum": ["a", "b"]},
             "tags": {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string", "maxLength": 5}}}});
         let t = targets();
-        let (cases, coverage) = generate(&Request { schema: &schema, entity: None, targets: &t, kinds: &[], seed: 1, max_cases: 500, positives: 2 }).unwrap();
+        let (cases, coverage) = generate(&Request {
+            schema: &schema,
+            entity: None,
+            targets: &t,
+            kinds: &[],
+            seed: 1,
+            max_cases: 500,
+            positives: 2,
+        })
+        .unwrap();
         assert_eq!(coverage.constraints_covered, coverage.constraints_total, "{:?}", coverage.constraints_missing);
         assert_eq!(coverage.fields_covered, coverage.fields_total, "{:?}", coverage.fields_missing);
         let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
@@ -343,7 +509,8 @@ mod tests {
                         assert!(validator.is_valid(v));
                         continue;
                     }
-                    let errors: Vec<String> = validator.iter_errors(v).map(|e| e.kind().keyword().to_string()).collect();
+                    let errors: Vec<String> =
+                        validator.iter_errors(v).map(|e| e.kind().keyword().to_string()).collect();
                     assert_eq!(errors, vec![cov.constraint.clone()], "{}", c.title);
                 }
                 (Expectation::Output { matches, .. }, _) => {

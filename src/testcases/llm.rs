@@ -45,7 +45,8 @@ pub struct ChatClient {
 impl ChatClient {
     /// The configured model, or `not_configured` saying that the agent can write the cases itself.
     pub fn from_config(http: &reqwest::Client, config: &LlmConfig) -> Result<ChatClient> {
-        let (Some(url), Some(model)) = (config.url.as_ref().filter(|u| !u.trim().is_empty()), config.model.as_ref()) else {
+        let (Some(url), Some(model)) = (config.url.as_ref().filter(|u| !u.trim().is_empty()), config.model.as_ref())
+        else {
             return Err(Error::not_configured(
                 "A language model",
                 "no [llm] url is set (--llm-url / KAFKA_QA_LLM_URL with --llm-model), and none is needed: write the cases yourself \
@@ -70,22 +71,35 @@ impl ChatClient {
     /// Sends the conversation asking for a JSON answer; returns the answer's text as the model wrote it.
     pub async fn complete_json(&self, messages: &[ChatMessage]) -> Result<String> {
         let (path, body) = match self.api {
-            Api::OpenAi => ("/chat/completions", json!({"model": self.model, "messages": messages, "temperature": 0, "response_format": {"type": "json_object"}})),
-            Api::Ollama => ("/api/chat", json!({"model": self.model, "messages": messages, "stream": false, "format": "json", "options": {"temperature": 0}})),
+            Api::OpenAi => (
+                "/chat/completions",
+                json!({"model": self.model, "messages": messages, "temperature": 0, "response_format": {"type": "json_object"}}),
+            ),
+            Api::Ollama => (
+                "/api/chat",
+                json!({"model": self.model, "messages": messages, "stream": false, "format": "json", "options": {"temperature": 0}}),
+            ),
         };
         let answer = self.endpoint.post_json(path, &body).await?;
         if !(200..300).contains(&answer.status) {
-            return Err(Error::upstream(BACKEND, format!("HTTP {} from {}{path}: {}", answer.status, self.endpoint.base_url, excerpt(&answer.body, 300))));
+            return Err(Error::upstream(
+                BACKEND,
+                format!("HTTP {} from {}{path}: {}", answer.status, self.endpoint.base_url, excerpt(&answer.body, 300)),
+            ));
         }
-        let reply: Value = serde_json::from_str(&answer.body)
-            .map_err(|e| Error::upstream(BACKEND, format!("the answer is not JSON ({e}): {}", excerpt(&answer.body, 300))))?;
+        let reply: Value = serde_json::from_str(&answer.body).map_err(|e| {
+            Error::upstream(BACKEND, format!("the answer is not JSON ({e}): {}", excerpt(&answer.body, 300)))
+        })?;
         let content = match self.api {
             Api::OpenAi => &reply["choices"][0]["message"]["content"],
             Api::Ollama => &reply["message"]["content"],
         };
         content.as_str().map(str::to_string).ok_or_else(|| {
             let field = if self.api == Api::OpenAi { "choices[0].message.content" } else { "message.content" };
-            Error::upstream(BACKEND, format!("the answer has no {field} (is llm.kind right?): {}", excerpt(&answer.body, 300)))
+            Error::upstream(
+                BACKEND,
+                format!("the answer has no {field} (is llm.kind right?): {}", excerpt(&answer.body, 300)),
+            )
         })
     }
 }

@@ -124,17 +124,23 @@ pub enum Expectation {
 impl Expectation {
     pub fn correlate_by(&self) -> Option<&str> {
         match self {
-            Expectation::Output { correlate_by, .. } | Expectation::Dlq { correlate_by, .. } | Expectation::NoOutput { correlate_by, .. } => correlate_by.as_deref().filter(|c| *c != "key"),
+            Expectation::Output { correlate_by, .. }
+            | Expectation::Dlq { correlate_by, .. }
+            | Expectation::NoOutput { correlate_by, .. } => correlate_by.as_deref().filter(|c| *c != "key"),
         }
     }
     pub fn timeout_ms(&self) -> Option<u64> {
         match self {
-            Expectation::Output { timeout_ms, .. } | Expectation::Dlq { timeout_ms, .. } | Expectation::NoOutput { timeout_ms, .. } => *timeout_ms,
+            Expectation::Output { timeout_ms, .. }
+            | Expectation::Dlq { timeout_ms, .. }
+            | Expectation::NoOutput { timeout_ms, .. } => *timeout_ms,
         }
     }
     pub fn topic(&self) -> Option<&str> {
         match self {
-            Expectation::Output { topic, .. } | Expectation::Dlq { topic, .. } | Expectation::NoOutput { topic, .. } => topic.as_deref(),
+            Expectation::Output { topic, .. }
+            | Expectation::Dlq { topic, .. }
+            | Expectation::NoOutput { topic, .. } => topic.as_deref(),
         }
     }
     pub fn name(&self) -> &'static str {
@@ -152,7 +158,10 @@ impl Input {
         match (&self.value, &self.raw_base64) {
             (Some(_), Some(_)) => Err("give `value` or `raw_base64`, not both".into()),
             (Some(v), None) => Ok(Some(serde_json::to_vec(v).map_err(|e| e.to_string())?)),
-            (None, Some(b)) => base64::engine::general_purpose::STANDARD.decode(b).map(Some).map_err(|e| format!("`raw_base64` is not base64 ({e})")),
+            (None, Some(b)) => base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .map(Some)
+                .map_err(|e| format!("`raw_base64` is not base64 ({e})")),
             (None, None) => Ok(None),
         }
     }

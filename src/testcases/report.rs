@@ -69,7 +69,18 @@ impl Outcome {
 
 impl CaseResult {
     pub fn new(c: &TestCase) -> CaseResult {
-        CaseResult { id: c.id.clone(), kind: c.kind, title: c.title.clone(), priority: c.priority, status: Status::Errored, observed: String::new(), diff: vec![], sent: None, landed: vec![], latency_ms: None }
+        CaseResult {
+            id: c.id.clone(),
+            kind: c.kind,
+            title: c.title.clone(),
+            priority: c.priority,
+            status: Status::Errored,
+            observed: String::new(),
+            diff: vec![],
+            sent: None,
+            landed: vec![],
+            latency_ms: None,
+        }
     }
     pub fn errored(mut self, why: String) -> CaseResult {
         self.status = Status::Errored;
@@ -115,29 +126,81 @@ impl RunReport {
         let (passed, failed, errored) = (count(Status::Passed), count(Status::Failed), count(Status::Errored));
         let mut lat: Vec<f64> = cases.iter().filter_map(|c| c.latency_ms).collect();
         lat.sort_by(|a, b| a.total_cmp(b));
-        let latency = (!lat.is_empty()).then(|| Latency { p50_ms: percentile(&lat, 0.5), p90_ms: percentile(&lat, 0.9), p99_ms: percentile(&lat, 0.99), max_ms: lat[lat.len() - 1] });
+        let latency = (!lat.is_empty()).then(|| Latency {
+            p50_ms: percentile(&lat, 0.5),
+            p90_ms: percentile(&lat, 0.9),
+            p99_ms: percentile(&lat, 0.99),
+            max_ms: lat[lat.len() - 1],
+        });
         let total = cases.len();
-        RunReport { id, input_topic, total, passed, failed, errored, success_rate: if total == 0 { 0.0 } else { passed as f64 / total as f64 }, duration_ms, latency, cases }
+        RunReport {
+            id,
+            input_topic,
+            total,
+            passed,
+            failed,
+            errored,
+            success_rate: if total == 0 { 0.0 } else { passed as f64 / total as f64 },
+            duration_ms,
+            latency,
+            cases,
+        }
     }
 
     pub fn headline(&self) -> String {
-        let lat = self.latency.as_ref().map(|l| format!("; latency p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms", l.p50_ms, l.p90_ms, l.p99_ms)).unwrap_or_default();
+        let lat = self
+            .latency
+            .as_ref()
+            .map(|l| format!("; latency p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms", l.p50_ms, l.p90_ms, l.p99_ms))
+            .unwrap_or_default();
         format!(
             "## Test run {} on `{}`: {} of {} passed ({:.1}%), {} failed, {} errored in {} ms{lat}",
-            self.id, self.input_topic, self.passed, self.total, self.success_rate * 100.0, self.failed, self.errored, self.duration_ms
+            self.id,
+            self.input_topic,
+            self.passed,
+            self.total,
+            self.success_rate * 100.0,
+            self.failed,
+            self.errored,
+            self.duration_ms
         )
     }
 
     /// One Markdown table row per case, in the order of `cases`.
     pub fn rows(&self) -> Vec<String> {
-        self.cases.iter().map(|c| {
-            let sent = c.sent.as_ref().map(|s| format!("{}[{}]@{}", s.topic, s.partition, s.offset)).unwrap_or_else(|| "-".into());
-            let landed = if c.landed.is_empty() { "-".to_string() } else { c.landed.iter().map(|l| format!("{}[{}]@{}", l.topic, l.partition, l.offset)).collect::<Vec<_>>().join(", ") };
-            format!("| {} | {:?} | {} | {} | {} | {} | {} |", c.id, c.status, kind(c.kind), md(&c.title), sent, landed, md(&c.observed))
-        }).collect()
+        self.cases
+            .iter()
+            .map(|c| {
+                let sent = c
+                    .sent
+                    .as_ref()
+                    .map(|s| format!("{}[{}]@{}", s.topic, s.partition, s.offset))
+                    .unwrap_or_else(|| "-".into());
+                let landed = if c.landed.is_empty() {
+                    "-".to_string()
+                } else {
+                    c.landed
+                        .iter()
+                        .map(|l| format!("{}[{}]@{}", l.topic, l.partition, l.offset))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                format!(
+                    "| {} | {:?} | {} | {} | {} | {} | {} |",
+                    c.id,
+                    c.status,
+                    kind(c.kind),
+                    md(&c.title),
+                    sent,
+                    landed,
+                    md(&c.observed)
+                )
+            })
+            .collect()
     }
 
-    pub const TABLE_HEADING: &'static str = "| case | status | type | title | sent | landed | observed |\n|---|---|---|---|---|---|---|";
+    pub const TABLE_HEADING: &'static str =
+        "| case | status | type | title | sent | landed | observed |\n|---|---|---|---|---|---|---|";
 
     pub fn markdown(&self) -> String {
         let mut s = format!("{}\n\n{}\n{}\n", self.headline(), Self::TABLE_HEADING, self.rows().join("\n"));
@@ -157,10 +220,20 @@ impl RunReport {
         );
         for c in &self.cases {
             let time = c.latency_ms.unwrap_or(0.0) / 1000.0;
-            x.push_str(&format!("    <testcase classname=\"{}.{}\" name=\"{} {}\" time=\"{time:.3}\">", xml(&self.input_topic), kind(c.kind), xml(&c.id), xml(&c.title)));
+            x.push_str(&format!(
+                "    <testcase classname=\"{}.{}\" name=\"{} {}\" time=\"{time:.3}\">",
+                xml(&self.input_topic),
+                kind(c.kind),
+                xml(&c.id),
+                xml(&c.title)
+            ));
             match c.status {
                 Status::Passed => {}
-                Status::Failed => x.push_str(&format!("\n      <failure message=\"{}\">{}</failure>\n    ", xml(&c.observed), xml(&c.diff.join("\n")))),
+                Status::Failed => x.push_str(&format!(
+                    "\n      <failure message=\"{}\">{}</failure>\n    ",
+                    xml(&c.observed),
+                    xml(&c.diff.join("\n"))
+                )),
                 Status::Errored => x.push_str(&format!("\n      <error message=\"{}\"/>\n    ", xml(&c.observed))),
             }
             x.push_str("</testcase>\n");
@@ -203,17 +276,41 @@ mod tests {
     use super::*;
 
     fn result(id: &str, status: Status, latency: Option<f64>) -> CaseResult {
-        CaseResult { id: id.into(), kind: CaseKind::Negative, title: "a <b> & \"c\"".into(), priority: Priority::High, status, observed: "x".into(), diff: vec!["/total: expected 1, got 2".into()], sent: None, landed: vec![], latency_ms: latency }
+        CaseResult {
+            id: id.into(),
+            kind: CaseKind::Negative,
+            title: "a <b> & \"c\"".into(),
+            priority: Priority::High,
+            status,
+            observed: "x".into(),
+            diff: vec!["/total: expected 1, got 2".into()],
+            sent: None,
+            landed: vec![],
+            latency_ms: latency,
+        }
     }
 
     #[test]
     fn totals_percentiles_and_junit_escape() {
-        let r = RunReport::new("r1".into(), "orders".into(), vec![result("A", Status::Passed, Some(10.0)), result("B", Status::Failed, Some(30.0)), result("C", Status::Errored, None)], 5);
+        let r = RunReport::new(
+            "r1".into(),
+            "orders".into(),
+            vec![
+                result("A", Status::Passed, Some(10.0)),
+                result("B", Status::Failed, Some(30.0)),
+                result("C", Status::Errored, None),
+            ],
+            5,
+        );
         assert_eq!((r.passed, r.failed, r.errored), (1, 1, 1));
         assert!((r.success_rate - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(r.latency.as_ref().unwrap().max_ms, 30.0);
         let x = r.junit();
-        assert!(x.contains("tests=\"3\" failures=\"1\" errors=\"1\"") && x.contains("a &lt;b&gt; &amp; &quot;c&quot;") && x.contains("<error message"));
+        assert!(
+            x.contains("tests=\"3\" failures=\"1\" errors=\"1\"")
+                && x.contains("a &lt;b&gt; &amp; &quot;c&quot;")
+                && x.contains("<error message")
+        );
         assert!(r.markdown().contains("| B | Failed |"));
     }
 }

@@ -46,7 +46,13 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
         let marks = cx.state.kafka.watermarks(t).await?;
         let seen: Seen = Arc::default();
         watchers.insert(t.clone(), seen.clone());
-        handles.push(tokio::spawn(watch(cx.state.kafka.clone(), t.clone(), marks.iter().map(|(p, _, high)| (*p, *high)).collect(), seen, stop.clone())));
+        handles.push(tokio::spawn(watch(
+            cx.state.kafka.clone(),
+            t.clone(),
+            marks.iter().map(|(p, _, high)| (*p, *high)).collect(),
+            seen,
+            stop.clone(),
+        )));
     }
     // Futures made up front (they start only when polled): `buffered` keeps `parallelism` in flight.
     let done = std::sync::atomic::AtomicU64::new(0);
@@ -58,7 +64,9 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
             async move {
                 let result = run_case(cx, c, plan, watchers).await;
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                cx.progress.report(n, Some(total), format!("{n} of {total} cases done ({} {:?})", result.id, result.status)).await;
+                cx.progress
+                    .report(n, Some(total), format!("{n} of {total} cases done ({} {:?})", result.id, result.status))
+                    .await;
                 result
             }
         })
@@ -72,9 +80,22 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
     Ok(results)
 }
 
-async fn watch(kafka: crate::kafka::Kafka, topic: String, mut next: Vec<(i32, i64)>, seen: Seen, stop: tokio_util::sync::CancellationToken) {
+async fn watch(
+    kafka: crate::kafka::Kafka,
+    topic: String,
+    mut next: Vec<(i32, i64)>,
+    seen: Seen,
+    stop: tokio_util::sync::CancellationToken,
+) {
     while !stop.is_cancelled() {
-        let req = SampleRequest { topic: topic.clone(), partition: None, start: StartAt::Offsets(next.clone()), max_messages: 5000, max_bytes: 16 << 20, timeout: Duration::from_secs(2) };
+        let req = SampleRequest {
+            topic: topic.clone(),
+            partition: None,
+            start: StartAt::Offsets(next.clone()),
+            max_messages: 5000,
+            max_bytes: 16 << 20,
+            timeout: Duration::from_secs(2),
+        };
         if let Ok(sample) = kafka.sample(req).await {
             let now = Instant::now();
             for r in sample.records {
@@ -98,23 +119,39 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
         Ok(v) => v,
         Err(e) => return result.errored(format!("input: {e}")),
     };
-    let record = OutRecord { key: case.input.key.clone().map(String::into_bytes), value, headers: case.input.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())).collect(), partition: None };
+    let record = OutRecord {
+        key: case.input.key.clone().map(String::into_bytes),
+        value,
+        headers: case.input.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())).collect(),
+        partition: None,
+    };
     let sent_at = Instant::now();
     let delivery = match cx.state.kafka.produce(cx.guard(), &topic, vec![record]).await {
         Ok(mut d) if !d.is_empty() => d.remove(0),
         Ok(_) => return result.errored("the broker acknowledged nothing".into()),
         Err(e) => return result.errored(format!("produce to `{topic}` failed: {}", cx.state.redact(&e.to_string()))),
     };
-    result.sent = Some(Sent { topic: topic.clone(), partition: delivery.partition, offset: delivery.offset, key: case.input.key.clone(), value: preview(case.input.value.as_ref(), case.input.raw_base64.as_deref()) });
+    result.sent = Some(Sent {
+        topic: topic.clone(),
+        partition: delivery.partition,
+        offset: delivery.offset,
+        key: case.input.key.clone(),
+        value: preview(case.input.value.as_ref(), case.input.raw_base64.as_deref()),
+    });
 
     let expectation = &case.expectation;
     let timeout = expectation.timeout_ms().map(Duration::from_millis).unwrap_or(plan.timeout);
     let main_topic = match expectation {
-        Expectation::Output { topic, .. } | Expectation::NoOutput { topic, .. } => topic.clone().or_else(|| plan.output_topic.clone()),
+        Expectation::Output { topic, .. } | Expectation::NoOutput { topic, .. } => {
+            topic.clone().or_else(|| plan.output_topic.clone())
+        }
         Expectation::Dlq { topic, .. } => topic.clone().or_else(|| plan.dlq_topic.clone()),
     };
     let Some(main_topic) = main_topic else {
-        return result.errored(format!("the expectation `{}` needs a topic: give it in the case or in the run's targets", expectation.name()));
+        return result.errored(format!(
+            "the expectation `{}` needs a topic: give it in the case or in the run's targets",
+            expectation.name()
+        ));
     };
     // The other place the message could land, as evidence of where it went instead.
     let other_topic = match expectation {
@@ -137,24 +174,48 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
         let outcome = match expectation {
             Expectation::Output { matches, schema, .. } => match (&found_main, &found_other) {
                 (Some((r, _)), _) => Some(check_output(r, matches.as_ref(), schema.as_ref())),
-                (None, Some((r, _))) => Some(Outcome::fail(format!("expected on `{main_topic}`, but it landed on `{}` ({})", r.topic, reason(r)))),
-                (None, None) if done => Some(Outcome::fail(format!("nothing correlated reached `{main_topic}` within {} ms", timeout.as_millis()))),
+                (None, Some((r, _))) => Some(Outcome::fail(format!(
+                    "expected on `{main_topic}`, but it landed on `{}` ({})",
+                    r.topic,
+                    reason(r)
+                ))),
+                (None, None) if done => Some(Outcome::fail(format!(
+                    "nothing correlated reached `{main_topic}` within {} ms",
+                    timeout.as_millis()
+                ))),
                 _ => None,
             },
             Expectation::Dlq { reason_contains, .. } => match (&found_main, &found_other) {
-                (_, Some((r, _))) => Some(Outcome::fail(format!("expected a rejection, but the message reached the output topic `{}`", r.topic))),
+                (_, Some((r, _))) => Some(Outcome::fail(format!(
+                    "expected a rejection, but the message reached the output topic `{}`",
+                    r.topic
+                ))),
                 (Some((r, _)), None) => Some(match reason_contains {
-                    Some(want) if !reason(r).contains(want.as_str()) => Outcome::fail(format!("rejected, but the reason ({}) does not contain `{want}`", reason(r))),
+                    Some(want) if !reason(r).contains(want.as_str()) => {
+                        Outcome::fail(format!("rejected, but the reason ({}) does not contain `{want}`", reason(r)))
+                    }
                     _ => Outcome::pass(format!("rejected to `{main_topic}` ({})", reason(r))),
                 }),
-                (None, None) if done => Some(Outcome::fail(format!("nothing correlated reached the DLQ `{main_topic}` within {} ms", timeout.as_millis()))),
+                (None, None) if done => Some(Outcome::fail(format!(
+                    "nothing correlated reached the DLQ `{main_topic}` within {} ms",
+                    timeout.as_millis()
+                ))),
                 _ => None,
             },
             Expectation::NoOutput { .. } => match (&found_main, &found_other) {
-                (Some(_), _) => Some(Outcome::fail(format!("a correlated message reached `{main_topic}`, where nothing should"))),
+                (Some(_), _) => {
+                    Some(Outcome::fail(format!("a correlated message reached `{main_topic}`, where nothing should")))
+                }
                 // Landing in the DLQ settles it early: the processor routed the message elsewhere.
-                (None, Some((r, _))) => Some(Outcome::pass(format!("nothing on `{main_topic}`; the message went to `{}` ({})", r.topic, reason(r)))),
-                (None, None) if done => Some(Outcome::pass(format!("nothing correlated reached `{main_topic}` within {} ms", timeout.as_millis()))),
+                (None, Some((r, _))) => Some(Outcome::pass(format!(
+                    "nothing on `{main_topic}`; the message went to `{}` ({})",
+                    r.topic,
+                    reason(r)
+                ))),
+                (None, None) if done => Some(Outcome::pass(format!(
+                    "nothing correlated reached `{main_topic}` within {} ms",
+                    timeout.as_millis()
+                ))),
                 _ => None,
             },
         };
@@ -178,7 +239,10 @@ impl Correlation {
         match case.expectation.correlate_by() {
             Some(field) => {
                 let pointer = format!("/{}", field.replace('.', "/"));
-                Correlation::Field(pointer.clone(), case.input.value.as_ref().and_then(|v| v.pointer(&pointer)).cloned())
+                Correlation::Field(
+                    pointer.clone(),
+                    case.input.value.as_ref().and_then(|v| v.pointer(&pointer)).cloned(),
+                )
             }
             None => Correlation::Key(case.input.key.clone().map(String::into_bytes)),
         }
@@ -187,7 +251,10 @@ impl Correlation {
     fn matches(&self, r: &Record) -> bool {
         match self {
             Correlation::Key(k) => r.key == *k,
-            Correlation::Field(pointer, want) => want.is_some() && r.value.as_deref().and_then(|b| decode(b).1).and_then(|v| v.pointer(pointer).cloned()) == *want,
+            Correlation::Field(pointer, want) => {
+                want.is_some()
+                    && r.value.as_deref().and_then(|b| decode(b).1).and_then(|v| v.pointer(pointer).cloned()) == *want
+            }
         }
     }
 }
@@ -208,7 +275,9 @@ fn check_output(r: &Record, matches: Option<&Value>, schema: Option<&Value>) -> 
     }
     if let Some(s) = schema {
         match (Validator::new(s), &value) {
-            (Ok(validator), Some(v)) => diff.extend(validator.errors(v).into_iter().map(|i| format!("schema: {} at {}", i.message, i.path))),
+            (Ok(validator), Some(v)) => {
+                diff.extend(validator.errors(v).into_iter().map(|i| format!("schema: {} at {}", i.message, i.path)))
+            }
             (Err(e), _) => diff.push(format!("the expectation's schema does not compile: {e}")),
             (_, None) => diff.push("the output is not JSON, so it cannot match the schema".into()),
         }
@@ -216,7 +285,11 @@ fn check_output(r: &Record, matches: Option<&Value>, schema: Option<&Value>) -> 
     if diff.is_empty() {
         Outcome::pass(format!("reached `{}` at partition {} offset {} and matched", r.topic, r.partition, r.offset))
     } else {
-        Outcome { passed: false, observed: format!("reached `{}` at partition {} offset {} but differs", r.topic, r.partition, r.offset), diff }
+        Outcome {
+            passed: false,
+            observed: format!("reached `{}` at partition {} offset {} but differs", r.topic, r.partition, r.offset),
+            diff,
+        }
     }
 }
 
@@ -306,11 +379,16 @@ pub fn check_plan(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Resul
         cx.guard().check_topic_write(topic)?;
         let needs = match &c.expectation {
             Expectation::Dlq { topic, .. } => topic.is_none() && plan.dlq_topic.is_none(),
-            Expectation::Output { topic, .. } | Expectation::NoOutput { topic, .. } => topic.is_none() && plan.output_topic.is_none(),
+            Expectation::Output { topic, .. } | Expectation::NoOutput { topic, .. } => {
+                topic.is_none() && plan.output_topic.is_none()
+            }
         };
         if needs {
             let arg = if matches!(c.expectation, Expectation::Dlq { .. }) { "dlq_topic" } else { "output_topic" };
-            return Err(Error::bad_input(arg, format!("a topic for case {} (expectation `{}`), here or in the case", c.id, c.expectation.name())));
+            return Err(Error::bad_input(
+                arg,
+                format!("a topic for case {} (expectation `{}`), here or in the case", c.id, c.expectation.name()),
+            ));
         }
     }
     Ok(())

@@ -77,7 +77,15 @@ pub fn score(cases: &[TestCase], problems: &[String], submitted: usize) -> Score
     let structural = if submitted == 0 { 0.0 } else { cases.len() as f64 / submitted as f64 };
     let parts = [structural, complete as f64 / n, with_pre as f64 / n, good_steps as f64 / n, kinds_balance];
     let overall = (parts.iter().sum::<f64>() / parts.len() as f64 * 1000.0).round() / 10.0;
-    Score { overall, structural, field_completeness: parts[1], preconditions: parts[2], steps: parts[3], kinds_balance, defects }
+    Score {
+        overall,
+        structural,
+        field_completeness: parts[1],
+        preconditions: parts[2],
+        steps: parts[3],
+        kinds_balance,
+        defects,
+    }
 }
 
 #[cfg(test)]
@@ -88,8 +96,10 @@ mod tests {
 
     #[test]
     fn each_defect_is_named_and_lowers_the_score() {
-        let good = |id: &str, kind: &str| json!({"id": id, "type": kind, "title": "t", "priority": "high", "expected_result": "ok",
-            "preconditions": ["the processor runs"], "steps": ["produce", "watch"], "input": {"key": "k", "value": {}}, "expectation": {"kind": "output"}});
+        let good = |id: &str, kind: &str| {
+            json!({"id": id, "type": kind, "title": "t", "priority": "high", "expected_result": "ok",
+            "preconditions": ["the processor runs"], "steps": ["produce", "watch"], "input": {"key": "k", "value": {}}, "expectation": {"kind": "output"}})
+        };
         let (cases, problems) = parse_cases(&[good("A", "positive"), good("B", "negative")]);
         let s = score(&cases, &problems, 2);
         assert_eq!((s.overall, s.defects.len()), (100.0, 0), "{:?}", s.defects);

@@ -25,13 +25,24 @@ pub struct StoryCases {
 }
 
 /// Asks the configured model for cases; `format` is the JSON Schema of the input messages when known.
-pub async fn cases_from_story(cx: &CallContext, story: &str, targets: &Targets, format: Option<&Value>) -> Result<StoryCases> {
+pub async fn cases_from_story(
+    cx: &CallContext,
+    story: &str,
+    targets: &Targets,
+    format: Option<&Value>,
+) -> Result<StoryCases> {
     let client = ChatClient::from_config(&cx.state.http, &cx.config().llm)?;
     let mut messages = first_messages(story, targets, format)?;
     let mut defects = vec![];
     for attempt in 1..=1 + MAX_REPAIRS {
         cx.check_cancelled()?;
-        cx.progress.report(attempt as u64 - 1, Some(1 + MAX_REPAIRS as u64), format!("asking {} (request {attempt})", client.model)).await;
+        cx.progress
+            .report(
+                attempt as u64 - 1,
+                Some(1 + MAX_REPAIRS as u64),
+                format!("asking {} (request {attempt})", client.model),
+            )
+            .await;
         let answer = client.complete_json(&messages).await?;
         match check_answer(&answer) {
             Ok(raw) => return Ok(StoryCases { raw, attempt, model: client.model.clone() }),
@@ -68,7 +79,9 @@ pub fn first_messages(story: &str, targets: &Targets, format: Option<&Value>) ->
     }
     user.push('.');
     match format {
-        Some(schema) => user.push_str(&format!("\nThe input messages follow this JSON Schema; use only its field names:\n{schema}")),
+        Some(schema) => {
+            user.push_str(&format!("\nThe input messages follow this JSON Schema; use only its field names:\n{schema}"))
+        }
         None => user.push_str("\nNo schema of the input messages is known: take the field names from the story only."),
     }
     user.push_str("\nReturn {\"cases\": [...]} now.");
@@ -93,7 +106,8 @@ fn case_rules() -> Result<String> {
 /// The cases of an answer when it is usable, or every defect: not JSON, not `{"cases": [...]}`, no case,
 /// or cases that do not parse into the model (the same parser as agent-written cases).
 pub fn check_answer(answer: &str) -> Result<Vec<Value>, Vec<String>> {
-    let value: Value = serde_json::from_str(answer.trim()).map_err(|e| vec![format!("the answer is not valid JSON: {e}")])?;
+    let value: Value =
+        serde_json::from_str(answer.trim()).map_err(|e| vec![format!("the answer is not valid JSON: {e}")])?;
     let Some(Value::Array(raw)) = value.get("cases") else {
         return Err(vec!["the answer must be an object {\"cases\": [...]} with an array of cases".to_string()]);
     };
@@ -135,11 +149,14 @@ mod tests {
 
     #[test]
     fn the_prompt_carries_the_case_format_topics_and_schema() {
-        let targets = Targets { input_topic: "orders".into(), dlq_topic: Some("orders.dlq".into()), ..Default::default() };
+        let targets =
+            Targets { input_topic: "orders".into(), dlq_topic: Some("orders.dlq".into()), ..Default::default() };
         let schema = json!({"type": "object", "properties": {"amount": {"type": "number"}}});
         let m = first_messages("As a buyer I want my order confirmed", &targets, Some(&schema)).unwrap();
         assert_eq!((m[0].role, m[1].role), ("system", "user"));
-        for expected in ["STRICT JSON", "{\"cases\": [", "`expectation`", "\"kind\": \"dlq\"", "preconditions", "2 to 5"] {
+        for expected in
+            ["STRICT JSON", "{\"cases\": [", "`expectation`", "\"kind\": \"dlq\"", "preconditions", "2 to 5"]
+        {
             assert!(m[0].content.contains(expected), "{expected} missing from the system message");
         }
         assert!(!m[0].content.contains("run_test_cases"), "tool steps are left out");

@@ -126,7 +126,9 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
     }
     let mut targets = args.target.clone().unwrap_or_default();
     if targets.input_topic.is_empty() {
-        targets.input_topic = args.topic.clone().ok_or_else(|| Error::bad_input("target.input_topic", "the topic the system under test consumes (or give `topic`)"))?;
+        targets.input_topic = args.topic.clone().ok_or_else(|| {
+            Error::bad_input("target.input_topic", "the topic the system under test consumes (or give `topic`)")
+        })?;
     }
     let mut attempt = None;
     let (cases, coverage, score, source) = if let Some(text) = &args.user_story {
@@ -134,22 +136,47 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         let answer = story::cases_from_story(cx, text, &targets, format.as_ref()).await?;
         let (cases, s) = validate_and_score(&answer.raw);
         attempt = Some(answer.attempt);
-        (cases, None, Some(s), format!("a user story via the model `{}` (valid on request {} of at most {})", answer.model, answer.attempt, 1 + story::MAX_REPAIRS))
+        (
+            cases,
+            None,
+            Some(s),
+            format!(
+                "a user story via the model `{}` (valid on request {} of at most {})",
+                answer.model,
+                answer.attempt,
+                1 + story::MAX_REPAIRS
+            ),
+        )
     } else if let Some(raw) = &args.cases {
         let (cases, s) = validate_and_score(raw);
         (cases, None, Some(s), format!("{} agent-written cases", raw.len()))
     } else {
         let (schema, source) = match (&args.schema, &args.topic) {
-            _ if args.entity.is_some() => (args.entity.map(Entity::schema).unwrap_or_default(), format!("entity:{}", args.entity.map(Entity::name).unwrap_or_default())),
+            _ if args.entity.is_some() => (
+                args.entity.map(Entity::schema).unwrap_or_default(),
+                format!("entity:{}", args.entity.map(Entity::name).unwrap_or_default()),
+            ),
             (Some(s), _) => (s.clone(), "schema".to_string()),
             (None, Some(t)) => {
                 let learned = learn_topic(&cx.state.kafka, t, 500).await?;
-                (learned.schema, format!("topic:{t} ({} messages, confidence {:.2})", learned.samples.len(), learned.confidence))
+                (
+                    learned.schema,
+                    format!("topic:{t} ({} messages, confidence {:.2})", learned.samples.len(), learned.confidence),
+                )
             }
             (None, None) => unreachable!("checked above"),
         };
-        let req = Request { schema: &schema, entity: args.entity, targets: &targets, kinds: &args.kinds, seed: args.seed, max_cases: args.max_cases, positives: args.positives };
-        let (cases, coverage) = generate::generate(&req).map_err(|e| Error::bad_input(if args.schema.is_some() { "schema" } else { "topic" }, e))?;
+        let req = Request {
+            schema: &schema,
+            entity: args.entity,
+            targets: &targets,
+            kinds: &args.kinds,
+            seed: args.seed,
+            max_cases: args.max_cases,
+            positives: args.positives,
+        };
+        let (cases, coverage) = generate::generate(&req)
+            .map_err(|e| Error::bad_input(if args.schema.is_some() { "schema" } else { "topic" }, e))?;
         (cases, Some(coverage), None, source)
     };
     let case_set = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
@@ -160,12 +187,23 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         mime_type: "application/json".into(),
         text: json!({"targets": targets, "cases": cases}).to_string(),
     });
-    let mut summary = format!("## {} test cases from {source} (case_set `{case_set}`)\nInput topic `{}`", cases.len(), targets.input_topic);
+    let mut summary = format!(
+        "## {} test cases from {source} (case_set `{case_set}`)\nInput topic `{}`",
+        cases.len(),
+        targets.input_topic
+    );
     if let Some(c) = &coverage {
         summary.push_str(&format!(
             "\n- coverage: {} of {} fields, {} of {} constraints{}",
-            c.fields_covered, c.fields_total, c.constraints_covered, c.constraints_total,
-            if c.constraints_missing.is_empty() { String::new() } else { format!(" (missing: {})", c.constraints_missing.join(", ")) }
+            c.fields_covered,
+            c.fields_total,
+            c.constraints_covered,
+            c.constraints_total,
+            if c.constraints_missing.is_empty() {
+                String::new()
+            } else {
+                format!(" (missing: {})", c.constraints_missing.join(", "))
+            }
         ));
     }
     if let Some(s) = &score {
@@ -178,7 +216,19 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         }
     }
     summary.push_str(&format!("\n\nNext: `run_test_cases` with `{{\"case_set\": \"{case_set}\"}}`."));
-    let rows = cases.iter().map(|c| format!("| {} | {:?} | {:?} | {} | {} |", c.id, c.kind, c.priority, c.title.replace('|', "\\|"), c.expectation.name())).collect();
+    let rows = cases
+        .iter()
+        .map(|c| {
+            format!(
+                "| {} | {:?} | {:?} | {} | {} |",
+                c.id,
+                c.kind,
+                c.priority,
+                c.title.replace('|', "\\|"),
+                c.expectation.name()
+            )
+        })
+        .collect();
     let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, attempt, cases };
     Ok(Reply::new(&out)?
         .summary(summary)
@@ -273,7 +323,12 @@ impl Tool for RunTestCases {
 async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
     let (cases, targets) = match (&args.case_set, &args.cases) {
         (Some(id), None) => {
-            let stored = cx.state.resources.get(&format!("{CASE_SET_PREFIX}{id}")).ok_or_else(|| Error::bad_input("case_set", format!("the case_set of a generate_test_cases call in this server session; `{id}` is unknown")))?;
+            let stored = cx.state.resources.get(&format!("{CASE_SET_PREFIX}{id}")).ok_or_else(|| {
+                Error::bad_input(
+                    "case_set",
+                    format!("the case_set of a generate_test_cases call in this server session; `{id}` is unknown"),
+                )
+            })?;
             let v: Value = serde_json::from_str(&stored.text).map_err(Error::internal)?;
             let targets: Targets = serde_json::from_value(v["targets"].clone()).map_err(Error::internal)?;
             let cases: Vec<TestCase> = serde_json::from_value(v["cases"].clone()).map_err(Error::internal)?;
@@ -282,7 +337,10 @@ async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
         (None, Some(raw)) => {
             let (cases, problems) = parse_cases(raw);
             if !problems.is_empty() {
-                return Err(Error::bad_input("cases", format!("cases in the generate_test_cases format; {}", problems.join("; "))));
+                return Err(Error::bad_input(
+                    "cases",
+                    format!("cases in the generate_test_cases format; {}", problems.join("; ")),
+                ));
             }
             (cases, None)
         }
@@ -292,7 +350,8 @@ async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
         return Err(Error::bad_input("cases", "at least one case"));
     }
     cx.guard().check_message_count("cases", cases.len())?;
-    let pick = |arg: &Option<String>, stored: Option<&Option<String>>| arg.clone().or_else(|| stored.cloned().flatten());
+    let pick =
+        |arg: &Option<String>, stored: Option<&Option<String>>| arg.clone().or_else(|| stored.cloned().flatten());
     let input_topic = pick(&args.input_topic, targets.as_ref().map(|t| Some(t.input_topic.clone())).as_ref())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::bad_input("input_topic", "the topic the system under test consumes"))?;
@@ -300,13 +359,16 @@ async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
         input_topic,
         output_topic: pick(&args.output_topic, targets.as_ref().map(|t| &t.output_topic)),
         dlq_topic: pick(&args.dlq_topic, targets.as_ref().map(|t| &t.dlq_topic)),
-        timeout: Duration::from_millis(args.timeout_ms.or(targets.as_ref().and_then(|t| t.timeout_ms)).unwrap_or(10_000)),
+        timeout: Duration::from_millis(
+            args.timeout_ms.or(targets.as_ref().and_then(|t| t.timeout_ms)).unwrap_or(10_000),
+        ),
         parallelism: args.parallelism,
     };
     run::check_plan(cx, &cases, &plan)?;
     let started = Instant::now();
     let results = run::run(cx, &cases, &plan).await?;
-    let id = format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let id =
+        format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
     let report = RunReport::new(id.clone(), plan.input_topic.clone(), results, started.elapsed().as_millis() as u64);
     let mut files = vec![];
     for f in &args.report_formats {
@@ -334,5 +396,8 @@ async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
     summary.push_str(&format!("\n- full report: `{resource}`"));
     let rows = report.rows();
     let out = RunTestCasesOutput { report, files, resource };
-    Ok(Reply::new(&out)?.summary(summary).rows("cases", RunReport::TABLE_HEADING, rows).narrow_with("read the resource testrun://{id} for every case, or run fewer cases"))
+    Ok(Reply::new(&out)?
+        .summary(summary)
+        .rows("cases", RunReport::TABLE_HEADING, rows)
+        .narrow_with("read the resource testrun://{id} for every case, or run fewer cases"))
 }

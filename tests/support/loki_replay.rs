@@ -42,8 +42,14 @@ fn load_fixtures() -> Vec<Fixture> {
         out.push(Fixture {
             name,
             path: f["path"].as_str().unwrap().to_string(),
-            query: f["query"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect()).unwrap_or_default(),
-            request_headers: f["request_headers"].as_object().map(|m| m.iter().map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap().to_string())).collect()).unwrap_or_default(),
+            query: f["query"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect())
+                .unwrap_or_default(),
+            request_headers: f["request_headers"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap().to_string())).collect())
+                .unwrap_or_default(),
             status: f["status"].as_u64().unwrap() as u16,
             content_type: f["headers"]["content-type"].as_str().unwrap_or("text/plain").to_string(),
             body: f["body"].as_str().unwrap().to_string(),
@@ -58,11 +64,19 @@ fn ns(t: &str) -> i128 {
         return d.with_timezone(&Utc).timestamp_nanos_opt().unwrap() as i128;
     }
     let n: f64 = t.parse().unwrap();
-    if t.len() >= 19 { n as i128 } else { (n * 1e9) as i128 }
+    if t.len() >= 19 {
+        n as i128
+    } else {
+        (n * 1e9) as i128
+    }
 }
 
 fn matches(f: &Fixture, path: &str, q: &BTreeMap<String, String>, headers: &HeaderMap) -> bool {
-    if f.path != path || f.request_headers.iter().any(|(k, v)| headers.get(k.as_str()).and_then(|h| h.to_str().ok()) != Some(v.as_str())) {
+    if f.path != path
+        || f.request_headers
+            .iter()
+            .any(|(k, v)| headers.get(k.as_str()).and_then(|h| h.to_str().ok()) != Some(v.as_str()))
+    {
         return false;
     }
     for key in ["query", "match[]"] {
@@ -87,7 +101,8 @@ fn matches(f: &Fixture, path: &str, q: &BTreeMap<String, String>, headers: &Head
         }
     }
     // Loki refuses limits over its max_entries_limit_per_query (5000): fixture 16 recorded that answer.
-    let over = |m: &BTreeMap<String, String>| m.get("limit").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > 5000);
+    let over =
+        |m: &BTreeMap<String, String>| m.get("limit").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > 5000);
     over(&f.query) == over(q)
 }
 
@@ -124,11 +139,7 @@ async fn serve(State(replay): State<Replay>, request: Request) -> impl IntoRespo
     let headers = request.headers().clone();
     replay.seen_headers.lock().unwrap().push(headers.clone());
     let path = request.uri().path().to_string();
-    let q: BTreeMap<String, String> = request
-        .uri()
-        .query()
-        .map(url_pairs)
-        .unwrap_or_default();
+    let q: BTreeMap<String, String> = request.uri().query().map(url_pairs).unwrap_or_default();
     let mut found: Vec<&Fixture> = replay.fixtures.iter().filter(|f| matches(f, &path, &q, &headers)).collect();
     if found.len() > 1 {
         // Several recordings answer the same query with different limits: the one recorded with the same limit,
@@ -143,18 +154,30 @@ async fn serve(State(replay): State<Replay>, request: Request) -> impl IntoRespo
     match found.as_slice() {
         [f] => {
             let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX);
-            let body = if f.status == 200 { apply_limit(&f.body, limit, q.get("direction").map(String::as_str) == Some("forward")) } else { f.body.clone() };
+            let body = if f.status == 200 {
+                apply_limit(&f.body, limit, q.get("direction").map(String::as_str) == Some("forward"))
+            } else {
+                f.body.clone()
+            };
             (StatusCode::from_u16(f.status).unwrap(), [(header::CONTENT_TYPE, f.content_type.clone())], body)
         }
         other => {
             let names: Vec<&str> = other.iter().map(|f| f.name.as_str()).collect();
-            (StatusCode::NOT_IMPLEMENTED, [(header::CONTENT_TYPE, "text/plain".to_string())], format!("no single fixture for {path} {q:?}: {names:?}"))
+            (
+                StatusCode::NOT_IMPLEMENTED,
+                [(header::CONTENT_TYPE, "text/plain".to_string())],
+                format!("no single fixture for {path} {q:?}: {names:?}"),
+            )
         }
     }
 }
 
 fn url_pairs(query: &str) -> BTreeMap<String, String> {
-    reqwest::Url::parse(&format!("http://x/?{query}")).unwrap().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    reqwest::Url::parse(&format!("http://x/?{query}"))
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 pub struct Harness {
@@ -176,4 +199,3 @@ pub async fn start_on(addr: &str) -> Harness {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Harness { url, replay }
 }
-

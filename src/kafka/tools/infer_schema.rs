@@ -253,19 +253,33 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
     };
     Ok(Reply::new(&out)?
         .summary(summary)
-        .rows("fields", "| field | types | presence | format | enum candidates | range | examples |\n|---|---|---|---|---|---|---|", rows)
+        .rows(
+            "fields",
+            "| field | types | presence | format | enum candidates | range | examples |\n|---|---|---|---|---|---|---|",
+            rows,
+        )
         .when_empty(empty)
         .narrow_with("lower max_messages, or read one partition"))
 }
 
 fn field_row(f: &FieldStats) -> String {
     let types = f.types.iter().map(|(t, n)| format!("{t}:{n}")).collect::<Vec<_>>().join(" ");
-    let enums = f.enum_candidates.as_ref().map(|e| e.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+    let enums = f
+        .enum_candidates
+        .as_ref()
+        .map(|e| e.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
     let range = match (f.min, f.max, f.min_length, f.max_length) {
         (Some(lo), Some(hi), _, _) => format!("{lo}..{hi}"),
         (_, _, Some(lo), Some(hi)) => format!("len {lo}..{hi}"),
         _ => String::new(),
     };
     let examples = f.examples.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
-    format!("| {} | {types} | {:.0}% | {} | {enums} | {range} | {} |", f.path, f.presence * 100.0, f.format.as_deref().unwrap_or(""), examples.chars().take(120).collect::<String>())
+    format!(
+        "| {} | {types} | {:.0}% | {} | {enums} | {range} | {} |",
+        f.path,
+        f.presence * 100.0,
+        f.format.as_deref().unwrap_or(""),
+        examples.chars().take(120).collect::<String>()
+    )
 }

@@ -158,21 +158,30 @@ fn decode_cursor(cursor: &str) -> Result<String> {
 }
 
 /// The topics matching the filters, sorted by name. Pure.
-pub fn matching<'c>(cluster: &'c ClusterInfo, pattern: &globset::GlobMatcher, include_internal: bool) -> Vec<&'c TopicInfo> {
+pub fn matching<'c>(
+    cluster: &'c ClusterInfo,
+    pattern: &globset::GlobMatcher,
+    include_internal: bool,
+) -> Vec<&'c TopicInfo> {
     cluster.topics.iter().filter(|t| (include_internal || !t.internal()) && pattern.is_match(&t.name)).collect()
 }
 
 /// One line an agent reads first: which topics need attention. Pure.
 pub fn health(topics: &[&TopicInfo]) -> Health {
-    let names = |f: &dyn Fn(&TopicInfo) -> bool| topics.iter().filter(|t| f(t)).map(|t| t.name.clone()).collect::<Vec<_>>();
+    let names =
+        |f: &dyn Fn(&TopicInfo) -> bool| topics.iter().filter(|t| f(t)).map(|t| t.name.clone()).collect::<Vec<_>>();
     let under = names(&|t| t.partitions.iter().any(|p| p.under_replicated()));
     let offline = names(&|t| t.partitions.iter().any(|p| p.offline()));
     let plural = |n: usize| if n == 1 { "topic" } else { "topics" };
     let summary = match (under.len(), offline.len()) {
-        (0, 0) => format!("Healthy: no under-replicated or offline partitions in {} {}.", topics.len(), plural(topics.len())),
+        (0, 0) => {
+            format!("Healthy: no under-replicated or offline partitions in {} {}.", topics.len(), plural(topics.len()))
+        }
         (u, 0) => format!("{u} {} with under-replicated partitions.", plural(u)),
         (0, o) => format!("{o} {} with offline partitions.", plural(o)),
-        (u, o) => format!("{u} {} with under-replicated partitions; {o} {} with offline partitions.", plural(u), plural(o)),
+        (u, o) => {
+            format!("{u} {} with under-replicated partitions; {o} {} with offline partitions.", plural(u), plural(o))
+        }
     };
     Health { under_replicated_topics: under, offline_topics: offline, summary }
 }
@@ -184,13 +193,18 @@ async fn run(cx: &CallContext, args: ListTopicsArgs) -> Result<Reply> {
     let cluster = kafka.cluster().await?;
     let matched = matching(&cluster, &pattern, args.include_internal);
     let health = health(&matched);
-    let rest: Vec<&TopicInfo> = matched.iter().copied().filter(|t| after.as_ref().is_none_or(|a| t.name.as_str() > a.as_str())).collect();
+    let rest: Vec<&TopicInfo> =
+        matched.iter().copied().filter(|t| after.as_ref().is_none_or(|a| t.name.as_str() > a.as_str())).collect();
     let limit = args.limit as usize;
     let page: Vec<&TopicInfo> = rest.iter().copied().take(limit).collect();
     let next_cursor = (rest.len() > limit).then(|| page.last().map(|t| encode_cursor(&t.name))).flatten();
 
     cx.check_cancelled()?;
-    let healthy: Vec<(String, Vec<i32>)> = page.iter().filter(|t| t.error.is_none()).map(|t| (t.name.clone(), t.partitions.iter().map(|p| p.id).collect())).collect();
+    let healthy: Vec<(String, Vec<i32>)> = page
+        .iter()
+        .filter(|t| t.error.is_none())
+        .map(|t| (t.name.clone(), t.partitions.iter().map(|p| p.id).collect()))
+        .collect();
     let marks = kafka.watermarks_of(healthy).await?;
     let names: Vec<String> = page.iter().map(|t| t.name.clone()).collect();
     let configs = if args.include_configs { Some(kafka.topic_configs(&names).await?) } else { None };
@@ -203,7 +217,8 @@ async fn run(cx: &CallContext, args: ListTopicsArgs) -> Result<Reply> {
 
     let rows: Vec<TopicRow> = page.iter().map(|t| topic_row(t, &marks, configs.as_ref(), groups.as_deref())).collect();
     let text_rows: Vec<String> = rows.iter().map(markdown_row).collect();
-    let brokers = cluster.brokers.iter().map(|b| format!("{} ({}:{})", b.id, b.host, b.port)).collect::<Vec<_>>().join(", ");
+    let brokers =
+        cluster.brokers.iter().map(|b| format!("{} ({}:{})", b.id, b.host, b.port)).collect::<Vec<_>>().join(", ");
     let controller = cluster.controller_id.map_or("unknown".to_string(), |c| c.to_string());
     let mut summary = format!(
         "# Kafka topics\nCluster `{}`: {} broker(s) [{brokers}], controller {controller}. {} topic(s) match `{}`; showing {}.\n\n**{}**",
@@ -231,13 +246,24 @@ async fn run(cx: &CallContext, args: ListTopicsArgs) -> Result<Reply> {
     Ok(Reply::new(&output)?
         .summary(summary)
         .rows("topics", heading, text_rows)
-        .when_empty(format!("No topic matches `{}`{}. Try pattern `*`{}.", args.pattern, if args.include_internal { "" } else { " (internal `__` topics are hidden)" }, if args.cursor.is_some() { " or drop the cursor" } else { "" }))
+        .when_empty(format!(
+            "No topic matches `{}`{}. Try pattern `*`{}.",
+            args.pattern,
+            if args.include_internal { "" } else { " (internal `__` topics are hidden)" },
+            if args.cursor.is_some() { " or drop the cursor" } else { "" }
+        ))
         .narrow_with("pass a narrower `pattern`, a lower `limit`, or leave out include_configs/include_groups"))
 }
 
-fn topic_row(t: &TopicInfo, marks: &BTreeMap<String, Vec<(i32, i64, i64)>>, configs: Option<&BTreeMap<String, BTreeMap<String, String>>>, groups: Option<&[crate::kafka::GroupLag]>) -> TopicRow {
+fn topic_row(
+    t: &TopicInfo,
+    marks: &BTreeMap<String, Vec<(i32, i64, i64)>>,
+    configs: Option<&BTreeMap<String, BTreeMap<String, String>>>,
+    groups: Option<&[crate::kafka::GroupLag]>,
+) -> TopicRow {
     let topic_marks = marks.get(&t.name);
-    let mark = |id: i32| topic_marks.and_then(|m| m.iter().find(|(p, _, _)| *p == id)).map_or((0, 0), |(_, l, h)| (*l, *h));
+    let mark =
+        |id: i32| topic_marks.and_then(|m| m.iter().find(|(p, _, _)| *p == id)).map_or((0, 0), |(_, l, h)| (*l, *h));
     let partition_details: Vec<PartitionRow> = t
         .partitions
         .iter()
@@ -255,11 +281,26 @@ fn topic_row(t: &TopicInfo, marks: &BTreeMap<String, Vec<(i32, i64, i64)>>, conf
         messages: partition_details.iter().map(|p| (p.high - p.low).max(0)).sum(),
         partition_details,
         error: t.error.clone(),
-        configs: configs.map(|c| c.get(&t.name).map(|all| all.iter().filter(|(k, _)| SELECTED_CONFIGS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()),
+        configs: configs.map(|c| {
+            c.get(&t.name)
+                .map(|all| {
+                    all.iter()
+                        .filter(|(k, _)| SELECTED_CONFIGS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }),
         groups: groups.map(|g| {
             g.iter()
                 .filter(|l| l.topic == t.name)
-                .map(|l| TopicGroup { group: l.group.clone(), state: l.state.clone(), total_lag: l.total_lag, max_lag: l.max_lag, partitions: l.partitions.clone() })
+                .map(|l| TopicGroup {
+                    group: l.group.clone(),
+                    state: l.state.clone(),
+                    total_lag: l.total_lag,
+                    max_lag: l.max_lag,
+                    partitions: l.partitions.clone(),
+                })
                 .collect()
         }),
     }
@@ -270,7 +311,9 @@ fn markdown_row(r: &TopicRow) -> String {
     let groups = match &r.groups {
         None => "-".to_string(),
         Some(g) if g.is_empty() => "none".to_string(),
-        Some(g) => g.iter().map(|g| format!("{} ({}/{})", g.group, g.total_lag, g.max_lag)).collect::<Vec<_>>().join(", "),
+        Some(g) => {
+            g.iter().map(|g| format!("{} ({}/{})", g.group, g.total_lag, g.max_lag)).collect::<Vec<_>>().join(", ")
+        }
     };
     let configs = match &r.configs {
         None => "-".to_string(),
@@ -293,7 +336,11 @@ mod tests {
     use crate::kafka::admin::PartitionInfo;
 
     fn topic(name: &str, isr: Vec<i32>, leader: i32) -> TopicInfo {
-        TopicInfo { name: name.into(), error: None, partitions: vec![PartitionInfo { id: 0, leader, replicas: vec![1, 2], isr, error: None }] }
+        TopicInfo {
+            name: name.into(),
+            error: None,
+            partitions: vec![PartitionInfo { id: 0, leader, replicas: vec![1, 2], isr, error: None }],
+        }
     }
 
     fn cluster() -> ClusterInfo {
@@ -301,7 +348,12 @@ mod tests {
             cluster_id: None,
             controller_id: Some(1),
             brokers: vec![],
-            topics: vec![topic("__consumer_offsets", vec![1, 2], 1), topic("a", vec![1, 2], 1), topic("b", vec![1], 1), topic("c", vec![], -1)],
+            topics: vec![
+                topic("__consumer_offsets", vec![1, 2], 1),
+                topic("a", vec![1, 2], 1),
+                topic("b", vec![1], 1),
+                topic("c", vec![], -1),
+            ],
         }
     }
 

@@ -165,10 +165,20 @@ fn to_record(i: usize, m: &MessageArg) -> Result<OutRecord> {
         (None, _) => None,
         (Some(v), ValueEncoding::Json) => Some(serde_json::to_vec(v).map_err(Error::internal)?),
         (Some(Value::String(s)), ValueEncoding::Text) => Some(s.as_bytes().to_vec()),
-        (Some(Value::String(s)), ValueEncoding::Base64) => {
-            Some(base64::engine::general_purpose::STANDARD.decode(s.trim()).map_err(|e| Error::bad_input(&arg, format!("standard base64 with value_encoding \"base64\" ({e})")))?)
+        (Some(Value::String(s)), ValueEncoding::Base64) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(s.trim())
+                .map_err(|e| Error::bad_input(&arg, format!("standard base64 with value_encoding \"base64\" ({e})")))?,
+        ),
+        (Some(_), enc) => {
+            return Err(Error::bad_input(
+                &arg,
+                format!(
+                    "a string with value_encoding \"{}\"",
+                    if enc == ValueEncoding::Text { "text" } else { "base64" }
+                ),
+            ))
         }
-        (Some(_), enc) => return Err(Error::bad_input(&arg, format!("a string with value_encoding \"{}\"", if enc == ValueEncoding::Text { "text" } else { "base64" }))),
     };
     Ok(OutRecord {
         key: m.key.as_ref().map(|k| k.as_bytes().to_vec()),
@@ -185,7 +195,10 @@ fn document(m: &MessageArg, record: &OutRecord) -> std::result::Result<Option<Va
         (Some(v), ValueEncoding::Json, _) => Ok(Some(v.clone())),
         (_, _, Some(bytes)) => match decode(bytes) {
             (_, Some(v)) => Ok(Some(v)),
-            (enc, None) => Err(Issue { path: "$".into(), message: format!("the value is {enc}, not JSON, so it cannot match a JSON Schema") }),
+            (enc, None) => Err(Issue {
+                path: "$".into(),
+                message: format!("the value is {enc}, not JSON, so it cannot match a JSON Schema"),
+            }),
         },
     }
 }
@@ -197,7 +210,12 @@ async fn schema_for(cx: &CallContext, topic: &str, validate: &ValidateArg) -> Re
         ValidateArg::Schema(s) => Ok(Some((Value::Object(s.clone()), "given".into()))),
         ValidateArg::Mode(ValidateMode::Inferred) => {
             let uri = schema_uri(topic);
-            let kept = cx.state.resources.get(&uri).and_then(|r| serde_json::from_str::<Value>(&r.text).ok()).and_then(|v| v.get("schema").cloned());
+            let kept = cx
+                .state
+                .resources
+                .get(&uri)
+                .and_then(|r| serde_json::from_str::<Value>(&r.text).ok())
+                .and_then(|v| v.get("schema").cloned());
             if let Some(schema) = kept {
                 return Ok(Some((schema, format!("inferred (kept as {uri})"))));
             }
@@ -211,7 +229,8 @@ async fn schema_for(cx: &CallContext, topic: &str, validate: &ValidateArg) -> Re
 }
 
 async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
-    let records: Vec<OutRecord> = args.messages.iter().enumerate().map(|(i, m)| to_record(i, m)).collect::<Result<_>>()?;
+    let records: Vec<OutRecord> =
+        args.messages.iter().enumerate().map(|(i, m)| to_record(i, m)).collect::<Result<_>>()?;
     check_produce(cx.guard(), &args.topic, &records)?;
     let kafka = &cx.state.kafka;
     check_partitions(&kafka.topic(&args.topic).await?, &records)?;
@@ -238,7 +257,15 @@ async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
     let mut results: Vec<MessageResult> = issues
         .into_iter()
         .enumerate()
-        .map(|(index, validation_errors)| MessageResult { index, partition: records[index].partition, offset: None, timestamp_ms: None, verified: None, mismatch: None, validation_errors })
+        .map(|(index, validation_errors)| MessageResult {
+            index,
+            partition: records[index].partition,
+            offset: None,
+            timestamp_ms: None,
+            verified: None,
+            mismatch: None,
+            validation_errors,
+        })
         .collect();
 
     let rejected = invalid > 0 && args.on_invalid == OnInvalid::Reject;
@@ -268,16 +295,24 @@ async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
     } else if rejected {
         format!("Nothing written: {invalid} of {} messages break the schema (on_invalid \"reject\"; pass \"write\" to write them anyway).", records.len())
     } else if args.verify {
-        format!("Wrote {written} messages; {} read back byte-identical, {mismatched} differ; {invalid} break the schema.", written - mismatched)
+        format!(
+            "Wrote {written} messages; {} read back byte-identical, {mismatched} differ; {invalid} break the schema.",
+            written - mismatched
+        )
     } else {
         format!("Wrote {written} messages (not verified); {invalid} break the schema.")
     };
     let summary = format!("# Produce to `{}`\n{outcome} Validation: {validation}.", args.topic);
     let rows = results.iter().map(result_row).collect();
-    let out = ProduceOutput { topic: args.topic, dry_run: args.dry_run, written, validation, invalid, mismatched, results };
+    let out =
+        ProduceOutput { topic: args.topic, dry_run: args.dry_run, written, validation, invalid, mismatched, results };
     Ok(Reply::new(&out)?
         .summary(summary)
-        .rows("results", "| # | partition | offset | timestamp ms | verified | validation errors |\n|---|---|---|---|---|---|", rows)
+        .rows(
+            "results",
+            "| # | partition | offset | timestamp ms | verified | validation errors |\n|---|---|---|---|---|---|",
+            rows,
+        )
         .narrow_with("send fewer messages per call"))
 }
 
@@ -288,8 +323,16 @@ fn result_row(r: &MessageResult) -> String {
         (Some(false), Some(m)) => format!("NO: {m}"),
         _ => "-".to_string(),
     };
-    let errors = r.validation_errors.iter().map(|i| format!("{}: {}", i.path, i.message)).collect::<Vec<_>>().join("; ");
-    format!("| {} | {} | {} | {} | {verified} | {} |", r.index, show(r.partition.map(i64::from)), show(r.offset), show(r.timestamp_ms), if errors.is_empty() { "none".into() } else { errors })
+    let errors =
+        r.validation_errors.iter().map(|i| format!("{}: {}", i.path, i.message)).collect::<Vec<_>>().join("; ");
+    format!(
+        "| {} | {} | {} | {} | {verified} | {} |",
+        r.index,
+        show(r.partition.map(i64::from)),
+        show(r.offset),
+        show(r.timestamp_ms),
+        if errors.is_empty() { "none".into() } else { errors }
+    )
 }
 
 #[cfg(test)]
@@ -303,14 +346,27 @@ mod tests {
 
     #[test]
     fn builds_bytes_for_each_encoding() {
-        let r = to_record(0, &msg(json!({"key": "k", "value": {"a": 1}, "headers": {"h": "v"}, "partition": 2}))).unwrap();
-        assert_eq!((r.key.as_deref(), r.value.as_deref(), r.partition), (Some(&b"k"[..]), Some(&br#"{"a":1}"#[..]), Some(2)));
+        let r =
+            to_record(0, &msg(json!({"key": "k", "value": {"a": 1}, "headers": {"h": "v"}, "partition": 2}))).unwrap();
+        assert_eq!(
+            (r.key.as_deref(), r.value.as_deref(), r.partition),
+            (Some(&b"k"[..]), Some(&br#"{"a":1}"#[..]), Some(2))
+        );
         assert_eq!(r.headers, vec![("h".to_string(), b"v".to_vec())]);
         assert_eq!(to_record(0, &msg(json!({"value": "hi", "value_encoding": "text"}))).unwrap().value.unwrap(), b"hi");
-        assert_eq!(to_record(0, &msg(json!({"value": "AAAAAAc=", "value_encoding": "base64"}))).unwrap().value.unwrap(), vec![0, 0, 0, 0, 7]);
+        assert_eq!(
+            to_record(0, &msg(json!({"value": "AAAAAAc=", "value_encoding": "base64"}))).unwrap().value.unwrap(),
+            vec![0, 0, 0, 0, 7]
+        );
         assert_eq!(to_record(0, &msg(json!({}))).unwrap().value, None);
-        assert_eq!(to_record(3, &msg(json!({"value": 5, "value_encoding": "text"}))).unwrap_err().argument(), Some("messages[3].value"));
-        assert_eq!(to_record(1, &msg(json!({"value": "%%", "value_encoding": "base64"}))).unwrap_err().argument(), Some("messages[1].value"));
+        assert_eq!(
+            to_record(3, &msg(json!({"value": 5, "value_encoding": "text"}))).unwrap_err().argument(),
+            Some("messages[3].value")
+        );
+        assert_eq!(
+            to_record(1, &msg(json!({"value": "%%", "value_encoding": "base64"}))).unwrap_err().argument(),
+            Some("messages[1].value")
+        );
     }
 
     #[test]

@@ -97,8 +97,9 @@ impl LokiClient {
         if answer.status != 200 {
             return Err(loki_error(answer.status, &answer.body, &q.query));
         }
-        let body: Value = serde_json::from_str(&answer.body)
-            .map_err(|e| Error::upstream("Loki", format!("an answer that is not JSON ({e}): {}", excerpt(&answer.body, 200))))?;
+        let body: Value = serde_json::from_str(&answer.body).map_err(|e| {
+            Error::upstream("Loki", format!("an answer that is not JSON ({e}): {}", excerpt(&answer.body, 200)))
+        })?;
         parse_response(&body)
     }
 }
@@ -118,7 +119,10 @@ pub fn parse_response(body: &Value) -> Result<(LokiData, ScanStats)> {
     if data.get("resultType").and_then(Value::as_str) != Some("streams") {
         return Ok((LokiData::Series(parse_data(data)?), stats));
     }
-    let result = data.get("result").and_then(Value::as_array).ok_or_else(|| Error::upstream("Loki", "a streams answer without a `result` list"))?;
+    let result = data
+        .get("result")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::upstream("Loki", "a streams answer without a `result` list"))?;
     let mut streams = Vec::with_capacity(result.len());
     for s in result {
         let labels = s
@@ -134,7 +138,12 @@ pub fn parse_response(body: &Value) -> Result<(LokiData, ScanStats)> {
             let line = v.get(1).and_then(Value::as_str);
             match (ts_ns, line) {
                 (Some(ts_ns), Some(line)) => entries.push(LogEntry { ts_ns, line: line.to_string() }),
-                _ => return Err(Error::upstream("Loki", format!("a malformed log entry: {}", excerpt(&v.to_string(), 120)))),
+                _ => {
+                    return Err(Error::upstream(
+                        "Loki",
+                        format!("a malformed log entry: {}", excerpt(&v.to_string(), 120)),
+                    ))
+                }
             }
         }
         streams.push(LogStream { labels, entries });
@@ -159,7 +168,11 @@ pub fn loki_error(status: u16, body: &str, query: &str) -> Error {
         _ if message.contains("timestamp") => "make `start` earlier than `end`",
         _ => "fix what the message names and call again",
     };
-    let what = if message.is_empty() { format!("HTTP {status} with an empty body") } else { format!("HTTP {status}: {message}") };
+    let what = if message.is_empty() {
+        format!("HTTP {status} with an empty body")
+    } else {
+        format!("HTTP {status}: {message}")
+    };
     Error::upstream("Loki", format!("{what} — for the query `{query}`. To fix: {fix}"))
 }
 
@@ -183,8 +196,18 @@ mod tests {
 
     #[test]
     fn errors_quote_the_query_and_say_what_to_fix() {
-        let e = loki_error(400, "parse error at line 1, col 30: syntax error: unexpected IDENTIFIER", "{job=\"kafka\"} |= No space").to_string();
-        assert!(e.contains("parse error at line 1") && e.contains("`{job=\"kafka\"} |= No space`") && e.contains("quoted strings"), "{e}");
+        let e = loki_error(
+            400,
+            "parse error at line 1, col 30: syntax error: unexpected IDENTIFIER",
+            "{job=\"kafka\"} |= No space",
+        )
+        .to_string();
+        assert!(
+            e.contains("parse error at line 1")
+                && e.contains("`{job=\"kafka\"} |= No space`")
+                && e.contains("quoted strings"),
+            "{e}"
+        );
         assert!(loki_error(401, "", "q").to_string().contains("bearer_token"));
     }
 }

@@ -126,7 +126,16 @@ pub fn summarise(streams: &[LogStream], taxonomy: &Taxonomy, opts: &SummaryOptio
                     let i = clusters.len();
                     let class = classify(taxonomy, &entry.line);
                     let tokens = key[level.len() + 1..].split(' ').map(str::to_string).collect();
-                    clusters.push(Cluster { tokens, level: level.clone(), class, count: 0, first: i64::MAX, last: i64::MIN, sources: BTreeSet::new(), examples: vec![] });
+                    clusters.push(Cluster {
+                        tokens,
+                        level: level.clone(),
+                        class,
+                        count: 0,
+                        first: i64::MAX,
+                        last: i64::MIN,
+                        sources: BTreeSet::new(),
+                        examples: vec![],
+                    });
                     index.insert(key.clone(), i);
                     i
                 }
@@ -152,7 +161,9 @@ pub fn summarise(streams: &[LogStream], taxonomy: &Taxonomy, opts: &SummaryOptio
     let clusters = merge_similar(clusters, opts.examples_per_pattern);
     let mut patterns: Vec<LogPattern> = clusters.into_iter().map(|c| to_pattern(c, taxonomy)).collect();
     patterns.sort_by(|a, b| {
-        (b.severity, level_rank(&b.level), b.count).cmp(&(a.severity, level_rank(&a.level), a.count)).then(a.first.cmp(&b.first))
+        (b.severity, level_rank(&b.level), b.count)
+            .cmp(&(a.severity, level_rank(&a.level), a.count))
+            .then(a.first.cmp(&b.first))
     });
     let patterns_total = patterns.len();
     patterns.truncate(opts.max_patterns);
@@ -201,7 +212,8 @@ fn strip_timestamp(s: &str) -> &str {
     let mut out = s;
     for _ in 0..2 {
         let word = out.split(' ').next().unwrap_or("");
-        let looks_like_time = word.starts_with(|c: char| c.is_ascii_digit()) && (word.contains(':') || word.matches('-').count() == 2);
+        let looks_like_time =
+            word.starts_with(|c: char| c.is_ascii_digit()) && (word.contains(':') || word.matches('-').count() == 2);
         if !looks_like_time {
             break;
         }
@@ -211,7 +223,10 @@ fn strip_timestamp(s: &str) -> &str {
 }
 
 fn is_level(w: &str) -> bool {
-    matches!(w.to_ascii_uppercase().as_str(), "TRACE" | "DEBUG" | "INFO" | "WARN" | "WARNING" | "ERROR" | "FATAL" | "CRITICAL")
+    matches!(
+        w.to_ascii_uppercase().as_str(),
+        "TRACE" | "DEBUG" | "INFO" | "WARN" | "WARNING" | "ERROR" | "FATAL" | "CRITICAL"
+    )
 }
 
 fn normalise_level(l: &str) -> String {
@@ -268,24 +283,29 @@ fn mask_into(text: &str, max_tokens: usize, out: &mut String) {
             continue;
         }
         let lead = tok.find(|c: char| !"([{<".contains(c)).unwrap_or(tok.len());
-        let trail = tok.rfind(|c: char| !")]}>,.;:".contains(c)).map(|i| i + tok[i..].chars().next().map_or(1, char::len_utf8)).unwrap_or(lead).max(lead);
+        let trail = tok
+            .rfind(|c: char| !")]}>,.;:".contains(c))
+            .map(|i| i + tok[i..].chars().next().map_or(1, char::len_utf8))
+            .unwrap_or(lead)
+            .max(lead);
         let core = &tok[lead..trail];
-        let masked = if let Some(eq) = core.find('=').filter(|&i| i > 0 && !core[..i].bytes().any(|b| b.is_ascii_digit())) {
-            let value = &core[eq + 1..];
-            if is_variable(value) {
-                let mut t = String::with_capacity(core.len());
-                t.push_str(&tok[..lead]);
-                t.push_str(&core[..=eq]);
-                t.push_str(MASK);
-                t.push_str(tok[trail..].trim_end_matches(','));
-                push_token(out, start_len, &t, &mut last_masked, false);
-                n += 1;
-                continue;
-            }
-            false
-        } else {
-            is_variable(core)
-        };
+        let masked =
+            if let Some(eq) = core.find('=').filter(|&i| i > 0 && !core[..i].bytes().any(|b| b.is_ascii_digit())) {
+                let value = &core[eq + 1..];
+                if is_variable(value) {
+                    let mut t = String::with_capacity(core.len());
+                    t.push_str(&tok[..lead]);
+                    t.push_str(&core[..=eq]);
+                    t.push_str(MASK);
+                    t.push_str(tok[trail..].trim_end_matches(','));
+                    push_token(out, start_len, &t, &mut last_masked, false);
+                    n += 1;
+                    continue;
+                }
+                false
+            } else {
+                is_variable(core)
+            };
         if masked {
             let rest = tok[trail..].trim_end_matches(',');
             if lead == 0 && rest.is_empty() {
@@ -369,9 +389,10 @@ fn merge_similar(clusters: Vec<Cluster>, max_examples: usize) -> Vec<Cluster> {
         let key = (c.level.clone(), c.class, c.tokens.len(), c.tokens.first().cloned().unwrap_or_default());
         let candidates = groups.entry(key).or_default();
         let allowed = (c.tokens.len() / 4).max(1);
-        let target = candidates.iter().copied().find(|&i| {
-            out[i].tokens.iter().zip(&c.tokens).filter(|(a, b)| a != b).count() <= allowed
-        });
+        let target = candidates
+            .iter()
+            .copied()
+            .find(|&i| out[i].tokens.iter().zip(&c.tokens).filter(|(a, b)| a != b).count() <= allowed);
         match target {
             Some(i) => {
                 let t = &mut out[i];
@@ -443,8 +464,16 @@ mod tests {
             template("[2024-01-15 03:00:33,912] INFO [Partition orders-3 broker=1] Shrinking ISR from 1,2,3 to 1,3. Leader: (highWatermark: 415, endOffset: 420)."),
             "[Partition <*> broker=<*>] Shrinking ISR from <*> to <*>. Leader: (highWatermark: <*> endOffset: <*>)."
         );
-        assert_eq!(template("2024-01-15T03:00:01.234Z WARN Connection to 10.20.1.12:9092 took 250ms for 'my client id' id=0x7f3a"), "Connection to <*> took <*> for <*> id=<*>");
-        assert_eq!(template("INFO x (org.apache.kafka.storage.internals.log.LogDirFailureChannel)"), "x (org.apache.kafka.storage.internals.log.LogDirFailureChannel)");
+        assert_eq!(
+            template(
+                "2024-01-15T03:00:01.234Z WARN Connection to 10.20.1.12:9092 took 250ms for 'my client id' id=0x7f3a"
+            ),
+            "Connection to <*> took <*> for <*> id=<*>"
+        );
+        assert_eq!(
+            template("INFO x (org.apache.kafka.storage.internals.log.LogDirFailureChannel)"),
+            "x (org.apache.kafka.storage.internals.log.LogDirFailureChannel)"
+        );
         assert_eq!(template("INFO token Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4"), "token <*>");
         assert_eq!(template("ERROR Error while appending records to payments-3\njava.io.IOException: No space left on device\n\tat x.y(Z.java:1)"), "Error while appending records to <*> | java.io.IOException: No space left on device");
     }
@@ -453,7 +482,11 @@ mod tests {
     fn level_comes_from_the_line_or_the_stream() {
         assert_eq!(parse_line("[2024-01-15 03:00:01,652] FATAL Shutdown broker").level.as_deref(), Some("FATAL"));
         assert_eq!(parse_line("2024-01-15 03:00:01,652 WARNING x").level.as_deref(), Some("WARN"));
-        let s = summarise(&[stream("2", "error", &[(1, "no level here")])], &Taxonomy::built_in(), &SummaryOptions::default());
+        let s = summarise(
+            &[stream("2", "error", &[(1, "no level here")])],
+            &Taxonomy::built_in(),
+            &SummaryOptions::default(),
+        );
         assert_eq!(s.patterns[0].level, "ERROR");
     }
 
@@ -491,8 +524,23 @@ mod tests {
 
     #[test]
     fn max_patterns_keeps_the_most_important() {
-        let lines: Vec<(i64, String)> = (0..50).map(|i| (i, format!("INFO unique message number{} kind {}", "x".repeat(i as usize % 7), ["a", "b", "c", "d", "e", "f", "g", "h"][i as usize % 8]))).collect();
-        let refs: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).chain([(99, "ERROR Shutdown broker because all log dirs in /d have failed")]).collect();
+        let lines: Vec<(i64, String)> = (0..50)
+            .map(|i| {
+                (
+                    i,
+                    format!(
+                        "INFO unique message number{} kind {}",
+                        "x".repeat(i as usize % 7),
+                        ["a", "b", "c", "d", "e", "f", "g", "h"][i as usize % 8]
+                    ),
+                )
+            })
+            .collect();
+        let refs: Vec<(i64, &str)> = lines
+            .iter()
+            .map(|(t, l)| (*t, l.as_str()))
+            .chain([(99, "ERROR Shutdown broker because all log dirs in /d have failed")])
+            .collect();
         let opts = SummaryOptions { max_patterns: 3, ..Default::default() };
         let s = summarise(&[stream("1", "INFO", &refs)], &Taxonomy::built_in(), &opts);
         assert_eq!(s.patterns.len(), 3);

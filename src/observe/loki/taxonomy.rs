@@ -40,14 +40,16 @@ impl Taxonomy {
     /// The built-in classes.
     pub fn built_in() -> Taxonomy {
         // The built-in file is tested below; failing here would be a build defect, not a runtime condition.
-        Self::from_classes(parse(BUILT_IN, "the built-in taxonomy").unwrap_or_default()).unwrap_or_else(|_| Taxonomy::empty())
+        Self::from_classes(parse(BUILT_IN, "the built-in taxonomy").unwrap_or_default())
+            .unwrap_or_else(|_| Taxonomy::empty())
     }
 
     /// The built-in classes with those of `extra_file` tried first.
     pub fn with_file(extra_file: Option<&Path>) -> Result<Taxonomy> {
         let Some(path) = extra_file else { return Ok(Self::built_in()) };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::bad_input("loki.taxonomy_file", format!("a readable TOML file ({}: {e})", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::bad_input("loki.taxonomy_file", format!("a readable TOML file ({}: {e})", path.display()))
+        })?;
         let mut classes = parse(&text, &path.display().to_string())?;
         classes.extend(parse(BUILT_IN, "the built-in taxonomy")?);
         Self::from_classes(classes)
@@ -62,8 +64,9 @@ impl Taxonomy {
                 owner.push(i);
             }
         }
-        let set = RegexSet::new(&patterns)
-            .map_err(|e| Error::bad_input("loki.taxonomy_file", format!("valid regular expressions in `match` ({e})")))?;
+        let set = RegexSet::new(&patterns).map_err(|e| {
+            Error::bad_input("loki.taxonomy_file", format!("valid regular expressions in `match` ({e})"))
+        })?;
         Ok(Taxonomy { classes, set, owner })
     }
 
@@ -102,9 +105,12 @@ impl Taxonomy {
 }
 
 fn parse(text: &str, source: &str) -> Result<Vec<EventClass>> {
-    toml::from_str::<TaxonomyFile>(text)
-        .map(|f| f.classes)
-        .map_err(|e| Error::bad_input("loki.taxonomy_file", format!("the taxonomy format (`[[class]]` with id, title, severity, match) in {source}: {e}")))
+    toml::from_str::<TaxonomyFile>(text).map(|f| f.classes).map_err(|e| {
+        Error::bad_input(
+            "loki.taxonomy_file",
+            format!("the taxonomy format (`[[class]]` with id, title, severity, match) in {source}: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -160,7 +166,11 @@ mod tests {
     fn an_extra_file_is_tried_first_and_bad_files_name_the_setting() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("extra.toml");
-        std::fs::write(&path, "[[class]]\nid = \"probe\"\ntitle = \"Health probe\"\nseverity = 0\nmatch = ['InvalidReceiveException']\n").unwrap();
+        std::fs::write(
+            &path,
+            "[[class]]\nid = \"probe\"\ntitle = \"Health probe\"\nseverity = 0\nmatch = ['InvalidReceiveException']\n",
+        )
+        .unwrap();
         let t = Taxonomy::with_file(Some(&path)).unwrap();
         assert_eq!(t.classify("InvalidReceiveException: Invalid receive").unwrap().id, "probe");
         assert!(t.class("isr_shrink").is_some());

@@ -196,7 +196,13 @@ async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
     };
     let is_metric = !query.trim_start().starts_with('{');
     // One line more than asked says whether the limit cut the result.
-    let mut request = RangeQuery { query: query.clone(), window, limit: args.limit + 1, direction, step_secs: is_metric.then_some(step) };
+    let mut request = RangeQuery {
+        query: query.clone(),
+        window,
+        limit: args.limit + 1,
+        direction,
+        step_secs: is_metric.then_some(step),
+    };
     let (data, stats, exact_limit) = match client.query_range(&request).await {
         Ok((d, s)) => (d, s, false),
         // A server capped at exactly `limit` refuses limit+1: ask for `limit` and report a full page as cut.
@@ -220,7 +226,8 @@ async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
 /// The LogQL of the arguments: `logql` as given, or a selector from `labels` with line filters.
 pub fn build_logql(args: &LokiQueryArgs) -> Result<String> {
     if let Some(q) = &args.logql {
-        let helpers = !args.labels.is_empty() || !args.contains.is_empty() || args.regex.is_some() || args.level.is_some();
+        let helpers =
+            !args.labels.is_empty() || !args.contains.is_empty() || args.regex.is_some() || args.level.is_some();
         if helpers {
             return Err(Error::bad_input("logql", "either `logql` or the helpers (`labels`, `contains`, `regex`, `level`), not both: put the filters into the LogQL"));
         }
@@ -263,7 +270,15 @@ fn empty_hint(query: &str, window: &TimeWindow) -> String {
     )
 }
 
-fn log_reply(args: &LokiQueryArgs, query: &str, window: &TimeWindow, mut streams: Vec<LogStream>, stats: ScanStats, exact_limit: bool, taxonomy: &Taxonomy) -> Result<Reply> {
+fn log_reply(
+    args: &LokiQueryArgs,
+    query: &str,
+    window: &TimeWindow,
+    mut streams: Vec<LogStream>,
+    stats: ScanStats,
+    exact_limit: bool,
+    taxonomy: &Taxonomy,
+) -> Result<Reply> {
     let returned: usize = streams.iter().map(|s| s.entries.len()).sum();
     let limit_reached = if exact_limit { returned >= args.limit } else { returned > args.limit };
     if returned > args.limit {
@@ -288,19 +303,36 @@ fn log_reply(args: &LokiQueryArgs, query: &str, window: &TimeWindow, mut streams
         series: vec![],
     };
     let scanned = stats.lines_scanned.map_or(String::new(), |n| format!(", {n} scanned"));
-    let cut = if limit_reached { format!(" — **limit {} reached**: more lines matched; narrow the window or filters", args.limit) } else { String::new() };
-    let title = format!("# Logs {} → {}\n`{query}`: {lines_returned} lines{scanned}{cut}", format_time(window.start), format_time(window.end));
+    let cut = if limit_reached {
+        format!(" — **limit {} reached**: more lines matched; narrow the window or filters", args.limit)
+    } else {
+        String::new()
+    };
+    let title = format!(
+        "# Logs {} → {}\n`{query}`: {lines_returned} lines{scanned}{cut}",
+        format_time(window.start),
+        format_time(window.end)
+    );
     let hint = empty_hint(query, window);
     match args.mode {
         Mode::Summary => {
-            let summary = summarise(&streams, taxonomy, &SummaryOptions { max_patterns: args.max_patterns, ..Default::default() });
+            let summary = summarise(
+                &streams,
+                taxonomy,
+                &SummaryOptions { max_patterns: args.max_patterns, ..Default::default() },
+            );
             let mut text = vec![title];
             if !summary.levels.is_empty() {
-                text.push(format!("Levels: {}", summary.levels.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", ")));
+                text.push(format!(
+                    "Levels: {}",
+                    summary.levels.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", ")
+                ));
             }
             if !summary.events.is_empty() {
                 text.push("**Kafka events**, most severe first (class ×lines first–last [sources]):".into());
-                text.extend(summary.events.iter().map(|e| format!("- {} ×{} {}–{} [{}]", e.class, e.count, clock(e.first), clock(e.last), e.sources.join(","))));
+                text.extend(summary.events.iter().map(|e| {
+                    format!("- {} ×{} {}–{} [{}]", e.class, e.count, clock(e.first), clock(e.last), e.sources.join(","))
+                }));
             }
             let rows = summary.patterns.iter().map(pattern_row).collect();
             output.levels = summary.levels;
@@ -309,15 +341,25 @@ fn log_reply(args: &LokiQueryArgs, query: &str, window: &TimeWindow, mut streams
             output.patterns = summary.patterns;
             Ok(Reply::new(&output)?
                 .summary(text.join("\n"))
-                .rows("patterns", "| n | level | class | first–last | sources | pattern |\n|---|---|---|---|---|---|", rows)
+                .rows(
+                    "patterns",
+                    "| n | level | class | first–last | sources | pattern |\n|---|---|---|---|---|---|",
+                    rows,
+                )
                 .when_empty(hint)
-                .narrow_with("a smaller window, a `level` or `contains` filter, a label such as broker, or a lower max_patterns"))
+                .narrow_with(
+                    "a smaller window, a `level` or `contains` filter, a label such as broker, or a lower max_patterns",
+                ))
         }
         Mode::Lines => {
             let mut lines = vec![];
             for (i, s) in streams.iter().enumerate() {
                 output.streams.push(StreamInfo { stream: i, labels: s.labels.clone(), lines: s.entries.len() });
-                lines.extend(s.entries.iter().map(|e| LineOut { stream: i, time: super::summary::ns_to_time(e.ts_ns), line: cut_chars(&e.line, MAX_LINE_CHARS) }));
+                lines.extend(s.entries.iter().map(|e| LineOut {
+                    stream: i,
+                    time: super::summary::ns_to_time(e.ts_ns),
+                    line: cut_chars(&e.line, MAX_LINE_CHARS),
+                }));
             }
             match args.direction {
                 DirectionArg::Backward => lines.sort_by_key(|l| std::cmp::Reverse(l.time)),
@@ -328,7 +370,10 @@ fn log_reply(args: &LokiQueryArgs, query: &str, window: &TimeWindow, mut streams
                 let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!("- s{}: {{{}}} ({} lines)", s.stream, labels.join(", "), s.lines)
             }));
-            let rows = lines.iter().map(|l| format!("s{} {} {}", l.stream, format_time(l.time), l.line.replace('\n', "\n    "))).collect();
+            let rows = lines
+                .iter()
+                .map(|l| format!("s{} {} {}", l.stream, format_time(l.time), l.line.replace('\n', "\n    ")))
+                .collect();
             output.lines = lines;
             Ok(Reply::new(&output)?
                 .summary(text.join("\n"))
@@ -374,7 +419,13 @@ fn cut_chars(s: &str, max: usize) -> String {
     }
 }
 
-fn metric_reply(query: &str, window: &TimeWindow, step: u64, series: Vec<SeriesSummary>, stats: ScanStats) -> Result<Reply> {
+fn metric_reply(
+    query: &str,
+    window: &TimeWindow,
+    step: u64,
+    series: Vec<SeriesSummary>,
+    stats: ScanStats,
+) -> Result<Reply> {
     let rows = series.iter().map(|s| s.row("logql")).collect();
     let output = LokiQueryOutput {
         query: query.to_string(),

@@ -137,7 +137,8 @@ impl SeriesSummary {
             TrendDirection::Flat => "flat".to_string(),
             d => format!("{} {:+}/h", if d == TrendDirection::Rising { "rising" } else { "falling" }, t.slope_per_hour),
         });
-        let changes: Vec<String> = self.change_points.iter().map(|c| format!("{} {}→{}", clock(c.at), c.before, c.after)).collect();
+        let changes: Vec<String> =
+            self.change_points.iter().map(|c| format!("{} {}→{}", clock(c.at), c.before, c.after)).collect();
         let states: Vec<String> = self.states.iter().map(|s| s.describe()).collect();
         let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         format!(
@@ -206,7 +207,11 @@ fn trend(points: &[Point]) -> Option<Trend> {
     // explains (r² ≥ 0.5): a bump or a step back is not a trend.
     let r2 = if var_v > 0.0 { cov * cov / (var * var_v) } else { 0.0 };
     let direction = if hi > lo && change.abs() > 0.25 * (hi - lo) && r2 >= 0.5 {
-        if change > 0.0 { TrendDirection::Rising } else { TrendDirection::Falling }
+        if change > 0.0 {
+            TrendDirection::Rising
+        } else {
+            TrendDirection::Falling
+        }
     } else {
         TrendDirection::Flat
     };
@@ -301,7 +306,13 @@ fn state_spans(points: &[Point], rule: &StateRule) -> Vec<StateSpan> {
     for i in 0..points.len() {
         let p = points[i];
         if rule.holds(points, i, rise_min) {
-            let span = open.get_or_insert_with(|| StateSpan { state: rule.name.clone(), from: time(p.t), to: time(p.t), ongoing: false, worst: p.v });
+            let span = open.get_or_insert_with(|| StateSpan {
+                state: rule.name.clone(),
+                from: time(p.t),
+                to: time(p.t),
+                ongoing: false,
+                worst: p.v,
+            });
             span.to = time(p.t);
             span.worst = match rule.when {
                 Condition::Below => span.worst.min(p.v),
@@ -338,7 +349,8 @@ pub fn downsample(points: &[Point], max: usize) -> Vec<Point> {
         let end = (((i + 1) as f64 * bucket) as usize + 1).min(points.len() - 1);
         let next_end = (((i + 2) as f64 * bucket) as usize + 1).min(points.len());
         let next = &points[end..next_end.max(end + 1).min(points.len())];
-        let (nt, nv) = (mean(&next.iter().map(|p| p.t).collect::<Vec<_>>()), mean(&next.iter().map(|p| p.v).collect::<Vec<_>>()));
+        let (nt, nv) =
+            (mean(&next.iter().map(|p| p.t).collect::<Vec<_>>()), mean(&next.iter().map(|p| p.v).collect::<Vec<_>>()));
         let pa = points[a];
         let mut best = start;
         let mut best_area = -1.0;
@@ -363,7 +375,10 @@ mod tests {
     const T0: f64 = 1705285800.0; // 2024-01-15T02:30:00Z
 
     fn series(values: &[f64]) -> Series {
-        Series { labels: [("broker".into(), "1".into())].into(), points: values.iter().enumerate().map(|(i, &v)| Point { t: T0 + 15.0 * i as f64, v }).collect() }
+        Series {
+            labels: [("broker".into(), "1".into())].into(),
+            points: values.iter().enumerate().map(|(i, &v)| Point { t: T0 + 15.0 * i as f64, v }).collect(),
+        }
     }
     fn at(i: usize) -> DateTime<Utc> {
         time(T0 + 15.0 * i as f64)
@@ -390,7 +405,10 @@ mod tests {
         let at_: Vec<DateTime<Utc>> = s.change_points.iter().map(|c| c.at).collect();
         assert_eq!(at_, vec![at(20), at(80)]);
         assert_eq!((s.change_points[0].before, s.change_points[0].after), (0.0, 23.0));
-        assert_eq!(s.states, vec![StateSpan { state: "under_replicated".into(), from: at(20), to: at(79), ongoing: false, worst: 23.0 }]);
+        assert_eq!(
+            s.states,
+            vec![StateSpan { state: "under_replicated".into(), from: at(20), to: at(79), ongoing: false, worst: 23.0 }]
+        );
         assert_eq!(s.trend.unwrap().direction, TrendDirection::Flat);
         assert!(s.points.len() <= 50);
         assert!(s.points.iter().any(|p| p[1] == 23.0), "the bump survives downsampling");
@@ -431,7 +449,8 @@ mod tests {
 
     #[test]
     fn below_rules_track_the_lowest_value() {
-        let s = analyse(&series(&[1.0, 1.0, 0.0, 0.0, 1.0]), &[rule("no_active_controller", Condition::Below, 1.0)], 10);
+        let s =
+            analyse(&series(&[1.0, 1.0, 0.0, 0.0, 1.0]), &[rule("no_active_controller", Condition::Below, 1.0)], 10);
         assert_eq!(s.states.len(), 1);
         assert_eq!((s.states[0].from, s.states[0].to, s.states[0].worst), (at(2), at(3), 0.0));
     }

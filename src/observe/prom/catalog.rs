@@ -80,7 +80,11 @@ pub struct ResolvedQuery {
 impl Catalog {
     pub fn built_in() -> Catalog {
         // Parsed in a unit test; an error here would be a build defect, so fall back to an empty catalog.
-        toml::from_str(BUILT_IN).unwrap_or(Catalog { filter_labels: BTreeMap::new(), metrics: BTreeMap::new(), presets: vec![] })
+        toml::from_str(BUILT_IN).unwrap_or(Catalog {
+            filter_labels: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+            presets: vec![],
+        })
     }
 
     /// The built-in catalog with names overridden by role (`[prometheus] metric_names`).
@@ -89,7 +93,10 @@ impl Catalog {
         let roles: Vec<String> = catalog.metrics.keys().cloned().collect();
         for (role, name) in names {
             let metric = catalog.metrics.get_mut(role).ok_or_else(|| {
-                Error::bad_input(format!("prometheus.metric_names.{role}"), format!("one of the metric roles: {}", roles.join(", ")))
+                Error::bad_input(
+                    format!("prometheus.metric_names.{role}"),
+                    format!("one of the metric roles: {}", roles.join(", ")),
+                )
             })?;
             metric.name = name.clone();
         }
@@ -105,7 +112,14 @@ impl Catalog {
         preset
             .query
             .iter()
-            .map(|q| Ok(ResolvedQuery { id: q.id.clone(), title: q.title.clone(), expr: self.expand(&q.expr, filters, range)?, state: q.state.clone() }))
+            .map(|q| {
+                Ok(ResolvedQuery {
+                    id: q.id.clone(),
+                    title: q.title.clone(),
+                    expr: self.expand(&q.expr, filters, range)?,
+                    state: q.state.clone(),
+                })
+            })
             .collect()
     }
 
@@ -117,14 +131,18 @@ impl Catalog {
         while let Some(open) = rest.find("{{") {
             out.push_str(&rest[..open]);
             let after = &rest[open + 2..];
-            let close = after.find("}}").ok_or_else(|| Error::internal(format!("unclosed {{{{ in the catalog query `{template}`")))?;
+            let close = after
+                .find("}}")
+                .ok_or_else(|| Error::internal(format!("unclosed {{{{ in the catalog query `{template}`")))?;
             let role = after[..close].trim();
             rest = &after[close + 2..];
             if role == "range" {
                 out.push_str(range);
                 continue;
             }
-            let metric = self.metrics.get(role).ok_or_else(|| Error::internal(format!("the catalog query `{template}` names an unknown metric role `{role}`")))?;
+            let metric = self.metrics.get(role).ok_or_else(|| {
+                Error::internal(format!("the catalog query `{template}` names an unknown metric role `{role}`"))
+            })?;
             let mut matchers: Vec<String> = metric.matchers.iter().cloned().collect();
             for f in &metric.filters {
                 if let (Some(value), Some(label)) = (filters.get(f), self.filter_labels.get(f)) {
@@ -132,7 +150,9 @@ impl Catalog {
                 }
             }
             if let Some(extra) = rest.strip_prefix('{') {
-                let end = extra.find('}').ok_or_else(|| Error::internal(format!("unclosed matcher in the catalog query `{template}`")))?;
+                let end = extra
+                    .find('}')
+                    .ok_or_else(|| Error::internal(format!("unclosed matcher in the catalog query `{template}`")))?;
                 matchers.push(extra[..end].to_string());
                 rest = &extra[end + 1..];
             }

@@ -95,7 +95,8 @@ mod tests {
 
     #[test]
     fn renders_a_png_with_one_panel_per_query() {
-        let line: Vec<Point> = (0..100).map(|i| Point { t: i as f64 * 15.0, v: if (20..80).contains(&i) { 23.0 } else { 0.0 } }).collect();
+        let line: Vec<Point> =
+            (0..100).map(|i| Point { t: i as f64 * 15.0, v: if (20..80).contains(&i) { 23.0 } else { 0.0 } }).collect();
         let panels = vec![Panel { lines: vec![line.clone(), line], spans: vec![(300.0, 1185.0)] }, Panel::default()];
         let png_bytes = render_png(&panels, 0.0, 1485.0).unwrap();
         assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");

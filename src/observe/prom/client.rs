@@ -18,7 +18,10 @@ pub struct PromClient {
 impl PromClient {
     pub fn from_config(config: &PrometheusConfig, http: &reqwest::Client) -> Result<PromClient> {
         let base_url = config.url.clone().ok_or_else(|| {
-            Error::not_configured("Prometheus", "pass --prometheus-url URL, set PROMETHEUS_URL, or [prometheus] url in the config file")
+            Error::not_configured(
+                "Prometheus",
+                "pass --prometheus-url URL, set PROMETHEUS_URL, or [prometheus] url in the config file",
+            )
         })?;
         Ok(PromClient {
             endpoint: Endpoint {
@@ -54,10 +57,15 @@ impl PromClient {
     async fn get(&self, path: &str, params: &[(&str, String)], expr: &str) -> Result<Vec<Series>> {
         let answer = self.endpoint.get(path, params).await?;
         let body: Option<Value> = serde_json::from_str(&answer.body).ok();
-        if answer.status != 200 || body.as_ref().and_then(|b| b.get("status")).and_then(Value::as_str) != Some("success") {
+        if answer.status != 200
+            || body.as_ref().and_then(|b| b.get("status")).and_then(Value::as_str) != Some("success")
+        {
             return Err(prom_error(answer.status, body.as_ref(), &answer.body, expr));
         }
-        let data = body.as_ref().and_then(|b| b.get("data")).ok_or_else(|| Error::upstream("Prometheus", "an answer without `data`"))?;
+        let data = body
+            .as_ref()
+            .and_then(|b| b.get("data"))
+            .ok_or_else(|| Error::upstream("Prometheus", "an answer without `data`"))?;
         parse_data(data).map_err(|e| Error::upstream("Prometheus", format!("{e} (query `{expr}`)")))
     }
 }
@@ -65,11 +73,17 @@ impl PromClient {
 /// Prometheus errors are JSON `{"status":"error","errorType":"bad_data","error":"..."}`; proxies may send text.
 pub fn prom_error(status: u16, body: Option<&Value>, raw: &str, expr: &str) -> Error {
     let kind = body.and_then(|b| b.get("errorType")).and_then(Value::as_str).unwrap_or("");
-    let message = body.and_then(|b| b.get("error")).and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| excerpt(raw, 300));
+    let message = body
+        .and_then(|b| b.get("error"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| excerpt(raw, 300));
     let fix = match (status, kind) {
         (401 | 403, _) => "check [prometheus] username/password or bearer_token in the config",
         (404, _) => "check that [prometheus] url points at Prometheus itself (it answers /api/v1/query)",
-        (_, "bad_data") if message.contains("11,000") || message.contains("too many") => "use a shorter window or a smaller `max_points`",
+        (_, "bad_data") if message.contains("11,000") || message.contains("too many") => {
+            "use a shorter window or a smaller `max_points`"
+        }
         (_, "bad_data") => "fix the PromQL where the message points (metric names, braces, quotes, functions)",
         (_, "timeout") | (503, _) => "the query was too heavy: narrow the window, add label filters, or aggregate",
         (_, "execution") => "the query failed to run: add label filters or aggregate to reduce the series",

@@ -211,9 +211,18 @@ fn plan_queries(catalog: &Catalog, args: &PromSnapshotArgs, step: u64) -> Result
         if expr.trim().is_empty() {
             return Err(Error::bad_input(format!("queries[{i}]"), "a PromQL expression, e.g. `up`"));
         }
-        queries.push(ResolvedQuery { id: format!("q{}", i + 1), title: "PromQL".into(), expr: expr.trim().to_string(), state: None });
+        queries.push(ResolvedQuery {
+            id: format!("q{}", i + 1),
+            title: "PromQL".into(),
+            expr: expr.trim().to_string(),
+            state: None,
+        });
     }
-    let presets: Vec<&str> = if args.presets.is_empty() && args.queries.is_empty() { vec!["broker_health"] } else { args.presets.iter().map(String::as_str).collect() };
+    let presets: Vec<&str> = if args.presets.is_empty() && args.queries.is_empty() {
+        vec!["broker_health"]
+    } else {
+        args.presets.iter().map(String::as_str).collect()
+    };
     for (i, id) in presets.iter().enumerate() {
         let preset = catalog.preset(id).ok_or_else(|| {
             let known: Vec<&str> = catalog.presets.iter().map(|p| p.id.as_str()).collect();
@@ -230,10 +239,21 @@ fn plan_queries(catalog: &Catalog, args: &PromSnapshotArgs, step: u64) -> Result
 }
 
 fn rule_text(rule: &StateRule) -> String {
-    format!("{} when {} {}", rule.name, serde_json::to_value(rule.when).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), rule.value)
+    format!(
+        "{} when {} {}",
+        rule.name,
+        serde_json::to_value(rule.when).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        rule.value
+    )
 }
 
-fn build_reply(args: &PromSnapshotArgs, window: &TimeWindow, step: Option<u64>, queries: &[ResolvedQuery], results: &[Vec<Series>]) -> Result<Reply> {
+fn build_reply(
+    args: &PromSnapshotArgs,
+    window: &TimeWindow,
+    step: Option<u64>,
+    queries: &[ResolvedQuery],
+    results: &[Vec<Series>],
+) -> Result<Reply> {
     let mut infos = vec![];
     let mut series_out = vec![];
     let mut panels = vec![];
@@ -242,16 +262,32 @@ fn build_reply(args: &PromSnapshotArgs, window: &TimeWindow, step: Option<u64>, 
         let rules: Vec<StateRule> = q.state.iter().cloned().collect();
         let mut summaries: Vec<SeriesSummary> = series.iter().map(|s| analyse(s, &rules, args.shape_points)).collect();
         // The series in a state come first, then the largest.
-        summaries.sort_by(|a, b| b.states.len().min(1).cmp(&a.states.len().min(1)).then(b.max.unwrap_or(f64::MIN).total_cmp(&a.max.unwrap_or(f64::MIN))));
+        summaries.sort_by(|a, b| {
+            b.states
+                .len()
+                .min(1)
+                .cmp(&a.states.len().min(1))
+                .then(b.max.unwrap_or(f64::MIN).total_cmp(&a.max.unwrap_or(f64::MIN)))
+        });
         let shown = summaries.len().min(args.max_series);
-        infos.push(QueryInfo { id: q.id.clone(), title: q.title.clone(), expr: q.expr.clone(), series: series.len(), shown, state_rule: q.state.as_ref().map(rule_text) });
+        infos.push(QueryInfo {
+            id: q.id.clone(),
+            title: q.title.clone(),
+            expr: q.expr.clone(),
+            series: series.len(),
+            shown,
+            state_rule: q.state.as_ref().map(rule_text),
+        });
         if args.chart && !series.is_empty() && panels.len() < MAX_PANELS {
             let lines: Vec<&Series> = series.iter().take(PALETTE.len()).collect();
             legend.push(ChartPanelLegend {
                 query: q.id.clone(),
                 lines: lines.iter().zip(PALETTE.iter()).map(|(s, c)| format!("{}: {}", c.3, s.label_text())).collect(),
             });
-            let spans = summaries.iter().flat_map(|s| s.states.iter().map(|st| (st.from.timestamp() as f64, st.to.timestamp() as f64))).collect();
+            let spans = summaries
+                .iter()
+                .flat_map(|s| s.states.iter().map(|st| (st.from.timestamp() as f64, st.to.timestamp() as f64)))
+                .collect();
             panels.push(Panel { lines: lines.iter().map(|s| s.points.clone()).collect(), spans });
         }
         series_out.extend(summaries.into_iter().take(shown).map(|summary| SeriesOut { query: q.id.clone(), summary }));
@@ -279,7 +315,12 @@ fn build_reply(args: &PromSnapshotArgs, window: &TimeWindow, step: Option<u64>, 
     let title = if instant {
         format!("# Prometheus at {}", format_time(window.start))
     } else {
-        format!("# Prometheus {} → {} (step {} s)", format_time(window.start), format_time(window.end), step.unwrap_or(0))
+        format!(
+            "# Prometheus {} → {} (step {} s)",
+            format_time(window.start),
+            format_time(window.end),
+            step.unwrap_or(0)
+        )
     };
     let mut text = vec![title];
     if findings.is_empty() {

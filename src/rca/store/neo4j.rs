@@ -88,13 +88,19 @@ impl Neo4jStore {
     }
 
     fn unreachable(&self, started: Instant, detail: &str) -> Error {
-        Error::unreachable("Neo4j", started.elapsed(), format!("{detail} at {}; start it (tools/stack up graph) or fix [graph] uri", self.uri))
+        Error::unreachable(
+            "Neo4j",
+            started.elapsed(),
+            format!("{detail} at {}; start it (tools/stack up graph) or fix [graph] uri", self.uri),
+        )
     }
 
     fn error(&self, started: Instant, e: neo4rs::Error) -> Error {
         match e {
             neo4rs::Error::Neo4j(n) => Error::upstream("Neo4j", format!("{}: {}", n.code(), n.message())),
-            neo4rs::Error::AuthenticationError(m) => Error::upstream("Neo4j", format!("authentication failed ({m}); {HOW}")),
+            neo4rs::Error::AuthenticationError(m) => {
+                Error::upstream("Neo4j", format!("authentication failed ({m}); {HOW}"))
+            }
             other => self.unreachable(started, &other.to_string()),
         }
     }
@@ -143,7 +149,8 @@ impl Neo4jStore {
         let mut out = vec![];
         for (record, confirmed) in rows {
             let Some(text) = record else { continue };
-            let mut r: IncidentRecord = serde_json::from_str(&text).map_err(|e| Error::upstream("Neo4j", format!("a stored incident record is not valid: {e}")))?;
+            let mut r: IncidentRecord = serde_json::from_str(&text)
+                .map_err(|e| Error::upstream("Neo4j", format!("a stored incident record is not valid: {e}")))?;
             if confirmed.is_some() {
                 r.confirmed_cause = confirmed;
             }
@@ -196,7 +203,10 @@ pub fn statements(record: &IncidentRecord, g: &Graph) -> Result<Vec<Query>> {
         by_kind.entry(e.kind()).or_default().push(row(vec![("key", key(i).into()), ("name", g.name(i).into())]));
     }
     for (kind, rows) in by_kind {
-        let cypher = format!("UNWIND $rows AS r MERGE (n:{} {{key: r.key}}) SET n.name = r.name, n.cluster = $cluster", label(kind));
+        let cypher = format!(
+            "UNWIND $rows AS r MERGE (n:{} {{key: r.key}}) SET n.name = r.name, n.cluster = $cluster",
+            label(kind)
+        );
         out.extend(batched(&cypher, rows, &[("cluster", g.cluster_name.clone().into())]));
     }
     let mut links: BTreeMap<(EntityKind, EntityKind, &str), Vec<Row>> = BTreeMap::new();
@@ -209,9 +219,10 @@ pub fn statements(record: &IncidentRecord, g: &Graph) -> Result<Vec<Query>> {
                 .entry((g.kind(a), g.kind(b), kind.rel_type()))
                 .or_default()
                 .push(row(vec![("from", key(a).into()), ("to", key(b).into())])),
-            (Node::Signal(s), Node::Entity(b), EdgeKind::ObservedOn) => {
-                observed.entry(g.kind(b)).or_default().push(row(vec![("from", signal_key(s).into()), ("to", key(b).into())]))
-            }
+            (Node::Signal(s), Node::Entity(b), EdgeKind::ObservedOn) => observed
+                .entry(g.kind(b))
+                .or_default()
+                .push(row(vec![("from", signal_key(s).into()), ("to", key(b).into())])),
             (Node::Signal(a), Node::Signal(b), EdgeKind::Precedes) => {
                 precedes.push(row(vec![("from", signal_key(a).into()), ("to", signal_key(b).into())]))
             }
@@ -269,7 +280,11 @@ pub fn statements(record: &IncidentRecord, g: &Graph) -> Result<Vec<Query>> {
         let cypher = format!("UNWIND $rows AS r MATCH (s:Signal {{key: r.from}}) MATCH (e:{} {{key: r.to}}) MERGE (s)-[:OBSERVED_ON]->(e)", label(kind));
         out.extend(batched(&cypher, rows, &[]));
     }
-    out.extend(batched("UNWIND $rows AS r MATCH (a:Signal {key: r.from}) MATCH (b:Signal {key: r.to}) MERGE (a)-[:PRECEDES]->(b)", precedes, &[]));
+    out.extend(batched(
+        "UNWIND $rows AS r MATCH (a:Signal {key: r.from}) MATCH (b:Signal {key: r.to}) MERGE (a)-[:PRECEDES]->(b)",
+        precedes,
+        &[],
+    ));
     let causes: Vec<Row> = record
         .causes
         .iter()
@@ -304,7 +319,9 @@ impl GraphStore for Neo4jStore {
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<IncidentRecord>>> {
         Box::pin(async move {
-            let q = neo4rs::query("MATCH (i:Incident {id: $id}) RETURN i.record AS record, i.confirmed_cause AS confirmed").param("id", id);
+            let q =
+                neo4rs::query("MATCH (i:Incident {id: $id}) RETURN i.record AS record, i.confirmed_cause AS confirmed")
+                    .param("id", id);
             Ok(self.records(q).await?.into_iter().next())
         })
     }
