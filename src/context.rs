@@ -2,10 +2,9 @@
 
 use crate::config::{redact, Config, Secret};
 use crate::error::{Error, Result};
-use crate::mcp::resources::ResourceStore;
+use crate::resources::ResourceStore;
 use crate::safety::Guard;
-use rmcp::model::{ProgressNotificationParam, ProgressToken};
-use rmcp::{Peer, RoleServer};
+use futures::future::BoxFuture;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -81,26 +80,28 @@ impl CallContext {
     }
 }
 
-/// Progress notifications to the client, when it asked for them with a progress token.
+/// Where progress of a long call goes: the MCP layer implements it with progress notifications to the
+/// client that asked for them; domain code only sees this trait.
+pub trait ProgressSink: Send + Sync {
+    fn report(&self, done: u64, total: Option<u64>, message: String) -> BoxFuture<'_, ()>;
+}
+
+/// Progress of one call: a sink when the client asked for progress, else nothing.
 #[derive(Clone, Default)]
 pub struct Progress {
-    target: Option<(Peer<RoleServer>, ProgressToken)>,
+    sink: Option<Arc<dyn ProgressSink>>,
 }
 
 impl Progress {
     pub fn none() -> Progress {
-        Progress { target: None }
+        Progress { sink: None }
     }
-    pub fn to(peer: Peer<RoleServer>, token: ProgressToken) -> Progress {
-        Progress { target: Some((peer, token)) }
+    pub fn to(sink: Arc<dyn ProgressSink>) -> Progress {
+        Progress { sink: Some(sink) }
     }
     pub async fn report(&self, done: u64, total: Option<u64>, message: impl Into<String>) {
-        if let Some((peer, token)) = &self.target {
-            let mut param = ProgressNotificationParam::new(token.clone(), done as f64);
-            param.total = total.map(|t| t as f64);
-            param.message = Some(message.into());
-            // A client that went away is not the tool's failure.
-            let _ = peer.notify_progress(param).await;
+        if let Some(sink) = &self.sink {
+            sink.report(done, total, message.into()).await;
         }
     }
 }

@@ -14,10 +14,13 @@ pub mod export;
 pub mod kafka;
 pub mod mcp;
 pub mod observe;
+pub mod prompts;
 pub mod rca;
+pub mod resources;
 pub mod safety;
 pub mod schema;
 pub mod similar;
 pub mod testcases;
+pub mod text;
 
 pub use error::{Error, Result};

@@ -1,9 +1,11 @@
 //! Configuration: flags > environment > TOML file (with `${VAR}` expansion) > defaults.
 //! Every section has defaults, so an empty file (or none) is a valid configuration.
 
+mod backend;
 mod expand;
 mod secret;
 
+pub use backend::Backend;
 pub use expand::expand_env;
 pub use secret::{redact, Secret};
 

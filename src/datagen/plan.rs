@@ -258,9 +258,11 @@ impl<'a> Compiler<'a> {
             }
             "boolean" => Kind::Boolean,
             "null" => Kind::Null,
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "{at}.type `{other}` is not a JSON Schema type (object, array, string, integer, number, boolean, null)"
-            )),
+            ))
+            }
         };
         Ok(Node { name: name.to_string(), kind })
     }

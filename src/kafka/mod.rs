@@ -63,8 +63,7 @@ impl Kafka {
 
     fn ensure_configured(&self) -> Result<()> {
         if self.inner.cfg.bootstrap_servers.trim().is_empty() {
-            let how = crate::mcp::tool::Backend::Kafka.how_to_configure();
-            return Err(Error::not_configured(client::BACKEND, how));
+            return Err(crate::config::Backend::Kafka.not_configured());
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use super::decode::{decode, printable, Encoding};
 use super::sample::Record;
+use crate::text::cut_chars;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -63,7 +64,7 @@ impl Contents {
                                     partition: r.partition,
                                     offset: r.offset,
                                     encoding: enc.to_string(),
-                                    value: cut(&printable(bytes)),
+                                    value: cut_chars(&printable(bytes), EXAMPLE_CHARS),
                                 });
                             }
                         }
@@ -100,13 +101,6 @@ fn part_rank(part: &str) -> u8 {
         "value" => 0,
         "key" => 1,
         _ => 2,
-    }
-}
-
-fn cut(s: &str) -> String {
-    match s.char_indices().nth(EXAMPLE_CHARS) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
     }
 }
 

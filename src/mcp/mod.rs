@@ -1,10 +1,8 @@
 //! The MCP face of the server: tools, replies, resources, prompts and transports.
 
 pub mod http;
-pub mod prompts;
 pub mod registry;
 pub mod reply;
-pub mod resources;
 pub mod server;
 pub mod tool;
 

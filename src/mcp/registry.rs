@@ -94,15 +94,8 @@ impl Registry {
                 format!("{} writes to Kafka and the server runs in read-only mode", info.name),
             ));
         }
-        for backend in info.requires {
-            let configured = match backend {
-                super::tool::Backend::Kafka => !config.kafka.bootstrap_servers.trim().is_empty(),
-                super::tool::Backend::Loki => config.loki.url.is_some(),
-                super::tool::Backend::Prometheus => config.prometheus.url.is_some(),
-            };
-            if !configured {
-                return Availability::Disabled(Error::not_configured(backend.name(), backend.how_to_configure()));
-            }
+        if let Some(backend) = info.requires.iter().find(|b| !b.is_configured(config)) {
+            return Availability::Disabled(backend.not_configured());
         }
         Availability::Enabled
     }

@@ -4,6 +4,7 @@
 //! No tool writes its own truncation.
 
 use crate::error::{Error, Result};
+use crate::text::cut_bytes;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -182,7 +183,7 @@ impl Reply {
         // Last resort: the non-list part alone is over budget. Keep the text's head and a small JSON.
         if text.len() + json_len(&structured) > budget {
             let keep = budget.saturating_sub(NOTICE_RESERVE) / 2;
-            text = cut_at_char(&text, keep);
+            text = cut_bytes(&text, keep);
             text.push_str(&format!("\n\n_Truncated to fit {budget} bytes. To see more: {hint}._"));
             structured = shrink_object(structured, keep);
             if let Value::Object(m) = &mut structured {
@@ -197,17 +198,6 @@ impl Reply {
 
 fn json_len(v: &Value) -> usize {
     serde_json::to_string(v).map(|s| s.len()).unwrap_or(0)
-}
-
-fn cut_at_char(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 /// Keeps the fields of an object that fit in `max` bytes, smallest first, dropping the large ones.

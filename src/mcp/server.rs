@@ -2,10 +2,10 @@
 //! resource store and the prompt files. Tool failures are tool results with `isError`; only protocol misuse
 //! (unknown prompt or resource) is a JSON-RPC error.
 
-use super::prompts;
 use super::registry::{Availability, Registry};
-use crate::context::{AppState, CallContext, Progress};
+use crate::context::{AppState, CallContext, Progress, ProgressSink};
 use crate::error::Error;
+use crate::prompts;
 use rmcp::model::*;
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -61,6 +61,24 @@ impl McpServer {
                 .ok()
             })
             .collect()
+    }
+}
+
+/// Progress notifications to the client that sent a progress token with its call.
+struct ClientProgress {
+    peer: rmcp::Peer<RoleServer>,
+    token: ProgressToken,
+}
+
+impl ProgressSink for ClientProgress {
+    fn report(&self, done: u64, total: Option<u64>, message: String) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let mut param = ProgressNotificationParam::new(self.token.clone(), done as f64);
+            param.total = total.map(|t| t as f64);
+            param.message = Some(message);
+            // A client that went away is not the tool's failure.
+            let _ = self.peer.notify_progress(param).await;
+        })
     }
 }
 
@@ -144,7 +162,7 @@ impl ServerHandler for McpServer {
             ));
         }
         let progress = match context.meta.get_progress_token() {
-            Some(token) => Progress::to(context.peer.clone(), token),
+            Some(token) => Progress::to(Arc::new(ClientProgress { peer: context.peer.clone(), token })),
             None => Progress::none(),
         };
         let cx = CallContext { state: self.state.clone(), cancel: context.ct.clone(), progress };

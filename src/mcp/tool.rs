@@ -2,6 +2,7 @@
 //! annotations, and one async function. A new tool is a struct, a function and a line in `registry.rs`.
 
 use super::reply::Reply;
+pub use crate::config::Backend;
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use futures::future::BoxFuture;
@@ -9,31 +10,6 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
-
-/// A backend without which a tool cannot work at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Kafka,
-    Loki,
-    Prometheus,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Kafka => "Kafka",
-            Backend::Loki => "Loki",
-            Backend::Prometheus => "Prometheus",
-        }
-    }
-    pub fn how_to_configure(self) -> &'static str {
-        match self {
-            Backend::Kafka => "pass --bootstrap-servers HOST:PORT, set KAFKA_BOOTSTRAP_SERVERS, or [kafka] bootstrap_servers in the config file",
-            Backend::Loki => "pass --loki-url URL, set LOKI_URL, or [loki] url in the config file",
-            Backend::Prometheus => "pass --prometheus-url URL, set PROMETHEUS_URL, or [prometheus] url in the config file",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct ToolInfo {

@@ -144,6 +144,11 @@ pub fn resolve_window(
 }
 
 /// RFC 3339 at second precision (milliseconds when present): how times appear in tool output.
+/// A time given in Unix milliseconds, formatted as [`format_time`] does (the number itself if out of range).
+pub fn format_ms(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map(format_time).unwrap_or_else(|| ms.to_string())
+}
+
 pub fn format_time(t: DateTime<Utc>) -> String {
     if t.timestamp_subsec_millis() == 0 {
         t.format("%Y-%m-%dT%H:%M:%SZ").to_string()

@@ -2,13 +2,12 @@
 //! radius), verification checks ready to run, and remediation; or, when no rule fits, the strongest signals.
 
 use super::graph::Graph;
-use super::observation::{EntityKind, EntityRef, SignalSource};
-use super::rank::{rank, ScoreParts, Scored};
-use super::rules::{CheckKind, Rule};
-use chrono::{TimeZone, Utc};
-use schemars::JsonSchema;
-use serde::Serialize;
-use serde_json::Value;
+pub use super::hypothesis::*;
+use super::observation::{EntityKind, EntityRef};
+use super::rank::{rank, Scored};
+use super::rules::Rule;
+use crate::observe::time::format_ms;
+use crate::text::first_line;
 use std::collections::BTreeSet;
 
 /// Below this confidence the best hypothesis is not called a fit.
@@ -17,114 +16,6 @@ pub const FIT_THRESHOLD: f64 = 0.4;
 pub const MAX_HYPOTHESES: usize = 5;
 /// Entities named per evidence step or blast-radius list; the rest are counted.
 const MAX_NAMES: usize = 12;
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Analysis {
-    /// Whether a rule explains the signals well enough (confidence >= 0.4).
-    pub fits: bool,
-    /// One line: the most likely cause, or that nothing fits.
-    pub verdict: String,
-    /// Ranked hypotheses, most likely first.
-    pub hypotheses: Vec<Hypothesis>,
-    /// The earliest signals (what to look at when no rule fits).
-    pub strongest_signals: Vec<SignalView>,
-    /// Signal classes no rule uses: they were kept but explain nothing.
-    pub unused_classes: Vec<String>,
-    /// Size of the graph analysed.
-    pub graph: GraphStats,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct GraphStats {
-    pub brokers: usize,
-    pub topics: usize,
-    pub partitions: usize,
-    pub groups: usize,
-    pub clients: usize,
-    pub signals: usize,
-    pub edges: usize,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Hypothesis {
-    pub rank: usize,
-    /// The rule's id (use it in `confirm.cause`).
-    pub rule: String,
-    pub cause: String,
-    /// The entity the cause sits on, e.g. `broker:2`.
-    pub on: String,
-    /// 0-1.
-    pub confidence: f64,
-    pub summary: String,
-    /// Evidence per step of the rule that was seen, in the expected order.
-    pub evidence: Vec<Evidence>,
-    /// Steps of the rule that were not seen (what the verification should look for).
-    pub missing: Vec<String>,
-    /// Whether the steps began in the expected order, and which did not.
-    pub order: String,
-    /// Findings that speak against this cause.
-    pub contradicting: Vec<String>,
-    pub blast_radius: BlastRadius,
-    /// Checks that confirm or refute it, ready to run.
-    pub verification: Vec<Verification>,
-    pub remediation: String,
-    pub score: ScoreParts,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Evidence {
-    pub step: String,
-    pub phase: u32,
-    /// Signal classes seen for this step.
-    pub classes: Vec<String>,
-    pub signals: usize,
-    /// Log lines behind the signals, when counted.
-    pub lines: Option<u64>,
-    /// First start and last end, RFC 3339.
-    pub first: Option<String>,
-    pub last: Option<String>,
-    /// The entities concerned (first few).
-    pub on: Vec<String>,
-    /// How many more entities were concerned.
-    pub more: usize,
-    pub example: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
-pub struct BlastRadius {
-    pub brokers: Vec<String>,
-    pub topics: Vec<String>,
-    /// Number of partitions concerned, and the first few.
-    pub partitions: usize,
-    pub partition_sample: Vec<String>,
-    pub groups: Vec<String>,
-    pub clients: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Verification {
-    /// promql, logql or kafka.
-    pub kind: String,
-    /// The tool to call with `arguments`.
-    pub tool: String,
-    pub arguments: Value,
-    /// What result confirms the hypothesis.
-    pub confirms: String,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct SignalView {
-    pub class: String,
-    pub on: String,
-    /// Who reported it, when not the entity itself.
-    pub reported_by: Option<String>,
-    pub source: SignalSource,
-    pub start: Option<String>,
-    pub end: Option<String>,
-    pub value: Option<f64>,
-    pub count: Option<u64>,
-    pub detail: Option<String>,
-}
 
 /// Options of one analysis.
 #[derive(Debug, Clone, Default)]
@@ -201,13 +92,6 @@ fn signal_span(g: &Graph) -> Option<(i64, i64)> {
     Some((min, max.max(min + 1000)))
 }
 
-pub fn fmt_ms(ms: i64) -> String {
-    match Utc.timestamp_millis_opt(ms).single() {
-        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        None => ms.to_string(),
-    }
-}
-
 fn render(g: &Graph, rules: &[Rule], s: &Scored, rank: usize, window: Option<(i64, i64)>) -> Hypothesis {
     let rule = &rules[s.rule];
     let mut evidence: Vec<(u32, Evidence)> = vec![];
@@ -248,7 +132,7 @@ fn render(g: &Graph, rules: &[Rule], s: &Scored, rank: usize, window: Option<(i6
             s.preceded_by.len(),
             g.name(s.anchor),
             sig.class,
-            sig.start_ms.map(fmt_ms).unwrap_or_default()
+            sig.start_ms.map(format_ms).unwrap_or_default()
         ));
     }
     let blast = blast_radius(g, s);
@@ -285,24 +169,14 @@ fn evidence_of(g: &Graph, step: &str, phase: u32, found: &[usize]) -> Evidence {
         classes: classes.into_iter().collect(),
         signals: found.len(),
         lines: (lines > 0).then_some(lines),
-        first: sigs.iter().filter_map(|s| s.start_ms).min().map(fmt_ms),
-        last: sigs.iter().filter_map(|s| s.end_ms.or(s.start_ms)).max().map(fmt_ms),
+        first: sigs.iter().filter_map(|s| s.start_ms).min().map(format_ms),
+        last: sigs.iter().filter_map(|s| s.end_ms.or(s.start_ms)).max().map(format_ms),
         more: on.len().saturating_sub(MAX_NAMES),
         on: on.iter().take(MAX_NAMES).map(|&e| g.name(e)).collect(),
-        example: first_sig.or(found.first().copied()).and_then(|i| g.signals[i].detail.clone()).map(|d| first_line(&d)),
-    }
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    if line.len() > 240 {
-        let mut end = 240;
-        while !line.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &line[..end])
-    } else {
-        line.to_string()
+        example: first_sig
+            .or(found.first().copied())
+            .and_then(|i| g.signals[i].detail.clone())
+            .map(|d| first_line(&d, 240)),
     }
 }
 
@@ -370,20 +244,10 @@ pub fn signal_view(g: &Graph, i: usize) -> SignalView {
         on: g.name(s.entity),
         reported_by: s.reported_by.map(|r| g.name(r)),
         source: s.source,
-        start: s.start_ms.map(fmt_ms),
-        end: s.end_ms.map(fmt_ms),
+        start: s.start_ms.map(format_ms),
+        end: s.end_ms.map(format_ms),
         value: s.value,
         count: s.count,
-        detail: s.detail.as_deref().map(first_line),
-    }
-}
-
-impl CheckKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckKind::Promql => "promql",
-            CheckKind::Logql => "logql",
-            CheckKind::Kafka => "kafka",
-        }
+        detail: s.detail.as_deref().map(|d| first_line(d, 240)),
     }
 }

@@ -1,10 +1,11 @@
 //! Verification checks of a hypothesis, ready to run: the rule's PromQL, LogQL and Kafka checks with the
 //! hypothesis's broker, topic, partition, group, client and window filled in, as a tool call.
 
-use super::answer::{fmt_ms, BlastRadius, Verification};
 use super::graph::{EdgeKind, Graph};
+use super::hypothesis::{BlastRadius, Verification};
 use super::observation::EntityRef;
 use super::rules::{CheckKind, Rule};
+use crate::observe::time::format_ms;
 use serde_json::{json, Value};
 
 const PLACEHOLDERS: [&str; 7] = ["broker", "topic", "partition", "group", "client", "start", "end"];
@@ -98,7 +99,8 @@ fn placeholder_values(
     }
     group = group.or_else(|| blast.groups.first().and_then(|g| strip(g, "group:")));
     client = client.or_else(|| blast.clients.first().and_then(|c| strip(c, "client:")));
-    let values = [broker, topic, partition, group, client, window.map(|w| fmt_ms(w.0)), window.map(|w| fmt_ms(w.1))];
+    let values =
+        [broker, topic, partition, group, client, window.map(|w| format_ms(w.0)), window.map(|w| format_ms(w.1))];
     PLACEHOLDERS.into_iter().zip(values).collect()
 }
 

@@ -4,7 +4,6 @@
 //! then the cluster's placement and consumer groups from Kafka (live_kafka).
 
 use super::observation::{EntityRef, Observations, PartitionObs, SignalObs, SignalSource, TimeArg, TopicObs};
-use super::tool::Focus;
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::observe::loki::{
@@ -32,7 +31,14 @@ pub struct Live {
     pub notes: Vec<String>,
 }
 
-pub async fn fetch(cx: &CallContext, window: &TimeWindow, focus: Option<&Focus>) -> Result<Live> {
+/// What to fetch around: a broker (its log lines only) and a topic (kept in the graph whatever the cluster's size).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Around<'a> {
+    pub broker: Option<i32>,
+    pub topic: Option<&'a str>,
+}
+
+pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) -> Result<Live> {
     let cfg = cx.config();
     let mut obs = Observations::default();
     let mut notes = vec![];
@@ -42,7 +48,7 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, focus: Option<&Focus>)
             "live analysis reads metric states, log events and the cluster's metadata: set PROMETHEUS_URL, LOKI_URL and/or KAFKA_BOOTSTRAP_SERVERS, or pass `observations`",
         ));
     }
-    let broker = focus.and_then(|f| f.broker);
+    let broker = around.broker;
     if cfg.prometheus.url.is_some() {
         cx.progress.report(0, Some(3), "reading metric states from Prometheus").await;
         let catalog = Catalog::with_overrides(&cfg.prometheus.metric_names)?;
@@ -104,8 +110,7 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, focus: Option<&Focus>)
     }
     cx.check_cancelled()?;
     cx.progress.report(2, Some(3), "reading the cluster's metadata and consumer groups from Kafka").await;
-    let focus_topic = focus.and_then(|f| f.topic.as_deref());
-    notes.extend(super::live_kafka::add_metadata(cx, &mut obs, focus_topic, window.end.timestamp_millis()).await);
+    notes.extend(super::live_kafka::add_metadata(cx, &mut obs, around.topic, window.end.timestamp_millis()).await);
     Ok(Live { observations: obs, notes })
 }
 

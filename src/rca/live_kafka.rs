@@ -27,17 +27,18 @@ pub async fn add_metadata(
     if cx.config().kafka.bootstrap_servers.trim().is_empty() {
         return vec![format!(
             "Kafka is not configured, so its metadata was not read: brokers, partitions and groups come from the signals' labels and the blast radius lists only entities with signals ({})",
-            crate::mcp::tool::Backend::Kafka.how_to_configure()
+            crate::config::Backend::Kafka.how_to_configure()
         )];
     }
     let kafka = &cx.state.kafka;
-    let cluster =
-        match kafka.cluster().await {
-            Ok(c) => c,
-            Err(e) => return vec![format!(
+    let cluster = match kafka.cluster().await {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![format!(
                 "Kafka metadata could not be read ({e}): brokers, partitions and groups come from the signals' labels"
-            )],
-        };
+            )]
+        }
+    };
     let mut notes = vec![];
     if chrono::Utc::now().timestamp_millis() - window_end_ms > STALE_AFTER_MS {
         notes.push("Kafka metadata is the cluster's placement now, not during the window (partitions named by ISR-shrink log lines keep the window's)".to_string());

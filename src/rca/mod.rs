@@ -5,6 +5,7 @@ pub mod build;
 mod checks;
 pub mod graph;
 mod history;
+pub mod hypothesis;
 mod live;
 mod live_kafka;
 pub mod note;

@@ -1,8 +1,10 @@
 //! The incident note: what changed, the likely causes with their evidence, where to verify, incidents seen
 //! before, and the causal chain of the top hypothesis as a Mermaid diagram. Served as `incident://{id}`.
 
-use super::answer::{fmt_ms, Analysis, Hypothesis};
+use super::answer::{Analysis, Hypothesis};
+use crate::observe::time::format_ms;
 use crate::similar::index::Neighbour;
+use crate::text::cell;
 use std::fmt::Write;
 
 pub struct NoteInput<'a> {
@@ -19,7 +21,7 @@ pub fn render(n: &NoteInput) -> String {
     let _ = writeln!(md, "# Incident {}\n\n**{}**\n", n.id, a.verdict);
     let window = n
         .window
-        .map(|(s, e)| format!("{} to {}", fmt_ms(s), fmt_ms(e)))
+        .map(|(s, e)| format!("{} to {}", format_ms(s), format_ms(e)))
         .unwrap_or_else(|| "the span of the signals".into());
     let _ = writeln!(
         md,
@@ -113,10 +115,6 @@ fn list(items: &[String]) -> String {
     } else {
         items.join(", ")
     }
-}
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
 }
 
 /// The cause, then each step seen, phase by phase: every step of a phase follows every step of the phase before.

@@ -222,3 +222,13 @@ mod tests {
         assert!(load(Some(&path)).unwrap_err().to_string().contains("graph.rules_file"));
     }
 }
+
+impl CheckKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Promql => "promql",
+            CheckKind::Logql => "logql",
+            CheckKind::Kafka => "kafka",
+        }
+    }
+}

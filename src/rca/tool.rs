@@ -2,7 +2,7 @@
 //! Loki), ranks root-cause hypotheses, writes an incident note (`incident://{id}`), stores the analysis and
 //! finds similar past incidents; `confirm` records the confirmed cause of a past incident.
 
-use super::answer::{analyze, fmt_ms, Analysis, AnalyzeOptions, GraphStats, Hypothesis, SignalView};
+use super::answer::{analyze, Analysis, AnalyzeOptions, GraphStats, Hypothesis, SignalView};
 use super::build::from_observations;
 use super::history::History;
 use super::note::{render, NoteInput};
@@ -12,9 +12,10 @@ use super::store::{IncidentRecord, RankedCause};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::mcp::reply::Reply;
-use crate::mcp::resources::StoredResource;
 use crate::mcp::tool::{Tool, ToolInfo};
+use crate::observe::time::format_ms;
 use crate::observe::time::{resolve_window, TimeArg, MAX_WINDOW};
+use crate::resources::StoredResource;
 use crate::similar::fingerprint::Fingerprint;
 use crate::similar::index::Neighbour;
 use futures::future::BoxFuture;
@@ -187,7 +188,7 @@ impl Tool for GraphRca {
                 ),
                 Sources::Live => {
                     let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
-                    let live = super::live::fetch(cx, &w, args.focus.as_ref()).await?;
+                    let live = super::live::fetch(cx, &w, around(args.focus.as_ref())).await?;
                     notes = live.notes;
                     (live.observations, Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
                 }
@@ -301,6 +302,10 @@ fn window(args: &GraphRcaArgs) -> Result<Option<(i64, i64)>> {
     Ok(Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
 }
 
+fn around(f: Option<&Focus>) -> super::live::Around<'_> {
+    super::live::Around { broker: f.and_then(|f| f.broker), topic: f.and_then(|f| f.topic.as_deref()) }
+}
+
 fn focus(f: &Option<Focus>) -> Vec<EntityRef> {
     let Some(f) = f else { return vec![] };
     let mut out = vec![];
@@ -313,7 +318,7 @@ fn focus(f: &Option<Focus>) -> Vec<EntityRef> {
 /// Readable and unique: the window's start minute plus a random suffix.
 fn incident_id(start_ms: Option<i64>) -> String {
     let at = start_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
-    let stamp: String = fmt_ms(at).chars().filter(|c| c.is_ascii_digit()).take(12).collect();
+    let stamp: String = format_ms(at).chars().filter(|c| c.is_ascii_digit()).take(12).collect();
     let suffix: String = uuid::Uuid::new_v4().simple().to_string().chars().take(6).collect();
     format!("inc-{stamp}-{suffix}")
 }

@@ -2,6 +2,7 @@
 //! where it landed, what was observed, the diff), rendered as JSON, Markdown and JUnit XML.
 
 use super::model::{CaseKind, Priority, TestCase};
+use crate::text::cell;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -190,10 +191,10 @@ impl RunReport {
                     c.id,
                     c.status,
                     kind(c.kind),
-                    md(&c.title),
+                    cell(&c.title),
                     sent,
                     landed,
-                    md(&c.observed)
+                    cell(&c.observed)
                 )
             })
             .collect()
@@ -205,9 +206,9 @@ impl RunReport {
     pub fn markdown(&self) -> String {
         let mut s = format!("{}\n\n{}\n{}\n", self.headline(), Self::TABLE_HEADING, self.rows().join("\n"));
         for c in self.cases.iter().filter(|c| !c.diff.is_empty()) {
-            s.push_str(&format!("\n### {} {}\n", c.id, md(&c.title)));
+            s.push_str(&format!("\n### {} {}\n", c.id, cell(&c.title)));
             for d in &c.diff {
-                s.push_str(&format!("- {}\n", md(d)));
+                s.push_str(&format!("- {}\n", cell(d)));
             }
         }
         s
@@ -255,10 +256,6 @@ fn kind(k: CaseKind) -> &'static str {
         CaseKind::Edge => "edge",
         CaseKind::Boundary => "boundary",
     }
-}
-
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 fn xml(s: &str) -> String {

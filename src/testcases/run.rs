@@ -339,15 +339,7 @@ fn preview(value: Option<&Value>, raw: Option<&str>) -> String {
         (None, Some(r)) => format!("base64:{r}"),
         (None, None) => "(empty)".into(),
     };
-    if text.len() > 300 {
-        let mut cut = 300;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}…", &text[..cut])
-    } else {
-        text
-    }
+    crate::text::cut_bytes(&text, 300)
 }
 
 impl Landed {

@@ -7,7 +7,7 @@ use super::llm::{ChatClient, ChatMessage};
 use super::model::{parse_cases, Targets};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::mcp::prompts;
+use crate::prompts;
 use serde_json::Value;
 
 /// Repair requests after the first answer.

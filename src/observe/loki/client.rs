@@ -1,7 +1,7 @@
 //! The Loki HTTP client: range queries (log streams or metric matrices) with credentials and tenant, and
 //! Loki's text/plain errors turned into messages that quote the query and say what to fix.
 
-use crate::config::LokiConfig;
+use crate::config::{Backend, LokiConfig};
 use crate::error::{Error, Result};
 use crate::observe::http::{excerpt, Endpoint};
 use crate::observe::series::{parse_data, Series};
@@ -63,9 +63,7 @@ pub struct LokiClient {
 
 impl LokiClient {
     pub fn from_config(config: &LokiConfig, http: &reqwest::Client) -> Result<LokiClient> {
-        let base_url = config.url.clone().ok_or_else(|| {
-            Error::not_configured("Loki", "pass --loki-url URL, set LOKI_URL, or [loki] url in the config file")
-        })?;
+        let base_url = config.url.clone().ok_or_else(|| Backend::Loki.not_configured())?;
         let headers = config.tenant.iter().map(|t| ("X-Scope-OrgID".to_string(), t.clone())).collect();
         Ok(LokiClient {
             endpoint: Endpoint {

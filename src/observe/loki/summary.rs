@@ -4,6 +4,7 @@
 
 use super::client::LogStream;
 use super::taxonomy::Taxonomy;
+use crate::text::first_line;
 use chrono::{DateTime, TimeZone, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -336,14 +337,6 @@ fn push_token(out: &mut String, start_len: usize, tok: &str, last_masked: &mut b
 /// dotted class names such as `org.apache.kafka.storage.internals.log.LogDirFailureChannel`).
 fn is_variable(s: &str) -> bool {
     !s.is_empty() && (s.bytes().any(|b| b.is_ascii_digit()) || (s.len() > 40 && !s.contains('.')))
-}
-
-fn first_line(line: &str, max_chars: usize) -> String {
-    let first = line.lines().next().unwrap_or("").trim_end();
-    match first.char_indices().nth(max_chars) {
-        Some((i, _)) => format!("{}…", &first[..i]),
-        None => first.to_string(),
-    }
 }
 
 fn roll_up(clusters: &[Cluster], taxonomy: &Taxonomy) -> Vec<EventSummary> {

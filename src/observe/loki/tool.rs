@@ -13,6 +13,7 @@ use crate::observe::prom::analysis::{analyse, clock, SeriesSummary};
 use crate::observe::selector::{label_matcher, quoted};
 use crate::observe::series::choose_step;
 use crate::observe::time::{format_time, resolve_window, TimeArg, TimeWindow, MAX_WINDOW};
+use crate::text::cut_chars;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -410,13 +411,6 @@ fn pattern_row(p: &LogPattern) -> String {
         p.sources.join(","),
         cut_chars(&p.pattern, PATTERN_TEXT_CHARS).replace('|', "\\|")
     )
-}
-
-fn cut_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
 }
 
 fn metric_reply(

@@ -1,7 +1,7 @@
 //! The Prometheus HTTP client: instant and range queries returning plain series, with credentials, a
 //! timeout, and Prometheus's error message quoted with the query.
 
-use crate::config::PrometheusConfig;
+use crate::config::{Backend, PrometheusConfig};
 use crate::error::{Error, Result};
 use crate::observe::http::{excerpt, Endpoint};
 use crate::observe::series::{parse_data, Series};
@@ -17,12 +17,7 @@ pub struct PromClient {
 
 impl PromClient {
     pub fn from_config(config: &PrometheusConfig, http: &reqwest::Client) -> Result<PromClient> {
-        let base_url = config.url.clone().ok_or_else(|| {
-            Error::not_configured(
-                "Prometheus",
-                "pass --prometheus-url URL, set PROMETHEUS_URL, or [prometheus] url in the config file",
-            )
-        })?;
+        let base_url = config.url.clone().ok_or_else(|| Backend::Prometheus.not_configured())?;
         Ok(PromClient {
             endpoint: Endpoint {
                 client: http.clone(),

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 /// The prompt files, compiled in.
 const FILES: &[(&str, &str)] = &[
-    ("test_topic_end_to_end.md", include_str!("../../prompts/test_topic_end_to_end.md")),
-    ("review_topic_schema.md", include_str!("../../prompts/review_topic_schema.md")),
-    ("test_cases_from_story.md", include_str!("../../prompts/test_cases_from_story.md")),
-    ("triage_incident.md", include_str!("../../prompts/triage_incident.md")),
+    ("test_topic_end_to_end.md", include_str!("../prompts/test_topic_end_to_end.md")),
+    ("review_topic_schema.md", include_str!("../prompts/review_topic_schema.md")),
+    ("test_cases_from_story.md", include_str!("../prompts/test_cases_from_story.md")),
+    ("triage_incident.md", include_str!("../prompts/triage_incident.md")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
