@@ -1,9 +1,15 @@
 //! The server's shared state and what each tool call receives.
 
-use crate::config::{redact, Config, Secret};
+use crate::config::{redact, Backend, Config, Secret};
 use crate::error::{Error, Result};
+use crate::observe::loki::{LokiClient, Taxonomy};
+use crate::observe::prom::catalog::Catalog;
+use crate::observe::prom::PromClient;
+use crate::rca::history::History;
+use crate::rca::rules::Rule;
 use crate::resources::ResourceStore;
 use crate::safety::Guard;
+use crate::testcases::llm::ChatClient;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -16,18 +22,67 @@ pub struct AppState {
     pub resources: ResourceStore,
     /// The Kafka client; connects on first use.
     pub kafka: crate::kafka::Kafka,
-    /// The one HTTP client of the observability backends (Loki, Prometheus): shares connections and TLS.
+    /// The one HTTP client of the HTTP backends (Loki, Prometheus, a language model): shares connections and TLS.
     pub http: reqwest::Client,
+    /// Loki and Prometheus clients, when configured.
+    loki: Option<LokiClient>,
+    prometheus: Option<PromClient>,
+    /// The optional language model of generate_test_cases `user_story`.
+    llm: Option<ChatClient>,
+    /// Log event classes (built in, plus `loki.taxonomy_file`).
+    pub taxonomy: Taxonomy,
+    /// The Kafka metric catalog (built in, with `prometheus.metric_names` overrides).
+    pub catalog: Catalog,
+    /// Root-cause rules (built in, plus `graph.rules_file`).
+    pub rules: Vec<Rule>,
+    /// Past incidents: the graph store and the similar-incident index.
+    pub history: History,
     secrets: Vec<Secret>,
 }
 
 impl AppState {
+    /// Builds everything a tool call uses, once: files are read, patterns compiled and clients made here, so
+    /// a broken configuration stops the start with a message naming the setting, instead of failing calls.
+    /// No I/O to the backends themselves: they are reached on first use.
     pub fn new(config: Config) -> Result<Arc<AppState>> {
         let guard = Guard::new(&config.safety, &config.export.dir)?;
         let secrets = config.secrets();
         let kafka = crate::kafka::Kafka::new(&config.kafka);
         let http = crate::observe::http::new_client();
-        Ok(Arc::new(AppState { guard, resources: ResourceStore::default(), kafka, http, secrets, config }))
+        let loki = config.loki.url.is_some().then(|| LokiClient::from_config(&config.loki, &http)).transpose()?;
+        let prometheus =
+            config.prometheus.url.is_some().then(|| PromClient::from_config(&config.prometheus, &http)).transpose()?;
+        let llm = config.llm.url.is_some().then(|| ChatClient::from_config(&http, &config.llm)).transpose()?;
+        Ok(Arc::new(AppState {
+            guard,
+            resources: ResourceStore::default(),
+            kafka,
+            loki,
+            prometheus,
+            llm,
+            taxonomy: Taxonomy::with_file(config.loki.taxonomy_file.as_deref())?,
+            catalog: Catalog::with_overrides(&config.prometheus.metric_names)?,
+            rules: crate::rca::rules::load(config.graph.rules_file.as_deref())?,
+            history: History::new(&config.graph, &config.similar)?,
+            http,
+            secrets,
+            config,
+        }))
+    }
+
+    /// The Loki client, or the error saying how to configure Loki.
+    pub fn loki(&self) -> Result<&LokiClient> {
+        self.loki.as_ref().ok_or_else(|| Backend::Loki.not_configured())
+    }
+
+    /// The Prometheus client, or the error saying how to configure Prometheus.
+    pub fn prometheus(&self) -> Result<&PromClient> {
+        self.prometheus.as_ref().ok_or_else(|| Backend::Prometheus.not_configured())
+    }
+
+    /// The language model, or the error saying that none is needed.
+    pub fn llm(&self) -> Result<&ChatClient> {
+        self.llm.as_ref().ok_or_else(crate::testcases::llm::not_configured)
     }
 
     /// Removes every configured credential from text that leaves the server.

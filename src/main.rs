@@ -2,7 +2,7 @@
 //! Logs go to stderr; in stdio mode stdout carries the protocol only.
 
 use clap::{Args, Parser, Subcommand};
-use kafka_qa_mcp::config::{Config, Overrides};
+use kafka_qa_mcp::config::{Config, LlmKind, Overrides};
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::http::{self, HttpOptions};
 use kafka_qa_mcp::mcp::registry::Availability;
@@ -72,8 +72,8 @@ struct Global {
     #[arg(long, env = "KAFKA_QA_LLM_MODEL", global = true)]
     llm_model: Option<String>,
     /// The language model's API: openai (default) or ollama.
-    #[arg(long, env = "KAFKA_QA_LLM_KIND", global = true)]
-    llm_kind: Option<String>,
+    #[arg(long, env = "KAFKA_QA_LLM_KIND", global = true, value_enum)]
+    llm_kind: Option<LlmKind>,
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
@@ -150,7 +150,9 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         produce_deny: g.produce_deny.clone(),
         llm_url: g.llm_url.clone(),
         llm_model: g.llm_model.clone(),
-        llm_kind: g.llm_kind.clone(),
+        llm_kind: g.llm_kind,
+        qdrant_url: std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()),
+        qdrant_api_key: std::env::var("QDRANT_API_KEY").ok().filter(|k| !k.is_empty()),
         llm_api_key: std::env::var("KAFKA_QA_LLM_API_KEY").ok().filter(|k| !k.is_empty()),
     }
 }

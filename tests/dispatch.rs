@@ -51,6 +51,7 @@ impl Tool for Rows {
             open_world: false,
             writes_kafka: false,
             requires: &[],
+            resources: &[],
         }
     }
     fn run<'a>(&'a self, _cx: &'a CallContext, a: RowsArgs) -> BoxFuture<'a, kafka_qa_mcp::Result<Reply>> {

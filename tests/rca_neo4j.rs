@@ -2,7 +2,7 @@
 //! written and read back, repeated saves do not duplicate nodes or edges (MERGE), and a server restart
 //! mid-way gives a clear error, after which the next call works.
 
-use kafka_qa_mcp::config::{GraphConfig, Secret};
+use kafka_qa_mcp::config::{GraphBackend, GraphConfig, Secret};
 use kafka_qa_mcp::error::Error;
 use kafka_qa_mcp::rca::build::from_observations;
 use kafka_qa_mcp::rca::graph::Graph;
@@ -19,7 +19,7 @@ fn env(name: &str) -> String {
 
 fn config(uri: &str) -> GraphConfig {
     GraphConfig {
-        backend: "neo4j".into(),
+        backend: GraphBackend::Neo4j,
         uri: Some(uri.into()),
         user: Some(env("NEO4J_USER")),
         password: Some(Secret::new(env("NEO4J_PASSWORD"))),

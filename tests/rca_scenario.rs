@@ -24,7 +24,6 @@ async fn config(kafka: Option<String>) -> Config {
     let mut config = Config::default();
     config.prometheus.url = Some(env("PROMETHEUS_URL"));
     config.loki.url = Some(loki_replay::start().await.url);
-    config.graph.backend = "embedded".into();
     if let Some(bootstrap) = kafka {
         config.kafka.bootstrap_servers = bootstrap;
         config.kafka.request_timeout_ms = 5000;

@@ -6,7 +6,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use kafka_qa_mcp::config::{Config, Secret};
+use kafka_qa_mcp::config::{Config, LlmKind, Secret};
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::server::to_call_result;
 use kafka_qa_mcp::mcp::Registry;
@@ -75,7 +75,7 @@ fn setup(url: Option<String>, kind: &str, key: Option<&str>) -> (Registry, CallC
     let mut config = Config::default();
     config.llm.url = url;
     config.llm.model = Some("story-model".into());
-    config.llm.kind = kind.into();
+    config.llm.kind = if kind == "ollama" { LlmKind::Ollama } else { LlmKind::Openai };
     config.llm.api_key = key.map(Secret::new);
     (Registry::new(), CallContext::new(AppState::new(config).unwrap()))
 }

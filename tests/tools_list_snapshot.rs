@@ -1,6 +1,7 @@
-//! Snapshot of what a model sees in tools/list: names, descriptions, annotations, input and output schemas.
-//! Descriptions and schemas are the product's interface for a model, so any change to them must be reviewed
-//! on purpose: `cargo insta review` (or INSTA_UPDATE=always) after a deliberate change.
+//! Snapshots of what a model sees in tools/list, one file per tool (`snapshots/tools_list_snapshot__<tool>.snap`):
+//! name, description, annotations, input and output schemas. Descriptions and schemas are the product's
+//! interface for a model, so any change to them must be reviewed on purpose: `cargo insta review` (or
+//! INSTA_UPDATE=always) after a deliberate change, and the diff shows which tool changed.
 
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::AppState;
@@ -17,7 +18,9 @@ fn tools_list_is_reviewed_on_purpose() {
     let server = McpServer::new(AppState::new(config).unwrap(), Arc::new(Registry::new()));
     let tools = serde_json::to_value(server.tool_list()).unwrap();
     assert_eq!(tools.as_array().unwrap().len(), Registry::new().infos().count(), "every registered tool is listed");
-    insta::assert_json_snapshot!("tools_list", tools);
+    for tool in tools.as_array().unwrap() {
+        insta::assert_json_snapshot!(tool["name"].as_str().unwrap(), tool);
+    }
 }
 
 #[test]

@@ -26,6 +26,7 @@ pub struct Config {
     pub graph: GraphConfig,
     pub http: HttpConfig,
     pub llm: LlmConfig,
+    pub similar: SimilarConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,7 +186,7 @@ impl Default for PrometheusConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct GraphConfig {
     /// `embedded` (default, in-process) or `neo4j` (Bolt).
-    pub backend: String,
+    pub backend: GraphBackend,
     pub uri: Option<String>,
     pub user: Option<String>,
     pub password: Option<Secret>,
@@ -197,7 +198,7 @@ pub struct GraphConfig {
 impl Default for GraphConfig {
     fn default() -> Self {
         GraphConfig {
-            backend: "embedded".into(),
+            backend: GraphBackend::Embedded,
             uri: None,
             user: None,
             password: None,
@@ -205,6 +206,27 @@ impl Default for GraphConfig {
             rules_file: None,
         }
     }
+}
+
+/// Where incident graphs are stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphBackend {
+    /// In-process, for the life of the server.
+    #[default]
+    Embedded,
+    /// A Bolt server (Neo4j, or a Bolt-compatible store).
+    Neo4j,
+}
+
+/// The similar-incident index: embedded by default; Qdrant when built with the `qdrant` feature and a URL is set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimilarConfig {
+    /// A Qdrant gRPC URL such as http://127.0.0.1:6334 (QDRANT_URL).
+    pub qdrant_url: Option<String>,
+    /// Qdrant's API key (QDRANT_API_KEY): a secret.
+    pub qdrant_api_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -232,12 +254,23 @@ pub struct LlmConfig {
     /// Timeout of one model request.
     pub timeout_ms: u64,
     /// `openai` (POST {url}/chat/completions) or `ollama` (POST {url}/api/chat).
-    pub kind: String,
+    pub kind: LlmKind,
+}
+
+/// The API a language model speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmKind {
+    /// An OpenAI-compatible /v1 API (POST {url}/chat/completions).
+    #[default]
+    Openai,
+    /// Ollama (POST {url}/api/chat).
+    Ollama,
 }
 
 impl Default for LlmConfig {
     fn default() -> Self {
-        LlmConfig { url: None, model: None, api_key: None, timeout_ms: 60_000, kind: "openai".into() }
+        LlmConfig { url: None, model: None, api_key: None, timeout_ms: 60_000, kind: LlmKind::Openai }
     }
 }
 
@@ -262,7 +295,9 @@ pub struct Overrides {
     pub produce_deny: Option<Vec<String>>,
     pub llm_url: Option<String>,
     pub llm_model: Option<String>,
-    pub llm_kind: Option<String>,
+    pub llm_kind: Option<LlmKind>,
+    pub qdrant_url: Option<String>,
+    pub qdrant_api_key: Option<String>,
     pub llm_api_key: Option<String>,
 }
 
@@ -318,7 +353,7 @@ impl Config {
         }
         if let Some(v) = &o.graph_uri {
             self.graph.uri = Some(v.clone());
-            self.graph.backend = "neo4j".into();
+            self.graph.backend = GraphBackend::Neo4j;
         }
         if let Some(v) = &o.graph_user {
             self.graph.user = Some(v.clone());
@@ -341,8 +376,14 @@ impl Config {
         if let Some(v) = &o.llm_model {
             self.llm.model = Some(v.clone());
         }
-        if let Some(v) = &o.llm_kind {
-            self.llm.kind = v.clone();
+        if let Some(v) = o.llm_kind {
+            self.llm.kind = v;
+        }
+        if let Some(v) = &o.qdrant_url {
+            self.similar.qdrant_url = Some(v.clone());
+        }
+        if let Some(v) = &o.qdrant_api_key {
+            self.similar.qdrant_api_key = Some(Secret::new(v.clone()));
         }
         if let Some(v) = &o.llm_api_key {
             self.llm.api_key = Some(Secret::new(v.clone()));
@@ -365,12 +406,6 @@ impl Config {
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.output.max_output_bytes) {
             return Err(Error::bad_input("output.max_output_bytes", "a size from 1024 to 16777216 bytes"));
-        }
-        if !["embedded", "neo4j"].contains(&self.graph.backend.as_str()) {
-            return Err(Error::bad_input("graph.backend", "`embedded` or `neo4j`"));
-        }
-        if !["openai", "ollama"].contains(&self.llm.kind.as_str()) {
-            return Err(Error::bad_input("llm.kind", "`openai` (an OpenAI-compatible /v1 API) or `ollama`"));
         }
         if self.llm.url.is_some() && self.llm.model.as_deref().unwrap_or("").trim().is_empty() {
             return Err(Error::bad_input(
@@ -409,6 +444,7 @@ impl Config {
             &self.graph.password,
             &self.http.auth_token,
             &self.llm.api_key,
+            &self.similar.qdrant_api_key,
         ];
         out.extend(optional.into_iter().flatten().cloned());
         out
@@ -486,7 +522,7 @@ mod tests {
     #[test]
     fn llm_section_defaults_overrides_checks_and_secret() {
         let c = Config::from_toml("").unwrap();
-        assert_eq!((c.llm.url.as_deref(), c.llm.kind.as_str(), c.llm.timeout_ms), (None, "openai", 60_000));
+        assert_eq!((c.llm.url.as_deref(), c.llm.kind, c.llm.timeout_ms), (None, LlmKind::Openai, 60_000));
         let mut c = Config::from_toml(
             "[llm]\nurl = \"http://file/v1\"\nmodel = \"m\"\napi_key = \"sk-file-key\"\nkind = \"ollama\"\n",
         )
@@ -498,14 +534,13 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(
-            (c.llm.url.as_deref(), c.llm.model.as_deref(), c.llm.kind.as_str()),
-            (Some("http://flag/v1"), Some("m"), "ollama")
+            (c.llm.url.as_deref(), c.llm.model.as_deref(), c.llm.kind),
+            (Some("http://flag/v1"), Some("m"), LlmKind::Ollama)
         );
         assert!(c.secrets().iter().any(|s| s.expose() == "sk-env-key"));
         assert!(c.check().is_ok());
-        c.llm.kind = "anthropic".into();
-        assert_eq!(c.check().unwrap_err().argument(), Some("llm.kind"));
-        c.llm.kind = "openai".into();
+        let err = Config::from_toml("[llm]\nkind = \"anthropic\"\n").unwrap_err().to_string();
+        assert!(err.contains("openai") && err.contains("ollama"), "{err}");
         c.llm.model = None;
         assert_eq!(c.check().unwrap_err().argument(), Some("llm.model"));
     }

@@ -6,11 +6,16 @@
 pub mod defects;
 pub mod entities;
 pub mod generate;
+pub mod generate_test_data;
 pub mod history;
 pub mod learn;
 pub mod pattern;
 pub mod plan;
 pub mod sinks;
 pub mod stream;
-pub mod tool;
 pub mod values;
+
+/// This domain's tools, in the order tools/list shows them.
+pub fn tools() -> Vec<Box<dyn crate::mcp::tool::DynTool>> {
+    vec![Box::new(generate_test_data::GenerateTestData)]
+}

@@ -8,12 +8,14 @@ pub mod admin;
 pub mod client;
 pub mod decode;
 pub mod groups;
+pub mod infer_schema;
+pub mod list_topics;
 pub mod payloads;
 pub mod produce;
+pub mod produce_test_message;
 pub mod resources;
 pub mod sample;
 pub mod start_arg;
-pub mod tools;
 
 pub use admin::{BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo};
 pub use decode::{decode, Encoding};
@@ -198,4 +200,13 @@ fn drop_off_runtime<T: Send + 'static>(value: T) {
         }
         Err(_) => drop(value),
     }
+}
+
+/// This domain's tools, in the order tools/list shows them.
+pub fn tools() -> Vec<Box<dyn crate::mcp::tool::DynTool>> {
+    vec![
+        Box::new(list_topics::ListTopics),
+        Box::new(infer_schema::InferSchema),
+        Box::new(produce_test_message::ProduceTestMessage),
+    ]
 }

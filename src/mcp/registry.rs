@@ -14,20 +14,19 @@ use std::sync::{Arc, OnceLock};
 pub const MIN_OUTPUT_BYTES: usize = 1024;
 pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 
-/// Every tool of the server, in the order `tools/list` shows them.
+/// Every tool of the server, in the order `tools/list` shows them: each domain exports its own.
 fn all_tools() -> Vec<Box<dyn DynTool>> {
-    vec![
-        Box::new(crate::kafka::tools::ListTopics),
-        Box::new(crate::kafka::tools::InferSchema),
-        Box::new(crate::kafka::tools::ProduceTestMessage),
-        Box::new(crate::datagen::tool::GenerateTestData),
-        Box::new(crate::testcases::tool::GenerateTestCases),
-        Box::new(crate::testcases::tool::RunTestCases),
-        Box::new(crate::observe::loki::LokiQuery),
-        Box::new(crate::observe::prom::PromSnapshot),
-        Box::new(crate::rca::tool::GraphRca::default()),
-        Box::new(crate::export::ExportParquet),
+    [
+        crate::kafka::tools(),
+        crate::datagen::tools(),
+        crate::testcases::tools(),
+        crate::observe::tools(),
+        crate::rca::tools(),
+        crate::export::tools(),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 struct Entry {

@@ -198,12 +198,16 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        from_json(json!({"resourceTemplates": [
-            {"uriTemplate": "kafka://topics/{name}", "name": "topic", "description": "One topic: partitions, leaders, ISR, watermarks, configs", "mimeType": "application/json"},
-            {"uriTemplate": "kafka://topics/{name}/schema", "name": "topic-schema", "description": "The latest schema infer_schema inferred for the topic", "mimeType": "application/schema+json"},
-            {"uriTemplate": "testrun://{id}", "name": "test-run", "description": "A run_test_cases report", "mimeType": "application/json"},
-            {"uriTemplate": "incident://{id}", "name": "incident", "description": "A graph_rca incident note", "mimeType": "text/markdown"},
-        ]}))
+        // Each tool declares the resources it serves.
+        let templates: Vec<Value> = self
+            .registry
+            .infos()
+            .flat_map(|(info, _, _)| info.resources)
+            .map(|t| {
+                json!({"uriTemplate": t.uri_template, "name": t.name, "description": t.description, "mimeType": t.mime_type})
+            })
+            .collect();
+        from_json(json!({"resourceTemplates": templates}))
     }
 
     async fn read_resource(

@@ -26,6 +26,17 @@ pub struct ToolInfo {
     /// destination) check the guard themselves.
     pub writes_kafka: bool,
     pub requires: &'static [Backend],
+    /// The resource templates whose resources this tool serves (resources/templates/list shows them).
+    pub resources: &'static [ResourceTemplate],
+}
+
+/// A kind of resource a tool serves, e.g. `incident://{id}`.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceTemplate {
+    pub uri_template: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub mime_type: &'static str,
 }
 
 pub trait Tool: Send + Sync + 'static {

@@ -6,3 +6,8 @@ pub mod prom;
 pub mod selector;
 pub mod series;
 pub mod time;
+
+/// This domain's tools, in the order tools/list shows them.
+pub fn tools() -> Vec<Box<dyn crate::mcp::tool::DynTool>> {
+    vec![Box::new(loki::LokiQuery), Box::new(prom::PromSnapshot)]
+}

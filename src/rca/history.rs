@@ -2,7 +2,7 @@
 //! by every call. The index is warmed from the store, so with a Bolt store the history outlives restarts.
 
 use super::store::{embedded::EmbeddedStore, neo4j::Neo4jStore, GraphStore, IncidentRecord};
-use crate::config::GraphConfig;
+use crate::config::{GraphBackend, GraphConfig, SimilarConfig};
 use crate::error::Result;
 use crate::rca::graph::Graph;
 use crate::similar::index::{EmbeddedIndex, Neighbour, VectorIndex};
@@ -23,12 +23,12 @@ pub struct History {
 }
 
 impl History {
-    pub fn new(cfg: &GraphConfig) -> Result<History> {
-        let store: Arc<dyn GraphStore> = match cfg.backend.as_str() {
-            "neo4j" => Arc::new(Neo4jStore::new(cfg)?),
-            _ => Arc::new(EmbeddedStore::default()),
+    pub fn new(cfg: &GraphConfig, similar: &SimilarConfig) -> Result<History> {
+        let store: Arc<dyn GraphStore> = match cfg.backend {
+            GraphBackend::Neo4j => Arc::new(Neo4jStore::new(cfg)?),
+            GraphBackend::Embedded => Arc::new(EmbeddedStore::default()),
         };
-        Ok(History { store, index: index_from_env(), warmed: AtomicBool::new(false) })
+        Ok(History { store, index: index_of(similar)?, warmed: AtomicBool::new(false) })
     }
 
     /// Loads past incidents into the index once; a store that does not answer is retried next time.
@@ -60,16 +60,22 @@ impl History {
     }
 }
 
-/// Qdrant when built with the `qdrant` feature and QDRANT_URL is set; the embedded index otherwise.
-fn index_from_env() -> Arc<dyn VectorIndex> {
+/// Qdrant when built with the `qdrant` feature and `[similar] qdrant_url` (QDRANT_URL) is set; the embedded
+/// index otherwise. A URL set without the feature, or one the client refuses, stops the start.
+fn index_of(cfg: &SimilarConfig) -> Result<Arc<dyn VectorIndex>> {
+    let Some(url) = cfg.qdrant_url.as_deref().filter(|u| !u.is_empty()) else {
+        return Ok(Arc::new(EmbeddedIndex::default()));
+    };
     #[cfg(feature = "qdrant")]
-    if let Some(url) = std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()) {
-        match crate::similar::qdrant::QdrantIndex::new(&url, std::env::var("QDRANT_API_KEY").ok()) {
-            Ok(index) => return Arc::new(index),
-            Err(e) => {
-                tracing::warn!("QDRANT_URL is set but the client could not be built ({e}); using the embedded index")
-            }
-        }
+    {
+        let key = cfg.qdrant_api_key.as_ref().map(|k| k.expose().to_string());
+        Ok(Arc::new(crate::similar::qdrant::QdrantIndex::new(url, key)?))
     }
-    Arc::new(EmbeddedIndex::default())
+    #[cfg(not(feature = "qdrant"))]
+    Err(crate::error::Error::bad_input(
+        "similar.qdrant_url",
+        format!(
+            "unset (QDRANT_URL too): this build has no Qdrant client, build it with `--features qdrant`; got `{url}`"
+        ),
+    ))
 }

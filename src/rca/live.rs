@@ -6,11 +6,9 @@
 use super::observation::{EntityRef, Observations, PartitionObs, SignalObs, SignalSource, TimeArg, TopicObs};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::observe::loki::{
-    summarise, Direction, LogPattern, LokiClient, LokiData, RangeQuery, SummaryOptions, Taxonomy,
-};
-use crate::observe::prom::catalog::{Catalog, Filters};
-use crate::observe::prom::{analyse, PromClient};
+use crate::observe::loki::{summarise, Direction, LogPattern, LokiData, RangeQuery, SummaryOptions, Taxonomy};
+use crate::observe::prom::analyse;
+use crate::observe::prom::catalog::Filters;
 use crate::observe::series::{choose_step, Series};
 use crate::observe::time::TimeWindow;
 use regex::Regex;
@@ -51,8 +49,8 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     let broker = around.broker;
     if cfg.prometheus.url.is_some() {
         cx.progress.report(0, Some(3), "reading metric states from Prometheus").await;
-        let catalog = Catalog::with_overrides(&cfg.prometheus.metric_names)?;
-        let client = PromClient::from_config(&cfg.prometheus, &cx.state.http)?;
+        let catalog = &cx.state.catalog;
+        let client = cx.state.prometheus()?;
         let secs = window.duration().num_milliseconds() as f64 / 1000.0;
         let step = choose_step(secs, MAX_POINTS);
         let range = format!("{}s", step.saturating_mul(2).max(60));
@@ -81,8 +79,8 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     }
     if cfg.loki.url.is_some() {
         cx.progress.report(1, Some(3), "reading log events from Loki").await;
-        let client = LokiClient::from_config(&cfg.loki, &cx.state.http)?;
-        let taxonomy = Taxonomy::with_file(cfg.loki.taxonomy_file.as_deref())?;
+        let client = cx.state.loki()?;
+        let taxonomy = &cx.state.taxonomy;
         let query = match broker {
             Some(b) => format!("{{job=\"kafka\", broker=\"{b}\"}}"),
             None => "{job=\"kafka\"}".to_string(),

@@ -4,7 +4,8 @@ pub mod answer;
 pub mod build;
 mod checks;
 pub mod graph;
-mod history;
+pub mod graph_rca;
+pub mod history;
 pub mod hypothesis;
 mod live;
 mod live_kafka;
@@ -14,7 +15,11 @@ pub mod rank;
 pub mod rules;
 mod scope;
 pub mod store;
-pub mod tool;
+
+/// This domain's tools, in the order tools/list shows them.
+pub fn tools() -> Vec<Box<dyn crate::mcp::tool::DynTool>> {
+    vec![Box::new(graph_rca::GraphRca)]
+}
 
 #[cfg(test)]
 mod cause_tests;

@@ -2,7 +2,7 @@
 //! OpenAI-compatible API (POST {url}/chat/completions) or to Ollama (POST {url}/api/chat), through the
 //! server's shared HTTP client (`observe::http::Endpoint`: bearer key, timeout, unreachable errors).
 
-use crate::config::LlmConfig;
+use crate::config::{LlmConfig, LlmKind};
 use crate::error::{Error, Result};
 use crate::observe::http::{excerpt, Endpoint};
 use serde::Serialize;
@@ -42,17 +42,22 @@ pub struct ChatClient {
     pub model: String,
 }
 
+/// No model is configured, and none is needed: the agent writes the cases itself.
+pub fn not_configured() -> Error {
+    Error::not_configured(
+        "A language model",
+        "no [llm] url is set (--llm-url / KAFKA_QA_LLM_URL with --llm-model), and none is needed: write the cases yourself \
+         following the prompt `test_cases_from_story` (arguments story, input_topic, output_topic, dlq_topic) and pass them \
+         to generate_test_cases as `cases`, which validates and scores them the same way",
+    )
+}
+
 impl ChatClient {
     /// The configured model, or `not_configured` saying that the agent can write the cases itself.
     pub fn from_config(http: &reqwest::Client, config: &LlmConfig) -> Result<ChatClient> {
         let (Some(url), Some(model)) = (config.url.as_ref().filter(|u| !u.trim().is_empty()), config.model.as_ref())
         else {
-            return Err(Error::not_configured(
-                "A language model",
-                "no [llm] url is set (--llm-url / KAFKA_QA_LLM_URL with --llm-model), and none is needed: write the cases yourself \
-                 following the prompt `test_cases_from_story` (arguments story, input_topic, output_topic, dlq_topic) and pass them \
-                 to generate_test_cases as `cases`, which validates and scores them the same way",
-            ));
+            return Err(not_configured());
         };
         let endpoint = Endpoint {
             client: http.clone(),
@@ -64,7 +69,10 @@ impl ChatClient {
             headers: vec![],
             timeout: Duration::from_millis(config.timeout_ms),
         };
-        let api = if config.kind == "ollama" { Api::Ollama } else { Api::OpenAi };
+        let api = match config.kind {
+            LlmKind::Ollama => Api::Ollama,
+            LlmKind::Openai => Api::OpenAi,
+        };
         Ok(ChatClient { endpoint, api, model: model.clone() })
     }
 

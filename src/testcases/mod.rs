@@ -4,10 +4,16 @@
 //! against live topics, `report` renders the outcome, `tool` is the MCP face.
 
 pub mod generate;
+pub mod generate_test_cases;
 pub mod llm;
 pub mod model;
 pub mod report;
 pub mod run;
+pub mod run_test_cases;
 pub mod score;
 pub mod story;
-pub mod tool;
+
+/// This domain's tools, in the order tools/list shows them.
+pub fn tools() -> Vec<Box<dyn crate::mcp::tool::DynTool>> {
+    vec![Box::new(generate_test_cases::GenerateTestCases), Box::new(run_test_cases::RunTestCases)]
+}

@@ -3,7 +3,7 @@
 //! that show the model its answer and the exact defects. The cases it returns are then validated and scored
 //! by the caller exactly like agent-written `cases`; this module only decides when an answer is usable.
 
-use super::llm::{ChatClient, ChatMessage};
+use super::llm::ChatMessage;
 use super::model::{parse_cases, Targets};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
@@ -31,7 +31,7 @@ pub async fn cases_from_story(
     targets: &Targets,
     format: Option<&Value>,
 ) -> Result<StoryCases> {
-    let client = ChatClient::from_config(&cx.state.http, &cx.config().llm)?;
+    let client = cx.state.llm()?;
     let mut messages = first_messages(story, targets, format)?;
     let mut defects = vec![];
     for attempt in 1..=1 + MAX_REPAIRS {

@@ -5,8 +5,8 @@ pub mod analysis;
 pub mod catalog;
 pub mod chart;
 pub mod client;
-pub mod tool;
+pub mod prom_snapshot;
 
 pub use analysis::{analyse, ChangePoint, Condition, SeriesSummary, StateRule, StateSpan, Trend, TrendDirection};
 pub use client::PromClient;
-pub use tool::PromSnapshot;
+pub use prom_snapshot::PromSnapshot;

@@ -7,12 +7,11 @@ use super::build::from_observations;
 use super::history::History;
 use super::note::{render, NoteInput};
 use super::observation::{EntityRef, Observations};
-use super::rules::{self, Rule};
 use super::store::{IncidentRecord, RankedCause};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::mcp::reply::Reply;
-use crate::mcp::tool::{Tool, ToolInfo};
+use crate::mcp::tool::{ResourceTemplate, Tool, ToolInfo};
 use crate::observe::time::format_ms;
 use crate::observe::time::{resolve_window, TimeArg, MAX_WINDOW};
 use crate::resources::StoredResource;
@@ -21,7 +20,6 @@ use crate::similar::index::Neighbour;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -122,10 +120,7 @@ pub struct ConfirmedIncident {
     pub verdict: String,
 }
 
-#[derive(Default)]
-pub struct GraphRca {
-    shared: OnceCell<(Vec<Rule>, History)>,
-}
+pub struct GraphRca;
 
 const DESCRIPTION: &str = "Root-cause analysis of a Kafka incident over a graph of the cluster (brokers, topics, partitions with \
 leader/replicas/ISR, consumer groups, clients) and the signals seen on it (metric states, log event classes). Ranks causes \
@@ -150,19 +145,19 @@ impl Tool for GraphRca {
             idempotent: false,
             open_world: true,
             writes_kafka: false,
+            resources: &[ResourceTemplate {
+                uri_template: "incident://{id}",
+                name: "incident",
+                description: "A graph_rca incident note",
+                mime_type: "text/markdown",
+            }],
             requires: &[],
         }
     }
 
     fn run<'a>(&'a self, cx: &'a CallContext, args: GraphRcaArgs) -> BoxFuture<'a, Result<Reply>> {
         Box::pin(async move {
-            let (rules, history) = self
-                .shared
-                .get_or_try_init(|| async {
-                    let cfg = &cx.config().graph;
-                    Ok::<_, Error>((rules::load(cfg.rules_file.as_deref())?, History::new(cfg)?))
-                })
-                .await?;
+            let (rules, history) = (&cx.state.rules, &cx.state.history);
             let mut confirmed = None;
             if let Some(c) = &args.confirm {
                 confirmed = Some(confirm(cx, history, c).await?);

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::kafka::admin::{BrokerInfo, ClusterInfo, TopicInfo};
 use crate::kafka::groups::PartitionLag;
 use crate::mcp::reply::Reply;
-use crate::mcp::tool::{Backend, Tool, ToolInfo};
+use crate::mcp::tool::{Backend, ResourceTemplate, Tool, ToolInfo};
 use base64::Engine;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -136,6 +136,12 @@ impl Tool for ListTopics {
             open_world: true,
             writes_kafka: false,
             requires: &[Backend::Kafka],
+            resources: &[ResourceTemplate {
+                uri_template: "kafka://topics/{name}",
+                name: "topic",
+                description: "One topic: partitions, leaders, ISR, watermarks, configs",
+                mime_type: "application/json",
+            }],
         }
     }
 

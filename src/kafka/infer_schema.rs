@@ -7,7 +7,7 @@ use crate::kafka::payloads::{Contents, EncodingCount, NonJsonExample};
 use crate::kafka::start_arg::FromArg;
 use crate::kafka::{SampleRequest, StopReason};
 use crate::mcp::reply::Reply;
-use crate::mcp::tool::{Backend, Tool, ToolInfo};
+use crate::mcp::tool::{Backend, ResourceTemplate, Tool, ToolInfo};
 use crate::resources::StoredResource;
 use crate::schema::{FieldStats, Inferrer};
 use futures::future::BoxFuture;
@@ -125,6 +125,12 @@ impl Tool for InferSchema {
             open_world: true,
             writes_kafka: false,
             requires: &[Backend::Kafka],
+            resources: &[ResourceTemplate {
+                uri_template: "kafka://topics/{name}/schema",
+                name: "topic-schema",
+                description: "The latest schema infer_schema inferred for the topic",
+                mime_type: "application/schema+json",
+            }],
         }
     }
 

@@ -4,7 +4,6 @@
 use super::analysis::{analyse, SeriesSummary, StateRule};
 use super::catalog::{Catalog, Filters, ResolvedQuery};
 use super::chart::{render_png, Panel, MAX_PANELS, PALETTE};
-use super::client::PromClient;
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::mcp::reply::Reply;
@@ -149,6 +148,7 @@ impl Tool for PromSnapshot {
             open_world: true,
             writes_kafka: false,
             requires: &[Backend::Prometheus],
+            resources: &[],
         }
     }
 
@@ -158,9 +158,8 @@ impl Tool for PromSnapshot {
 }
 
 async fn run(cx: &CallContext, args: PromSnapshotArgs) -> Result<Reply> {
-    let config = &cx.config().prometheus;
-    let catalog = Catalog::with_overrides(&config.metric_names)?;
-    let client = PromClient::from_config(config, &cx.state.http)?;
+    let catalog = &cx.state.catalog;
+    let client = cx.state.prometheus()?;
     let now = chrono::Utc::now();
     let (window, step) = match &args.at {
         Some(at) => {

@@ -150,6 +150,7 @@ impl Tool for ProduceTestMessage {
             open_world: true,
             writes_kafka: true,
             requires: &[Backend::Kafka],
+            resources: &[],
         }
     }
 

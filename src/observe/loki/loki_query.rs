@@ -2,7 +2,7 @@
 //! Kafka event classes) or as lines grouped by stream. Metric LogQL returns series analysed like
 //! `prom_snapshot`'s.
 
-use super::client::{Direction, LogStream, LokiClient, LokiData, RangeQuery, ScanStats};
+use super::client::{Direction, LogStream, LokiData, RangeQuery, ScanStats};
 use super::summary::{summarise, EventSummary, LogPattern, SummaryOptions};
 use super::taxonomy::Taxonomy;
 use crate::context::CallContext;
@@ -176,6 +176,7 @@ impl Tool for LokiQuery {
             open_world: true,
             writes_kafka: false,
             requires: &[Backend::Loki],
+            resources: &[],
         }
     }
 
@@ -185,9 +186,8 @@ impl Tool for LokiQuery {
 }
 
 async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
-    let config = &cx.config().loki;
-    let taxonomy = Taxonomy::with_file(config.taxonomy_file.as_deref())?;
-    let client = LokiClient::from_config(config, &cx.state.http)?;
+    let taxonomy = &cx.state.taxonomy;
+    let client = cx.state.loki()?;
     let window = resolve_window(args.start.as_ref(), args.end.as_ref(), Utc::now(), MAX_WINDOW)?;
     let query = build_logql(&args)?;
     let step = choose_step(window.duration().num_milliseconds() as f64 / 1000.0, args.max_points);

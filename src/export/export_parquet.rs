@@ -12,8 +12,6 @@ use crate::error::{Error, Result};
 use crate::kafka::start_arg::{FromArg, Position};
 use crate::mcp::reply::Reply;
 use crate::mcp::tool::{Tool, ToolInfo};
-use crate::observe::loki::{LokiClient, Taxonomy};
-use crate::observe::prom::PromClient;
 use crate::observe::time::{format_time, resolve_window, TimeArg, MAX_WINDOW};
 use crate::schema::Inferrer;
 use chrono::Utc;
@@ -153,6 +151,7 @@ impl Tool for ExportParquet {
             open_world: true,
             writes_kafka: false,
             requires: &[],
+            resources: &[],
         }
     }
 
@@ -186,9 +185,8 @@ async fn run(cx: &CallContext, args: ExportParquetArgs) -> Result<Reply> {
             (what, done, inferred_from)
         }
         Source::Logql { query, start, end } => {
-            let config = &cx.config().loki;
-            let client = LokiClient::from_config(config, &cx.state.http)?;
-            let taxonomy = Taxonomy::with_file(config.taxonomy_file.as_deref())?;
+            let client = cx.state.loki()?.clone();
+            let taxonomy = cx.state.taxonomy.clone();
             let window = resolve_window(start.as_ref(), end.as_ref(), Utc::now(), MAX_WINDOW)?;
             let mut pages = LogPages::new(client, taxonomy, query.clone(), window);
             let done =
@@ -196,7 +194,7 @@ async fn run(cx: &CallContext, args: ExportParquetArgs) -> Result<Reply> {
             (format!("LogQL `{query}` from {} to {}", format_time(window.start), format_time(window.end)), done, None)
         }
         Source::Promql { query, start, end, step_secs } => {
-            let client = PromClient::from_config(&cx.config().prometheus, &cx.state.http)?;
+            let client = cx.state.prometheus()?.clone();
             let window = resolve_window(start.as_ref(), end.as_ref(), Utc::now(), MAX_WINDOW)?;
             let mut pages = MetricPages::new(client, query.clone(), window, *step_secs);
             let done =

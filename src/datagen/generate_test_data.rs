@@ -159,6 +159,7 @@ impl Tool for GenerateTestData {
             open_world: true,
             writes_kafka: false,
             requires: &[],
+            resources: &[],
         }
     }
 
