@@ -17,7 +17,10 @@ use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Instant;
 
-const PYTHON: &str = "/root/.cache/kafka-qa-mcp/py/bin/python";
+/// The Python with Faker for the baseline: PYTHON (tools/test-deps prints the test Python), else python3.
+fn python_bin() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+}
 
 fn flat_schema() -> Value {
     json!({"type": "object", "required": ["id", "email", "first_name", "last_name", "age", "city", "status", "amount", "created_at", "active"],
@@ -73,7 +76,7 @@ async fn tool(cx: &CallContext, args: Value) -> Value {
 }
 
 fn python(args: &[&str]) -> Option<Value> {
-    let out = Command::new(PYTHON).args(args).output().ok()?;
+    let out = Command::new(python_bin()).args(args).output().ok()?;
     if !out.status.success() {
         eprintln!("python {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         return None;
@@ -127,7 +130,7 @@ async fn main() {
             let ours = tool(&cx, json!({"schema": flat_schema(), "count": 1_000_000, "seed": 2, "destination": "file", "path": "bench/flat-1m.ndjson", "overwrite": true})).await["records_per_second"].as_f64().unwrap_or(0.0);
             println!("Python Faker, flat, {py_count} to NDJSON: {rate:>8.0} records/s -> generate_test_data to NDJSON is {:.1}x (goal >= 20x)", ours / rate);
         }
-        None => println!("Python Faker baseline not run ({PYTHON} missing or failed)"),
+        None => println!("Python Faker baseline not run ({} missing or failed)", python_bin()),
     }
 
     if state.config.kafka.bootstrap_servers.is_empty() {

@@ -4,7 +4,7 @@
 //! same formulas, same row groups and compression) in the same run. Prints rows/s and peak RSS for both.
 //!
 //! `cargo run --release --example bench_export [-- ROWS]`; PYTHON overrides the interpreter
-//! (default /root/.cache/kafka-qa-mcp/py/bin/python).
+//! (default python3; tools/test-deps prints the test Python).
 
 use kafka_qa_mcp::export::{ExportCompression, MessageTable, TableWriter};
 use kafka_qa_mcp::kafka::Record;
@@ -101,7 +101,7 @@ fn main() {
         rss_kb().1 as f64 / 1024.0
     );
 
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "/root/.cache/kafka-qa-mcp/py/bin/python".into());
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/bench/export_pyarrow.py");
     let out =
         std::process::Command::new(&python).arg(script).arg(rows.to_string()).arg(dir.join("py.parquet")).output();

@@ -3,7 +3,7 @@
 //! (tools/bench/infer_genson.py) in the same run. Prints messages/s for both and the ratio.
 //!
 //! `cargo run --release --example bench_infer [-- MESSAGES]`; PYTHON overrides the interpreter
-//! (default /root/.cache/kafka-qa-mcp/py/bin/python).
+//! (default python3; tools/test-deps prints the test Python).
 
 use kafka_qa_mcp::schema::Inferrer;
 use serde_json::{json, Value};
@@ -120,7 +120,7 @@ fn main() {
             writeln!(f, "{l}").expect("write NDJSON");
         }
     }
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "/root/.cache/kafka-qa-mcp/py/bin/python".into());
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/bench/infer_genson.py");
     let out = std::process::Command::new(&python).arg(script).arg(&file).output();
     let _ = std::fs::remove_dir_all(&dir);

@@ -25,6 +25,7 @@ async fn call(cx: &CallContext, args: Value) -> Value {
     }
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn to_a_topic_at_a_rate_then_like_its_history() {
     let state = state();
@@ -101,6 +102,7 @@ async fn to_a_topic_at_a_rate_then_like_its_history() {
     state.kafka.delete_topic(&state.guard, &topic).await.unwrap();
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn to_a_file_with_defect_tags_beside_it() {
     let state = state();

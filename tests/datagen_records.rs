@@ -174,9 +174,11 @@ fn orders_refer_to_the_users_and_products_of_the_same_seed() {
     }
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the test Python: run tools/test")]
 #[test]
 fn python_jsonschema_agrees_that_valid_and_edge_records_validate() {
-    let python = "/root/.cache/kafka-qa-mcp/py/bin/python";
+    let python = &std::env::var("PYTHON")
+        .expect("PYTHON is not set: tools/test sets it (tools/test-deps installs the test Python)");
     assert!(std::path::Path::new(python).exists(), "{python} missing: run tools/test-deps (installs the test Python)");
     let dir = tempfile::tempdir().unwrap();
     let mut cases = vec![];

@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PYTHON: &str = "/root/.cache/kafka-qa-mcp/py/bin/python";
+/// The test Python with pyarrow and duckdb (tools/test sets PYTHON; tools/test-deps installs it).
+fn python_bin() -> String {
+    std::env::var("PYTHON").expect("PYTHON is not set: tools/test sets it (tools/test-deps installs the test Python)")
+}
 
 fn bootstrap() -> String {
     std::env::var("KAFKA_BOOTSTRAP_SERVERS")
@@ -45,8 +48,7 @@ async fn export(state: &Arc<AppState>, args: Value) -> Value {
 }
 
 fn python(script: &str, file: &Path) -> Value {
-    assert!(Path::new(PYTHON).exists(), "{PYTHON} is missing: run tools/stack up (it installs the test Python)");
-    let out = std::process::Command::new(PYTHON).args(["-c", script, file.to_str().unwrap()]).output().unwrap();
+    let out = std::process::Command::new(python_bin()).args(["-c", script, file.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -102,6 +104,7 @@ async fn topic_with_orders(state: &Arc<AppState>, p0: usize, p1: usize) -> Strin
     topic
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topic_range_exports_every_message_with_json_columns() {
     let dir = tempfile::tempdir().unwrap();
@@ -183,6 +186,7 @@ print(json.dumps({
     st.kafka.delete_topic(&st.guard, &topic).await.unwrap();
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paths_outside_the_export_folder_are_refused_and_nothing_is_written() {
     let root = tempfile::tempdir().unwrap();
@@ -322,6 +326,7 @@ fn loki_state(dir: &Path, url: &str) -> Arc<AppState> {
 
 const WINDOW: (&str, &str) = ("2024-01-15T03:00:00Z", "2024-01-15T04:00:00Z");
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logql_window_pages_without_losing_or_repeating_lines() {
     let dir = tempfile::tempdir().unwrap();
@@ -352,6 +357,7 @@ print(json.dumps({
     assert_eq!(got["first"][0][0], json!(fake_loki::BASE_NS));
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_or_cancelled_export_leaves_no_file() {
     // The second page fails: an error, no file.
@@ -462,6 +468,7 @@ async fn reqwest_ready(url: &str) -> std::io::Result<bool> {
     Ok(buf.starts_with(b"HTTP/1.0 200") || buf.starts_with(b"HTTP/1.1 200"))
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promql_window_exports_every_sample() {
     let prom = prometheus().await;

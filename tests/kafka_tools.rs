@@ -106,6 +106,7 @@ fn order(i: u32, status: &str) -> Value {
     json!({"id": format!("{i:08}-9c1e-4b59-8f0e-3f1f6d7a2b11"), "amount": 10.5 + i as f64, "qty": i, "status": status, "email": format!("user{i}@example.com"), "created": "2024-01-15T03:00:00Z"})
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn produce_then_consume_proves_bytes_and_infer_schema_finds_the_shape() {
     let state = state_with(|_| {});
@@ -234,6 +235,7 @@ async fn timestamps_of(state: &Arc<AppState>, topic: &str) -> Vec<i64> {
     times
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn validation_uses_the_inferred_or_given_schema_and_dry_runs_write_nothing() {
     let state = state_with(|_| {});
@@ -267,6 +269,7 @@ async fn validation_uses_the_inferred_or_given_schema_and_dry_runs_write_nothing
     assert_eq!(state.kafka.watermarks(&topic).await.unwrap(), vec![(0, 0, 4)]);
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn list_topics_shows_partitions_counts_configs_and_group_lag() {
     let state = state_with(|_| {});
@@ -345,6 +348,7 @@ fn argument_of(e: &Error) -> String {
     e.argument().unwrap_or_else(|| panic!("not a bad-input error: {e}")).to_string()
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn bad_input_names_the_argument_and_the_server_keeps_answering() {
     let state = state_with(|_| {});
@@ -402,6 +406,7 @@ async fn bad_input_names_the_argument_and_the_server_keeps_answering() {
     ok(&state, "list_topics", json!({"pattern": topic})).await;
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn safety_rules_refuse_writes_before_they_reach_the_broker() {
     let open = state_with(|_| {});
@@ -471,6 +476,7 @@ async fn safety_rules_refuse_writes_before_they_reach_the_broker() {
     assert_eq!(open.kafka.watermarks(&topic).await.unwrap(), vec![(0, 0, 0)]);
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn a_sasl_password_appears_in_no_output_or_error() {
     let password = "sup3r-s3cret-pa55";
@@ -563,6 +569,7 @@ impl Drop for OwnBroker {
     }
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn a_stopped_broker_fails_calls_in_time_and_the_next_call_after_restart_works() {
     let mut broker = OwnBroker::start();

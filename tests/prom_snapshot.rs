@@ -41,6 +41,7 @@ fn findings<'a>(out: &'a Value, state: &str, labels: &str) -> Vec<&'a Value> {
 const START: &str = "2024-01-15T02:30:00Z";
 const END: &str = "2024-01-15T03:40:00Z";
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn broker_health_finds_the_incident_at_the_right_times() {
     let r = call(json!({"presets": ["broker_health"], "start": START, "end": END, "max_points": 300, "max_output_bytes": 262144})).await.unwrap();
@@ -90,6 +91,7 @@ async fn broker_health_finds_the_incident_at_the_right_times() {
     assert!(r.text.contains("under_replicated {broker=1}"), "{}", r.text);
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn replication_preset_sees_every_topic_under_replicated_and_a_broker_missing() {
     let r = call(
@@ -119,6 +121,7 @@ async fn replication_preset_sees_every_topic_under_replicated_and_a_broker_missi
     assert_eq!(ids.iter().filter(|i| **i == "under_replicated").count(), 1, "{ids:?}");
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn filters_narrow_presets_to_one_broker() {
     let r = call(json!({"presets": ["broker_health"], "broker": "2", "start": START, "end": END})).await.unwrap();
@@ -134,6 +137,7 @@ async fn filters_narrow_presets_to_one_broker() {
     assert!(out["findings"].as_array().unwrap().iter().all(|f| f["state"] != "no_active_controller"));
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn consumer_lag_and_gc_presets_find_their_states() {
     let r = call(json!({"presets": ["consumer_lag", "jvm_gc"], "group": "fraud-detector|payment-service", "start": START, "end": END, "max_points": 300, "max_output_bytes": 262144})).await.unwrap();
@@ -160,6 +164,7 @@ async fn consumer_lag_and_gc_presets_find_their_states() {
     assert!(findings(out, "gc_pressure", "broker=1").is_empty());
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn the_step_keeps_every_series_within_the_point_budget() {
     let r = call(json!({"presets": ["throughput"], "start": "2024-01-15T02:00:00Z", "end": "2024-01-15T04:00:00Z", "max_points": 50, "shape_points": 50, "max_output_bytes": 1048576})).await.unwrap();
@@ -175,6 +180,7 @@ async fn the_step_keeps_every_series_within_the_point_budget() {
     assert!(e.to_string().contains("at least"), "{e}");
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn bad_promql_gives_prometheus_message_and_the_query() {
     let e = call(json!({"queries": ["sum by (broker (up)"], "start": START, "end": END})).await.unwrap_err();
@@ -186,6 +192,7 @@ async fn bad_promql_gives_prometheus_message_and_the_query() {
     assert_eq!(e.argument(), Some("presets[0]"));
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn an_instant_and_a_chart() {
     let r = call(json!({"queries": ["max by (broker) (kafka_server_replicamanager_underreplicatedpartitions)"], "at": "2024-01-15T03:05:00Z"})).await.unwrap();
@@ -204,6 +211,7 @@ async fn an_instant_and_a_chart() {
     assert!(r.text.contains("**Chart**") && r.text.contains("blue: {broker=\"1\"}"), "{}", r.text);
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn a_metric_that_does_not_exist_gives_an_empty_hint() {
     let r = call(json!({"queries": ["kafka_no_such_metric"], "start": START, "end": END})).await.unwrap();

@@ -89,6 +89,7 @@ async fn counts(uri: &str, cluster: &str, incident: &str) -> (i64, i64, i64, i64
     (out[0], out[1], out[2], out[3])
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn analyses_are_merged_and_read_back() {
     let uri = env("NEO4J_URI");
@@ -163,6 +164,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn a_restart_gives_a_clear_error_and_the_next_call_works() {
     let server = PrivateServer { dir: tempfile::tempdir().unwrap(), http: free_port(), bolt: free_port() };

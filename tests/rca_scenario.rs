@@ -61,6 +61,7 @@ fn notes(out: &Value) -> Vec<&str> {
     out["notes"].as_array().unwrap().iter().filter_map(Value::as_str).collect()
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn live_analysis_names_broker_2_out_of_disk_first() {
     let (cx, out, text) = analyse(config(None).await, json!({})).await;
@@ -72,6 +73,7 @@ async fn live_analysis_names_broker_2_out_of_disk_first() {
     assert!(notes(&out).iter().any(|n| n.starts_with("Kafka is not configured")), "{:?}", notes(&out));
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test]
 async fn live_analysis_places_the_topics_and_groups_kafka_reports() {
     let bootstrap = env("KAFKA_BOOTSTRAP_SERVERS");

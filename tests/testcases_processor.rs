@@ -108,6 +108,7 @@ async fn teardown(s: &Setup) {
     }
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn generated_cases_pass_against_the_processor_and_catch_a_broken_rule() {
     // A correct processor: every case passes, and each landed where its kind says.

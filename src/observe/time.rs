@@ -143,6 +143,29 @@ pub fn resolve_window(
     Ok(TimeWindow { start, end })
 }
 
+// The `start`/`end` arguments of every tool that reads a window, flattened into its arguments. (A plain
+// comment: a doc comment would become the description of each tool's whole input schema.)
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+pub struct WindowArgs {
+    /// Window start: `now-1h`, RFC 3339, Unix s or ms. Default: one hour before `end`.
+    #[serde(default)]
+    pub start: Option<TimeArg>,
+    /// Window end (same forms). Default: now.
+    #[serde(default)]
+    pub end: Option<TimeArg>,
+}
+
+impl WindowArgs {
+    /// The window these arguments name, at most [`MAX_WINDOW`] long.
+    pub fn resolve(&self, now: DateTime<Utc>) -> Result<TimeWindow> {
+        resolve_window(self.start.as_ref(), self.end.as_ref(), now, MAX_WINDOW)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start.is_none() && self.end.is_none()
+    }
+}
+
 /// RFC 3339 at second precision (milliseconds when present): how times appear in tool output.
 /// A time given in Unix milliseconds, formatted as [`format_time`] does (the number itself if out of range).
 pub fn format_ms(ms: i64) -> String {

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::mcp::reply::Reply;
 use crate::mcp::tool::{ResourceTemplate, Tool, ToolInfo};
 use crate::observe::time::format_ms;
-use crate::observe::time::{resolve_window, TimeArg, MAX_WINDOW};
+use crate::observe::time::WindowArgs;
 use crate::resources::StoredResource;
 use crate::similar::fingerprint::Fingerprint;
 use crate::similar::index::Neighbour;
@@ -22,15 +22,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+// Unknown arguments are refused by the published schema (checked before parsing); serde cannot also deny
+// them here, since it does not combine deny_unknown_fields with the flattened window.
+#[schemars(deny_unknown_fields)]
 pub struct GraphRcaArgs {
-    /// Start of the incident window: RFC 3339, Unix seconds or milliseconds, `now` or `now-15m`/`now-2h`.
-    /// Default: one hour before `end` for live sources; the span of the signals for observations.
-    #[serde(default)]
-    pub start: Option<TimeArg>,
-    /// End of the window (same forms). Default: now (live) or the last signal (observations).
-    #[serde(default)]
-    pub end: Option<TimeArg>,
+    /// The incident window. Default: the last hour for live sources; the span of the signals for observations.
+    #[serde(flatten)]
+    pub window: WindowArgs,
     /// Keep the hypotheses that concern this broker, topic or group (as cause or in their blast radius).
     #[serde(default)]
     pub focus: Option<Focus>,
@@ -182,7 +180,7 @@ impl Tool for GraphRca {
                     window(&args)?,
                 ),
                 Sources::Live => {
-                    let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
+                    let w = args.window.resolve(chrono::Utc::now())?;
                     let live = super::live::fetch(cx, &w, around(args.focus.as_ref())).await?;
                     notes = live.notes;
                     (live.observations, Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
@@ -290,10 +288,10 @@ fn confirm_only_reply(history: &History, confirmed: Option<ConfirmedIncident>) -
 
 /// The window of an analysis of observations: the one given, or none (the span of the signals).
 fn window(args: &GraphRcaArgs) -> Result<Option<(i64, i64)>> {
-    if args.start.is_none() && args.end.is_none() {
+    if args.window.is_empty() {
         return Ok(None);
     }
-    let w = resolve_window(args.start.as_ref(), args.end.as_ref(), chrono::Utc::now(), MAX_WINDOW)?;
+    let w = args.window.resolve(chrono::Utc::now())?;
     Ok(Some((w.start.timestamp_millis(), w.end.timestamp_millis())))
 }
 

@@ -93,11 +93,11 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
             }
             let summary = summarise(
                 &streams,
-                &taxonomy,
+                taxonomy,
                 &SummaryOptions { max_patterns: 500, examples_per_pattern: EXAMPLES, example_chars: 300 },
             );
             for p in &summary.patterns {
-                obs.signals.extend(log_signals(p, &taxonomy));
+                obs.signals.extend(log_signals(p, taxonomy));
                 for line in &p.examples {
                     add_placement(&mut obs, line);
                 }

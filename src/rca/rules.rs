@@ -172,6 +172,16 @@ pub fn known_classes(rules: &[Rule]) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
+impl CheckKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Promql => "promql",
+            CheckKind::Logql => "logql",
+            CheckKind::Kafka => "kafka",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,15 +230,5 @@ mod tests {
         assert_eq!(mine.step[0].classes, ["broker_down"]);
         std::fs::write(&path, "[[rule]]\nid = \"bad\"\n").unwrap();
         assert!(load(Some(&path)).unwrap_err().to_string().contains("graph.rules_file"));
-    }
-}
-
-impl CheckKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckKind::Promql => "promql",
-            CheckKind::Logql => "logql",
-            CheckKind::Kafka => "kafka",
-        }
     }
 }

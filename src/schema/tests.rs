@@ -250,9 +250,11 @@ fn validator_reports_paths_and_refuses_bad_schemas() {
     }
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the test Python: run tools/test")]
 #[test]
 fn python_jsonschema_accepts_what_was_inferred() {
-    let python = "/root/.cache/kafka-qa-mcp/py/bin/python";
+    let python = &std::env::var("PYTHON")
+        .expect("PYTHON is not set: tools/test sets it (tools/test-deps installs the test Python)");
     assert!(
         std::path::Path::new(python).exists(),
         "{python} is missing: run tools/stack up (it installs the test Python)"

@@ -12,7 +12,7 @@ use crate::mcp::tool::{Backend, Tool, ToolInfo};
 use crate::observe::prom::analysis::{analyse, clock, SeriesSummary};
 use crate::observe::selector::{label_matcher, quoted};
 use crate::observe::series::choose_step;
-use crate::observe::time::{format_time, resolve_window, TimeArg, TimeWindow, MAX_WINDOW};
+use crate::observe::time::{format_time, TimeWindow, WindowArgs};
 use crate::text::cut_chars;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -67,7 +67,9 @@ pub enum LevelArg {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+// Unknown arguments are refused by the published schema (checked before parsing); serde cannot also deny
+// them here, since it does not combine deny_unknown_fields with the flattened window.
+#[schemars(deny_unknown_fields)]
 pub struct LokiQueryArgs {
     /// A LogQL query, e.g. `{job="kafka", broker="2"} |= "No space"`, or a metric query such as `sum by (broker) (count_over_time({job="kafka", level="ERROR"}[1m]))`. When given, `labels`, `contains`, `regex` and `level` must be left out.
     pub logql: Option<String>,
@@ -82,10 +84,8 @@ pub struct LokiQueryArgs {
     pub regex: Option<String>,
     /// Lowest level kept: `error` (error and fatal), `warn`, `info`, `debug`. Uses Loki's `detected_level`. Default: all.
     pub level: Option<LevelArg>,
-    /// Start of the window: `now-1h`, RFC 3339, Unix seconds or milliseconds. Default: one hour before `end`.
-    pub start: Option<TimeArg>,
-    /// End of the window (same forms). Default: now.
-    pub end: Option<TimeArg>,
+    #[serde(flatten)]
+    pub window: WindowArgs,
     /// Most lines read (Loki's own cap is usually 5000). Default 2000. The reply says when more lines matched.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = 5000))]
@@ -188,7 +188,7 @@ impl Tool for LokiQuery {
 async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
     let taxonomy = &cx.state.taxonomy;
     let client = cx.state.loki()?;
-    let window = resolve_window(args.start.as_ref(), args.end.as_ref(), Utc::now(), MAX_WINDOW)?;
+    let window = args.window.resolve(Utc::now())?;
     let query = build_logql(&args)?;
     let step = choose_step(window.duration().num_milliseconds() as f64 / 1000.0, args.max_points);
     let direction = match args.direction {
@@ -216,7 +216,7 @@ async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
     };
     cx.check_cancelled()?;
     match data {
-        LokiData::Streams(streams) => log_reply(&args, &query, &window, streams, stats, exact_limit, &taxonomy),
+        LokiData::Streams(streams) => log_reply(&args, &query, &window, streams, stats, exact_limit, taxonomy),
         LokiData::Series(series) => {
             let summaries: Vec<SeriesSummary> = series.iter().map(|s| analyse(s, &[], 12)).collect();
             metric_reply(&query, &window, step, summaries, stats)

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::mcp::reply::Reply;
 use crate::mcp::tool::{Backend, Tool, ToolInfo};
 use crate::observe::series::{choose_step, points_per_series, Series, BACKEND_MAX_POINTS};
-use crate::observe::time::{format_time, parse_time, resolve_window, TimeArg, TimeWindow, MAX_WINDOW};
+use crate::observe::time::{format_time, parse_time, TimeArg, TimeWindow, WindowArgs};
 use base64::Engine;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -28,7 +28,9 @@ fn default_max_series() -> usize {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+// Unknown arguments are refused by the published schema (checked before parsing); serde cannot also deny
+// them here, since it does not combine deny_unknown_fields with the flattened window.
+#[schemars(deny_unknown_fields)]
 pub struct PromSnapshotArgs {
     /// PromQL expressions to run, e.g. `sum by (broker) (kafka_server_replicamanager_underreplicatedpartitions)`. Run together with any presets. Default: none (and the `broker_health` preset when no preset is given either).
     #[serde(default)]
@@ -44,10 +46,8 @@ pub struct PromSnapshotArgs {
     pub topic: Option<String>,
     /// Only this consumer group (kafka_exporter's `consumergroup` label; regex allowed).
     pub group: Option<String>,
-    /// Start of the window: `now-1h`, RFC 3339, Unix seconds or milliseconds. Default: one hour before `end`.
-    pub start: Option<TimeArg>,
-    /// End of the window (same forms). Default: now.
-    pub end: Option<TimeArg>,
+    #[serde(flatten)]
+    pub window: WindowArgs,
     /// Evaluate at this single instant instead of over a window (same forms as `start`); `start`/`end` are then ignored.
     pub at: Option<TimeArg>,
     /// Seconds between points. Default: the smallest step that keeps every series within `max_points`.
@@ -167,11 +167,11 @@ async fn run(cx: &CallContext, args: PromSnapshotArgs) -> Result<Reply> {
             (TimeWindow { start: t, end: t }, None)
         }
         None => {
-            let window = resolve_window(args.start.as_ref(), args.end.as_ref(), now, MAX_WINDOW)?;
+            let window = args.window.resolve(now)?;
             (window, Some(step_for(&window, args.step, args.max_points)?))
         }
     };
-    let queries = plan_queries(&catalog, &args, step.unwrap_or(60))?;
+    let queries = plan_queries(catalog, &args, step.unwrap_or(60))?;
 
     let mut results = Vec::with_capacity(queries.len());
     for (i, q) in queries.iter().enumerate() {
