@@ -156,7 +156,6 @@ def controller_churn(sim, rng, t0, v):
     c = sim.c
     dur = rng.randint(15, 25) * MIN
     t = t0
-    involved = set()
     if c.mode == 'zookeeper':
         # the ZooKeeper ensemble is slow (a disk-heavy job on the ZK hosts): sessions expire, the controller moves
         while t < t0 + dur:
@@ -170,7 +169,6 @@ def controller_churn(sim, rng, t0, v):
 
         def expire(b, tm, orig=orig):
             orig(sim.ctrl if b == 'ctrl' else b, tm)
-            involved.add(sim.ctrl)
         sim.zk_session_expired = expire
         detail = 'ZooKeeper ensemble latency (fsync stalls on the ZK hosts) expired the controller\'s session repeatedly'
     else:
@@ -191,9 +189,9 @@ def controller_churn(sim, rng, t0, v):
                     s.klog(b, tm + rng.randint(500, 4000), 'INFO', f'[Controller id={s.ctrl}, targetBrokerId={b}] '
                            f'Client requested connection close from node {b}', 'org.apache.kafka.clients.NetworkClient')
     sim.scripts.append(lines)
-    accept = ['cluster']
-    return dict(cause='controller_churn', entity='cluster', accept=accept, incident_start=t0, detail=detail,
-                _involved=involved)
+    # 'cluster'; also the broker that was the active controller when the churn began (ZK, KRaft combined mode)
+    accept = ['cluster'] + ([f'broker:{sim.ctrl}'] if sim.ctrl < 3000 else [])
+    return dict(cause='controller_churn', entity='cluster', accept=accept, incident_start=t0, detail=detail)
 
 
 def network_partition(sim, rng, t0, v):

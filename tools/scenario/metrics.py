@@ -22,6 +22,7 @@ While a broker process is down its JMX series are absent and up{job="kafka"} is 
 unless the host itself is down.
 """
 import math
+import zlib
 
 
 class Metrics:
@@ -135,8 +136,9 @@ class Metrics:
                       instance=self.k8s_nodes[b], node=self.k8s_nodes[b])
             self.gauge('kubelet_volume_stats_available_bytes', kl, t, round(avail))
             self.gauge('kubelet_volume_stats_capacity_bytes', kl, t, size)
-            mp = f'/var/lib/kubelet/pods/{abs(hash((c.name, b))) % 10 ** 8:08d}-4b1c-4e0a-9d55-{b:012d}/volumes/' \
-                 f'kubernetes.io~csi/pvc-{abs(hash((b, c.name))) % 10 ** 8:08d}/mount'
+            h1 = zlib.crc32(('%s/%d' % (c.name, b)).encode()) % 10 ** 8
+            h2 = zlib.crc32(('%d/%s/pvc' % (b, c.name)).encode()) % 10 ** 8
+            mp = f'/var/lib/kubelet/pods/{h1:08d}-4b1c-4e0a-9d55-{b:012d}/volumes/kubernetes.io~csi/pvc-{h2:08d}/mount'
             dev = '/dev/nvme1n1'
         else:
             mp = c.data_dir.rstrip('/') if c.data_dir.count('/') <= 2 else '/' + '/'.join(c.data_dir.split('/')[1:3])

@@ -7,6 +7,7 @@ leaders back every 300 s, groups rebalance and lag, acks=all producers fail belo
 scrape (15 s) samples the exporters' metrics; every event writes the log lines Kafka or the apps would write.
 """
 import math
+import zlib
 
 from logs import Streams, fetch_request, STACK_DISCONNECT, STACK_CONNECT_TIMEOUT, STACK_NO_SPACE
 from metrics import Metrics
@@ -454,7 +455,7 @@ class Sim:
                       f'{fetch_request(self.rng, f, parts)}{stack}', 'kafka.server.ReplicaFetcherThread')
 
     def catchup_ms(self, p, r):
-        return 8_000 + (abs(hash((p.name, r))) % 40_000)
+        return 8_000 + zlib.crc32(f'{p.name}/{r}'.encode()) % 40_000
 
     def shrink(self, p, r, t, topic, leader_isolated=False):
         L = p.leader
