@@ -132,7 +132,9 @@ EOF
 }
 
 loki_up() {
-  if pid_alive loki && loki_ready >/dev/null 2>&1; then log "loki already up on $(loki_url)"; return 0; fi
+  if pid_alive loki && loki_ready >/dev/null 2>&1 && loaded_current loki; then
+    log "loki already up on $(loki_url)"; return 0
+  fi
   stop_pid loki
   # A fresh Loki each start: the pushes below are then always in time order per stream (Loki refuses a line
   # more than ~1 h behind the newest of its stream) and never duplicated.
@@ -146,6 +148,7 @@ loki_up() {
     "$ROOT/tests/fixtures/loki/scenario-push.json" "$SCENARIOS_DIR"/loki/*.json >"$STATE/loki-push.log" 2>&1 \
     || { tail -20 "$STATE/loki-push.log" >&2; die "pushing the scenario logs into loki failed"; }
   log "loki: scenario logs pushed in $((SECONDS - started)) s ($(tail -1 "$STATE/loki-push.log"))"
+  scenarios_stamp >"$dir/.scenarios"
 }
 
 loki_down() { stop_pid loki; }

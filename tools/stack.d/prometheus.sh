@@ -17,7 +17,9 @@ prometheus_install() {
 prometheus_ready() { curl -sf "$(prometheus_url)/-/ready"; }
 
 prometheus_up() {
-  if pid_alive prometheus && prometheus_ready >/dev/null 2>&1; then log "prometheus already up on $(prometheus_url)"; return 0; fi
+  if pid_alive prometheus && prometheus_ready >/dev/null 2>&1 && loaded_current prometheus; then
+    log "prometheus already up on $(prometheus_url)"; return 0
+  fi
   stop_pid prometheus
   local dir="$STATE/prometheus"; rm -rf "$dir"; mkdir -p "$dir/data"
   # No scrape targets: the scenario is the data. The global interval matches the scenario's 15 s samples.
@@ -31,6 +33,7 @@ prometheus_up() {
   promtool tsdb create-blocks-from openmetrics --max-block-duration=2400h "$SCENARIOS_DIR/metrics.om" "$dir/data" >>"$STATE/prometheus-backfill.log" 2>&1 \
     || { tail -20 "$STATE/prometheus-backfill.log" >&2; die "promtool could not backfill the simulated incidents"; }
   log "prometheus: simulated incidents backfilled in $((SECONDS - started)) s"
+  scenarios_stamp >"$dir/.scenarios"
   start_bg prometheus "$dir" prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --storage.tsdb.retention.time=100y \
     --web.enable-remote-write-receiver --web.enable-lifecycle

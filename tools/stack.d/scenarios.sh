@@ -3,9 +3,15 @@
 SCENARIO_SEED=${KAFKA_QA_SCENARIO_SEED:-7}
 SCENARIOS_DIR="$STATE/scenarios"
 
+# The version of the rendered scenarios: the simulator's code and the seed.
+scenarios_stamp() { echo "$(cat "$ROOT"/tools/scenario/*.py | sha256sum | cut -c1-16)-$SCENARIO_SEED"; }
+
+# loaded_current NAME: the running service NAME was loaded with the current scenarios.
+loaded_current() { [[ -f "$STATE/$1/.scenarios" && "$(cat "$STATE/$1/.scenarios")" == "$(scenarios_stamp)" ]]; }
+
 scenarios_render() {
   local stamp
-  stamp=$(cat "$ROOT"/tools/scenario/*.py | sha256sum | cut -c1-16)-$SCENARIO_SEED
+  stamp=$(scenarios_stamp)
   if [[ -f "$SCENARIOS_DIR/.stamp" && "$(cat "$SCENARIOS_DIR/.stamp")" == "$stamp" ]]; then return 0; fi
   local started=$SECONDS
   rm -rf "$SCENARIOS_DIR"
