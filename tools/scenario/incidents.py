@@ -46,10 +46,6 @@ def broker_out_of_disk(sim, rng, t0, v):
         for i, p in enumerate(parts[:4]):
             s.streams.kafka(x, full + 10 + i * 7, 'ERROR', f'Error while appending records to {p.name} in dir {d}'
                             f'{STACK_NO_SPACE}', 'org.apache.kafka.storage.internals.log.LogDirFailureChannel')
-        p0 = parts[0]
-        s.streams.kafka(x, full + 60, 'ERROR', f'[ReplicaManager broker={x}] Error processing append operation on '
-                        f'partition {p0.name}\norg.apache.kafka.common.errors.KafkaStorageException: Disk error when '
-                        f'trying to access log file on the disk.', 'kafka.server.ReplicaManager')
         s.streams.kafka(x, full + 200, 'WARN', f'[ReplicaManager broker={x}] Stopping serving replicas in dir {d}',
                         'kafka.server.ReplicaManager')
         s.streams.kafka(x, full + 260, 'WARN', f'[ReplicaManager broker={x}] Broker {x} stopped fetcher for partitions '
@@ -219,6 +215,28 @@ def network_partition(sim, rng, t0, v):
                 t += rng.randint(5_000, 30_000)
         elif full:
             s.zk_session_expired(x, t0 + 20_000)
+        if full:
+            # the cut-off leader does not know it was fenced: after replica.lag.time.max.ms it tries to shrink its
+            # ISRs to itself and cannot reach the controller to commit that
+            for p in [p for p in c.partitions() if p.replicas[0] == x][:6]:
+                at = t0 + 30_000 + rng.randint(0, 9_000)
+                others = [r for r in p.replicas if r != x]
+                s.klog(x, at, 'INFO', f'[Partition {p.name} broker={x}] Shrinking ISR from '
+                       f'{",".join(map(str, p.replicas))} to {x}. Leader: (highWatermark: {int(p.end_offset)}, '
+                       f'endOffset: {int(p.end_offset) + rng.randint(10, 900)}). Out of sync replicas: '
+                       + ' '.join(f'(brokerId: {r}, endOffset: {int(p.end_offset) - rng.randint(100, 9000)}, '
+                                  f'lastCaughtUpTimeMs: {at - 30_000 - rng.randint(0, 5000)})' for r in others) + '.',
+                       'kafka.cluster.Partition')
+                tt = at + rng.randint(20_000, 40_000)
+                while tt < t0 + dur:
+                    s.klog(x, tt, 'WARN', f'[Partition {p.name} broker={x}] Failed to update ISR to PendingShrinkIsr('
+                           f'outOfSyncReplicaIds={",".join(map(str, others))}, sentLeaderAndIsr=LeaderAndIsr(leader={x}, '
+                           f'leaderEpoch={p.epoch}, isrWithBrokerEpoch=List(BrokerState(brokerId={x}, brokerEpoch=-1)), '
+                           f'leaderRecoveryState=RECOVERED, partitionEpoch={p.version}), leaderRecoveryState=RECOVERED, '
+                           f'lastCommittedState=CommittedPartitionState(isr={",".join(map(str, p.replicas))}, '
+                           f'leaderRecoveryState=RECOVERED)) due to unexpected REQUEST_TIMED_OUT. Retrying.',
+                           'kafka.cluster.Partition')
+                    tt += rng.randint(60_000, 180_000)
     sim.scripts.append(lines)
     return dict(cause='network_partition', entity=f'broker:{x}', incident_start=t0,
                 detail=f'broker {x} cut off from the other brokers{" and the controller" if full else ""} '
@@ -229,7 +247,9 @@ def network_partition(sim, rng, t0, v):
 def slow_consumer(sim, rng, t0, v):
     c = sim.c
     g = rng.choice(c.groups)
-    factor = rng.uniform(0.15, 0.35)
+    load = sum(c.topic(tn).rate for tn in g.topics)
+    # it now processes 30-70 % of what is produced for it
+    factor = rng.uniform(0.3, 0.7) * load / g.capacity
     sim.group_factor[g.id].append((t0, None, factor))
     why = ['its database calls slowed down (connection pool exhausted)', 'a new release added a synchronous HTTP call '
            'per record', 'the downstream search cluster throttles bulk writes'][v % 3]
@@ -270,7 +290,7 @@ def slow_consumer(sim, rng, t0, v):
             t += rng.randint(40_000, 150_000)
     sim.scripts.append(lines)
     return dict(cause='slow_consumer', entity=f'group:{g.id}', incident_start=t0,
-                detail=f'group {g.id} ({g.app}) processes at {factor:.0%} of its usual rate: {why}')
+                detail=f'group {g.id} ({g.app}) processes {factor * g.capacity / load:.0%} of its input rate: {why}')
 
 
 def rebalance_storm(sim, rng, t0, v):
@@ -325,7 +345,7 @@ def producer_quota_throttling(sim, rng, t0, v):
         sim.quota_changes.append((t0, pr.client_id, per_b * rng.uniform(0.3, 0.5)))
         detail = 'a producer_byte_rate quota was set for the client below its normal rate'
     else:
-        pr.quota = per_b * rng.uniform(1.4, 2.0)
+        pr.quota = sim.quota[pr.client_id] = per_b * rng.uniform(1.4, 2.0)
         sim.client_factor[pr.client_id].append((t0, t0 + rng.randint(25, 40) * MIN, rng.uniform(3.5, 6.0)))
         detail = 'the client\'s traffic jumped (a replay / bulk import) above its long-standing quota'
 
@@ -356,10 +376,21 @@ def hot_partition(sim, rng, t0, v):
     pid = rng.randrange(len(topic.partitions))
     factor = rng.uniform(10, 25) * len(topic.partitions) / 6
     sim.hot.append((t0, sim.end + 1, topic.name, pid, factor))
-    # the traffic of the topic grows too (the key behind it is a flash sale / a bot)
+    # the traffic of the topic grows too (the key behind it is a flash sale / a bot): enough that the hot partition
+    # needs 1.5-2.5x what the one consumer assigned to it can process (the tightest group reading the topic)
+    n = len(topic.partitions)
+    w_hot = factor / (factor + n - 1)
+    caps = []
+    for g in c.groups:
+        if topic.name in g.topics:
+            parts = sum(len(c.topic(tn).partitions) for tn in g.topics)
+            total = sum(c.topic(tn).rate for tn in g.topics)
+            caps.append(min(g.capacity / min(len(g.members), parts), g.capacity * topic.rate / total / n * 1.2))
+    need = (min(caps) if caps else topic.rate) * rng.uniform(1.5, 2.5)
+    surge = max(1.3, need / (topic.rate * sim.diurnal(t0) * w_hot))
     for pr in c.producers:
         if topic.name in pr.topics:
-            sim.client_factor[pr.client_id].append((t0, sim.end + 1, rng.uniform(1.3, 1.8)))
+            sim.client_factor[pr.client_id].append((t0, sim.end + 1, surge))
     why = ['one merchant\'s flash sale: a single key takes most of the traffic',
            'a producer deployed with a constant message key', 'a bot hammering one customer id'][v % 3]
     return dict(cause='hot_partition', entity=f'partition:{topic.name}-{pid}', incident_start=t0,
@@ -388,21 +419,7 @@ def under_provisioned_replication(sim, rng, t0, v):
     sim.down[x].append((t0, back, 'controlled'))
 
     def lines(s):
-        # the leaders refuse acks=all writes below min.insync.replicas; producers see it
-        seen = set()
-        for tm in range(t0, back + 3 * MIN, STEP):
-            for p in topic.partitions:
-                if p.name in seen:
-                    continue
-                if s.counters.get(('nerr', p.name), 0) > 0 and p.leader is not None and p.leader != x:
-                    seen.add(p.name)
-                    for k in range(rng.randint(2, 5)):
-                        at = tm + k * rng.randint(5_000, 40_000)
-                        s.streams.kafka(p.leader, at, 'ERROR', f'[ReplicaManager broker={p.leader}] Error processing '
-                                        f'append operation on partition {p.name}\norg.apache.kafka.common.errors.'
-                                        f'NotEnoughReplicasException: The size of the current ISR Set({p.leader}) is '
-                                        f'insufficient to satisfy the min.isr requirement of {topic.min_isr} for '
-                                        f'partition {p.name}', 'kafka.server.ReplicaManager')
+        # (the leaders' NotEnoughReplicas errors are the engine's; the producers see them too)
         writers = [pr for pr in c.producers if topic.name in pr.topics]
         for pr in writers:
             t = t0 + rng.randint(5_000, 30_000)
@@ -517,12 +534,14 @@ def rh_lag_batch(sim, rng, t, truth):
 
 def rh_small_throttle(sim, rng, t, truth):
     c = sim.c
-    prs = [p for p in c.producers if f'client:{p.client_id}' != truth['entity']]
+    # never a client the incident already drives (its surge would turn into real throttling)
+    prs = [p for p in c.producers if f'client:{p.client_id}' != truth['entity'] and not sim.client_factor[p.client_id]
+           and p.quota is None and sim.quota.get(p.client_id) is None]
     if not prs:
         return None
     pr = rng.choice(prs)
     per_b = sum(c.topic(tn).rate * c.topic(tn).msg_bytes * pr.share for tn in pr.topics) / len(c.brokers)
-    pr.quota = per_b * 1.5
+    pr.quota = sim.quota[pr.client_id] = per_b * 1.5
     sim.client_factor[pr.client_id].append((t, t + rng.randint(2, 4) * MIN, 1.7))
     return dict(kind='brief_throttle', entity=f'client:{pr.client_id}', at=t,
                 detail=f'{pr.client_id} briefly exceeded its quota by a little (a few ms of throttle)')

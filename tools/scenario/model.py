@@ -220,7 +220,7 @@ def build_cluster(rng, name, n_brokers, mode, scheme, version, n_apps=None, part
             n_members = rng.randint(2, 6)
             members = [f'consumer-{gid}-{i + 1}' for i in range(n_members)] if rng.random() < 0.5 else \
                 [f'{gid}-{rng.randint(0x100000, 0xffffff):x}-{i}' for i in range(n_members)]
-            load = sum(TOPIC_RATES[t][0] for t in consumes)
+            load = sum(t.rate for t in topics if t.name in consumes)
             groups.append(Group(gid, app, consumes, members, capacity=load * rng.uniform(2.5, 4.0),
                                 coordinator_partition=abs(java_hash(gid)) % 50))
         if client:

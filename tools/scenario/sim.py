@@ -571,10 +571,17 @@ class Sim:
                 ok = L is not None and self.proc_up(L, t) and L not in self.halted and not (
                     self.iso(L, t) and self.iso(L, t)[2] and L in self.dead)
                 if ok and len(p.isr) < topic.min_isr:
-                    # acks=all producers are refused: NotEnoughReplicas
+                    # acks=all producers are refused with NotEnoughReplicas; ReplicaManager.appendToLocalLog logs
+                    # each refused append at ERROR (only NotLeader/UnknownTopic/storage errors are silent)
                     self.tick_failed[L][topic.name] = self.tick_failed[L].get(topic.name, 0) + rate * dt / 20
                     self.count(('nerr', p.name), rate * dt / 20)
                     ok = False
+                    for _ in range(self.rng.randint(1, 3)):
+                        self.klog(L, self.jitter(t), 'ERROR', f'[ReplicaManager broker={L}] Error processing append '
+                                  f'operation on partition {p.name}\norg.apache.kafka.common.errors.'
+                                  f'NotEnoughReplicasException: The size of the current ISR Set({", ".join(map(str, p.isr))}) '
+                                  f'is insufficient to satisfy the min.isr requirement of {topic.min_isr} for partition '
+                                  f'{p.name}', 'kafka.server.ReplicaManager')
                 if not ok:
                     self.tick_part_rate[p.name] = 0.0
                     continue
@@ -618,7 +625,9 @@ class Sim:
                 self.stabilize(g, reb[0] if reb[0] > t - STEP else t)
                 reb = None
             parts = [p for tn in g.topics for p in c.topic(tn).partitions]
-            m_cap = g.capacity * factor / max(1, len(g.members))
+            total_rate = sum(c.topic(tn).rate for tn in g.topics) or 1.0
+            # one member consumes each partition: a partition can take at most one member's capacity
+            m_cap = g.capacity * factor / max(1, min(len(g.members), len(parts)))
             for p in parts:
                 key = (g.id, p.name)
                 lag = self.lag.get(key, self.rng.uniform(0, 40))
@@ -628,7 +637,8 @@ class Sim:
                 if reb or not readable:
                     self.lag[key] = lag
                     continue
-                cap_p = min(m_cap, g.capacity * factor / len(parts) * 3.0) * dt
+                share = c.topic(p.topic).rate / total_rate / len(c.topic(p.topic).partitions)
+                cap_p = min(m_cap, g.capacity * factor * share * 1.2) * dt
                 consumed = min(lag - self.rng.uniform(0, 30), cap_p)
                 self.lag[key] = max(0.0, lag - max(0.0, consumed))
 
@@ -710,7 +720,7 @@ class Sim:
         new = alive[(g.coordinator_partition) % len(alive)]
         c.offsets_leaders[g.coordinator_partition] = new
         op = g.coordinator_partition
-        ts = self.jitter(t)
+        ts = t + self.rng.randint(300, 3000)
         self.klog(new, ts, 'INFO', f'[GroupCoordinator {new}]: Elected as the group coordinator for partition {op} in '
                   f'epoch {self.rng.randint(10, 60)}', 'kafka.coordinator.group.GroupCoordinator')
         self.klog(new, ts + 300, 'INFO', f'[GroupMetadataManager brokerId={new}] Finished loading offsets and group '

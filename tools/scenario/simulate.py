@@ -128,6 +128,58 @@ def run_one(spec, seed):
     return rec, sim
 
 
+def series_of(sim, name, **want):
+    out = []
+    for (n, lab), vals in sim.m.series.items():
+        if n == name and all(dict(lab).get(k) == v for k, v in want.items()):
+            out.append((dict(lab), vals))
+    return out
+
+
+def self_check(rec, sim):
+    """The symptom the cause must produce is really in the rendered data (guards the simulator, not graph_rca)."""
+    c, cause, ent = sim.c, rec['cause'], rec['entity']
+    kind, _, name = ent.partition(':')
+    problems = []
+    if kind == 'broker':
+        x = int(name)
+        jmx_up = [v for lab, vals in series_of(sim, 'up') for v in vals
+                  if v is not None and lab == sim.m.jmx(x)]
+        if cause in ('broker_out_of_disk', 'broker_down') and 0 not in jmx_up:
+            problems.append('the broker never went down')
+        if cause == 'network_partition' and 0 in jmx_up:
+            problems.append('an isolated broker must stay up=1')
+        if cause == 'gc_pressure' and sim.gc[x] and max(sim.gc_int(x, t) for t in sim.times) < 0.8:
+            problems.append('no heavy GC')
+        fenced = any('Fencing broker %d ' % x in v[1] or 'deleted brokers: %d,' % x in v[1] + ','
+                     for vals in sim.streams.lines.values() for v in vals)
+        if cause in ('network_partition', 'gc_pressure') and not fenced and not any(
+                sim.counters.get(('isr_shrinks', b), 0) for b in c.brokers):
+            problems.append('neither fenced nor shrunk out of ISRs')
+    if cause == 'controller_churn' and sim.counters.get(('ctrl_changes',), 0) < 4:
+        problems.append(f"only {sim.counters.get(('ctrl_changes',), 0)} controller changes")
+    if cause == 'slow_consumer' and rec['group_lag'][name] < 10_000:
+        problems.append(f"group lag only {rec['group_lag'][name]}")
+    if cause == 'rebalance_storm' and sim.counters.get(('rebalances', name), 0) < 8:
+        problems.append(f"only {sim.counters.get(('rebalances', name), 0)} rebalances")
+    if cause == 'producer_quota_throttling':
+        peak = max((v for _, vals in series_of(sim, 'kafka_server_quota_throttle_time', clientId=name)
+                    for v in vals if v is not None), default=0)
+        if peak < 100:
+            problems.append(f'throttle time peaks at {peak} ms')
+    if cause == 'hot_partition':
+        topic, _, pid = name.rpartition('-')
+        lags = [max(v for v in vals if v is not None)
+                for _, vals in series_of(sim, 'kafka_consumergroup_lag', topic=topic, partition=pid)]
+        if not lags or max(lags) < 10_000:
+            problems.append('no consumer falls behind on the hot partition')
+    if cause == 'under_provisioned_replication':
+        tp = c.topic(name)
+        if not any(sim.counters.get(('nerr', p.name), 0) for p in tp.partitions) and tp.rf > 1:
+            problems.append('no NotEnoughReplicas')
+    return problems
+
+
 def render_one(job):
     spec, seed, out = job
     t1 = time.monotonic()
@@ -140,6 +192,10 @@ def render_one(job):
         json.dump(body, f)
     rec['stats'] = {'series': nser, 'samples': nsamples, 'log_lines': sim.streams.count(),
                     'log_streams': len(body['streams'])}
+    problems = self_check(rec, sim)
+    if problems:
+        rec['stats']['self_check'] = problems
+        print(f"{spec['name']}: SELF-CHECK: {'; '.join(problems)}", file=sys.stderr)
     print(f"{spec['name']:<40} {nser:>5} series {nsamples:>7} samples {sim.streams.count():>6} lines "
           f"{time.monotonic() - t1:5.1f} s", file=sys.stderr)
     return rec
@@ -180,6 +236,10 @@ def main():
     with open(os.path.join(a.out, 'scenarios.json'), 'w') as f:
         json.dump({'seed': a.seed, 'scenarios': recs}, f, indent=1)
     print(f'{len(recs)} scenarios in {time.monotonic() - t_all:.1f} s -> {a.out}', file=sys.stderr)
+    bad = [r['name'] for r in recs if r['stats'].get('self_check')]
+    if bad:
+        print(f'self-check failed for {", ".join(bad)}', file=sys.stderr)
+        return 1
     return 0
 
 
