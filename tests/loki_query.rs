@@ -1,7 +1,8 @@
-//! loki_query against a loopback HTTP server that replays responses recorded from a real Loki 3.4.6
-//! (tests/fixtures/loki/, see its README). The server matches a request on its path, LogQL, times,
-//! direction and step, and applies `limit` to recorded streams the way Loki does (keeping the newest lines
-//! for backward queries), so truncation is checked on real data. Parsed JSON is compared, never bytes.
+//! loki_query against a real Loki 3.4.6 (the stack's, LOKI_URL) holding the 2024-01-15 incident that
+//! `tools/stack up loki` pushes (tests/fixtures/loki/scenario-push.json). A few tests keep the loopback
+//! replay of responses recorded from the same Loki version (tests/fixtures/loki/): those that count the
+//! requests the tool makes or the headers it sends, and Loki's refusal of a limit over its
+//! max_entries_limit_per_query, which the stack's Loki (configured for the simulated incidents) raises.
 
 #[path = "support/loki_replay.rs"]
 mod loki_replay;
@@ -14,6 +15,12 @@ use kafka_qa_mcp::observe::loki::{Direction, LokiClient, RangeQuery};
 use kafka_qa_mcp::observe::time::TimeWindow;
 use loki_replay::start;
 use serde_json::{json, Value};
+
+/// The stack's real Loki.
+fn real_loki() -> String {
+    std::env::var("LOKI_URL")
+        .expect("LOKI_URL is not set: run tools/stack up loki and source .stack/env (tools/test does)")
+}
 
 fn config(url: &str) -> Config {
     let mut c = Config::default();
@@ -50,11 +57,11 @@ const INCIDENT_CLASSES: [&str; 14] = [
     "group_rebalance",
 ];
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn the_whole_incident_summarised_in_4_kib_names_every_event_class() {
-    let h = start().await;
     let args = json!({"labels": {"job": "kafka"}, "start": START, "end": END, "limit": 5000, "max_output_bytes": 4096});
-    let (text, out) = call(config(&h.url), args).await.unwrap();
+    let (text, out) = call(config(&real_loki()), args).await.unwrap();
     assert!(text.len() + out.to_string().len() <= 4096, "{} bytes", text.len() + out.to_string().len());
     assert_eq!(out["query"], "{job=\"kafka\"}");
     assert_eq!(out["lines_returned"], 1382);
@@ -79,11 +86,11 @@ async fn the_whole_incident_summarised_in_4_kib_names_every_event_class() {
     assert_eq!(events[..3], ["out_of_space", "disk_error", "broker_stop"]);
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn a_roomy_summary_has_ranked_patterns_with_examples() {
-    let h = start().await;
     let args = json!({"labels": {"job": "kafka"}, "start": START, "end": END, "limit": 5000, "max_patterns": 200, "max_output_bytes": 1048576});
-    let (_, out) = call(config(&h.url), args).await.unwrap();
+    let (_, out) = call(config(&real_loki()), args).await.unwrap();
     assert_eq!(out["truncated"], false);
     let patterns = out["patterns"].as_array().unwrap();
     assert!(patterns.len() < 110, "{} patterns for 1,382 lines: masking merges too little", patterns.len());
@@ -131,11 +138,11 @@ async fn a_server_capped_at_the_limit_is_asked_again_for_exactly_the_limit() {
     assert_eq!(h.replay.seen_headers.lock().unwrap().len(), 2);
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn lines_are_grouped_by_stream_without_repeating_labels() {
-    let h = start().await;
     let args = json!({"logql": "{job=\"kafka\", broker=\"2\"} |= \"No space\"", "start": START, "end": END, "limit": 100, "mode": "lines"});
-    let (text, out) = call(config(&h.url), args).await.unwrap();
+    let (text, out) = call(config(&real_loki()), args).await.unwrap();
     let streams = out["streams"].as_array().unwrap();
     assert_eq!(streams.len(), 2);
     assert_eq!(streams.iter().map(|s| s["lines"].as_u64().unwrap()).sum::<u64>(), 8);
@@ -151,12 +158,12 @@ async fn lines_are_grouped_by_stream_without_repeating_labels() {
     assert_eq!(out["limit_reached"], false);
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn a_metric_query_gives_analysed_series() {
-    let h = start().await;
     // 40 minutes with at most 41 points per series: a 60 s step, as recorded.
     let args = json!({"logql": "sum by (broker, level) (count_over_time({job=\"kafka\"}[1m]))", "start": START, "end": END, "max_points": 41});
-    let (text, out) = call(config(&h.url), args).await.unwrap();
+    let (text, out) = call(config(&real_loki()), args).await.unwrap();
     assert_eq!(out["result_type"], "matrix");
     let series = out["series"].as_array().unwrap();
     assert_eq!(series.len(), 9);
@@ -169,12 +176,12 @@ async fn a_metric_query_gives_analysed_series() {
 }
 
 async fn error_of(args: Value) -> String {
-    let h = start().await;
-    let e = call(config(&h.url), args).await.unwrap_err();
+    let e = call(config(&real_loki()), args).await.unwrap_err();
     assert_eq!(e.kind(), kafka_qa_mcp::error::ErrorKind::Upstream);
     e.to_string()
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn a_parse_error_quotes_loki_and_the_query_and_says_what_to_fix() {
     let e = error_of(
@@ -189,6 +196,7 @@ async fn a_parse_error_quotes_loki_and_the_query_and_says_what_to_fix() {
     assert!(e.contains("quoted strings"), "{e}");
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn an_empty_compatible_matcher_is_explained() {
     let e = error_of(json!({"logql": "{job=~\".*\"}", "start": START, "end": END, "limit": 100})).await;
@@ -196,6 +204,7 @@ async fn an_empty_compatible_matcher_is_explained() {
     assert!(e.contains("non-empty value"), "{e}");
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn loki_refusals_of_limit_and_resolution_are_clear_client_errors() {
     let h = start().await;
@@ -214,7 +223,8 @@ async fn loki_refusals_of_limit_and_resolution_are_clear_client_errors() {
             && e.contains("lower `limit`"),
         "{e}"
     );
-    let e = client
+    let real = LokiClient::from_config(&config(&real_loki()).loki, &kafka_qa_mcp::observe::http::new_client()).unwrap();
+    let e = real
         .query_range(&query("sum(count_over_time({job=\"kafka\"}[1m]))", "2024-01-14T03:30:00Z", 100, Some(1)))
         .await
         .unwrap_err()
@@ -225,11 +235,11 @@ async fn loki_refusals_of_limit_and_resolution_are_clear_client_errors() {
     );
 }
 
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn empty_results_say_why_and_what_to_try() {
-    let h = start().await;
     let (text, out) =
-        call(config(&h.url), json!({"labels": {"job": "zookeeper"}, "start": START, "end": END, "limit": 100}))
+        call(config(&real_loki()), json!({"labels": {"job": "zookeeper"}, "start": START, "end": END, "limit": 100}))
             .await
             .unwrap();
     assert_eq!(out["lines_returned"], 0);
