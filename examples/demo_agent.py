@@ -2,7 +2,7 @@
 and prints a transcript. Each step shows the call (→ tool(args)), the start of the reply text, and the agent's
 reasoning, built from the structured content the tool returned (no canned values).
 
-Run by tools/demo, which sets up the stack, the topics, the order processor and the Loki replay, and exports
+Run by tools/demo, which sets up the stack (a real Loki among it), the topics and the order processor, and exports
 KAFKA_BOOTSTRAP_SERVERS, PROMETHEUS_URL, NEO4J_*, LOKI_URL and KAFKA_QA_EXPORT_DIR for the server.
 
     python examples/demo_agent.py --server target/debug/kafka-qa-mcp --input T --output T --dlq T
@@ -22,8 +22,8 @@ import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-# The incident window of the local scenario (broker 2's disk fills at 03:00:01). The Loki recordings cover
-# exactly this window, so the Loki replay answers it.
+# The incident window of the local scenario (broker 2's disk fills at 03:00:01); the stack's Prometheus and
+# Loki hold its metrics and logs.
 WINDOW = {"start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z"}
 REPLY_LINES = 25
 ARGS_CHARS = 400
@@ -220,7 +220,7 @@ async def run(agent, names, topics):
                 if drop else "") + f"So {', '.join(quiet) or 'one broker'} went missing. What did the brokers log?")
 
     # 8. Logs of the incident.
-    s = await agent.call("Kafka log events over the same window (Loki replay of real recordings)", "loki_query", {"labels": {"job": "kafka"}, "mode": "summary", **WINDOW})
+    s = await agent.call("Kafka log events over the same window (the stack's real Loki)", "loki_query", {"labels": {"job": "kafka"}, "mode": "summary", **WINDOW})
     events = s["events"]
     agent.expect(any(e["class"] == "out_of_space" for e in events), "out_of_space events in the logs")
     severe = events[:5]  # most severe first
@@ -274,14 +274,14 @@ async def main():
     a = p.parse_args()
     for var in ("KAFKA_BOOTSTRAP_SERVERS", "PROMETHEUS_URL", "LOKI_URL"):
         if not os.environ.get(var):
-            sys.exit(f"{var} is not set: run tools/demo (it sets up the stack and the Loki replay)")
+            sys.exit(f"{var} is not set: run tools/demo (it sets up the stack)")
     env = dict(os.environ, KAFKA_QA_LOG=os.environ.get("KAFKA_QA_LOG", "warn"))
     params = StdioServerParameters(command=a.server, args=["serve"], env=env)
     began = time.monotonic()
     async with Client(params) as client:
         names = [t.name for t in (await client.list_tools()).tools]
         print(f"Connected to {client.server_info.name} {client.server_info.version} over stdio; {len(names)} tools: {', '.join(names)}")
-        print(f"Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}, Prometheus {env['PROMETHEUS_URL']}, Loki {env['LOKI_URL']} (replay), "
+        print(f"Kafka {env['KAFKA_BOOTSTRAP_SERVERS']}, Prometheus {env['PROMETHEUS_URL']}, Loki {env['LOKI_URL']}, "
               f"graph {env.get('NEO4J_URI', 'embedded')}, exports in {env.get('KAFKA_QA_EXPORT_DIR', 'exports')}")
         agent = Agent(client)
         try:
