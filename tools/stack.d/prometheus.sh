@@ -1,6 +1,7 @@
 # Prometheus: Debian's package, loaded with the Kafka incident scenario (tools/scenario/gen_prometheus.py):
-# history with fixed timestamps (2024-01-15 02:00-04:00Z), backfilled with promtool BEFORE start so it is
-# queryable at once. Retention 100y so the 2024 blocks are never deleted.
+# history with fixed timestamps (2024-01-15 02:00-04:00Z), and the simulated incidents of
+# tools/scenario/simulate.py (one window each from 2024-03-01, see tools/scenario/README.md), backfilled with
+# promtool BEFORE start so they are queryable at once. Retention 100y so the 2024 blocks are never deleted.
 PROMETHEUS_PORT=${KAFKA_QA_PROMETHEUS_PORT:-19090}
 SERVICES+=(prometheus)
 
@@ -16,7 +17,9 @@ prometheus_install() {
 prometheus_ready() { curl -sf "$(prometheus_url)/-/ready"; }
 
 prometheus_up() {
-  if pid_alive prometheus && prometheus_ready >/dev/null 2>&1; then log "prometheus already up on $(prometheus_url)"; return 0; fi
+  if pid_alive prometheus && prometheus_ready >/dev/null 2>&1 && loaded_current prometheus; then
+    log "prometheus already up on $(prometheus_url)"; return 0
+  fi
   stop_pid prometheus
   local dir="$STATE/prometheus"; rm -rf "$dir"; mkdir -p "$dir/data"
   # No scrape targets: the scenario is the data. The global interval matches the scenario's 15 s samples.
@@ -25,6 +28,12 @@ prometheus_up() {
   promtool tsdb create-blocks-from openmetrics "$dir/scenario.om" "$dir/data" >"$STATE/prometheus-backfill.log" 2>&1 \
     || { tail -20 "$STATE/prometheus-backfill.log" >&2; die "promtool could not backfill the scenario"; }
   rm -f "$dir/scenario.om"
+  scenarios_render
+  local started=$SECONDS
+  promtool tsdb create-blocks-from openmetrics --max-block-duration=2400h "$SCENARIOS_DIR/metrics.om" "$dir/data" >>"$STATE/prometheus-backfill.log" 2>&1 \
+    || { tail -20 "$STATE/prometheus-backfill.log" >&2; die "promtool could not backfill the simulated incidents"; }
+  log "prometheus: simulated incidents backfilled in $((SECONDS - started)) s"
+  scenarios_stamp >"$dir/.scenarios"
   start_bg prometheus "$dir" prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --storage.tsdb.retention.time=100y \
     --web.enable-remote-write-receiver --web.enable-lifecycle
