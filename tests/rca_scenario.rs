@@ -24,6 +24,8 @@ async fn config(kafka: Option<String>) -> Config {
     let mut config = Config::default();
     config.prometheus.url = Some(env("PROMETHEUS_URL"));
     config.loki.url = Some(loki_replay::start().await.url);
+    // The replay answers the recorded query only (it has no labels API to discover the streams from).
+    config.loki.kafka_selector = Some("{job=\"kafka\"}".into());
     if let Some(bootstrap) = kafka {
         config.kafka.bootstrap_servers = bootstrap;
         config.kafka.request_timeout_ms = 5000;

@@ -141,6 +141,9 @@ pub struct LokiConfig {
     pub timeout_ms: u64,
     /// Extra event-class rules appended to the built-in taxonomy.
     pub taxonomy_file: Option<PathBuf>,
+    /// LogQL stream selector of the Kafka brokers' logs for live analysis (e.g. `{app="kafka"}`); when
+    /// unset (and LOKI_KAFKA_SELECTOR is unset) the streams are discovered from the labels in the window.
+    pub kafka_selector: Option<String>,
 }
 
 impl Default for LokiConfig {
@@ -153,6 +156,7 @@ impl Default for LokiConfig {
             tenant: None,
             timeout_ms: 15_000,
             taxonomy_file: None,
+            kafka_selector: None,
         }
     }
 }

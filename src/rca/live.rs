@@ -3,25 +3,26 @@
 //! (each attached to the broker or partition the lines concern, reported by the broker that logged them),
 //! then the cluster's placement and consumer groups from Kafka (live_kafka).
 
+use super::live_ids::{self_id, subject_broker, BrokerIds};
 use super::observation::{EntityRef, Observations, PartitionObs, SignalObs, SignalSource, TimeArg, TopicObs};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::observe::loki::{summarise, Direction, LogPattern, LokiData, RangeQuery, SummaryOptions, Taxonomy};
-use crate::observe::prom::analyse;
+use crate::observe::loki::{Direction, LogStream, LokiData, RangeQuery, Taxonomy};
 use crate::observe::prom::catalog::Filters;
+use crate::observe::prom::{analyse, StateSpan};
 use crate::observe::series::{choose_step, Series};
 use crate::observe::time::TimeWindow;
 use regex::Regex;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The presets whose states feed the analysis.
-const PRESETS: [&str; 5] = ["broker_health", "replication", "consumer_lag", "jvm_gc", "request_latency"];
+const PRESETS: [&str; 7] =
+    ["broker_health", "replication", "consumer_lag", "jvm_gc", "request_latency", "quotas", "partition_skew"];
 /// Points per series when fetching metrics for the analysis.
 const MAX_POINTS: usize = 240;
 /// Log lines read (Loki's usual cap).
 const LOG_LIMIT: usize = 5000;
-/// Example lines kept per pattern: each may name another partition or broker.
-const EXAMPLES: usize = 64;
 
 /// What was fetched, and what could not be.
 pub struct Live {
@@ -47,7 +48,10 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
         ));
     }
     let broker = around.broker;
+    let mut ids = BrokerIds::default();
+    let mut pending_metrics: Option<Vec<(Series, Vec<StateSpan>, String)>> = None;
     if cfg.prometheus.url.is_some() {
+        let pending = pending_metrics.get_or_insert_with(Vec::new);
         cx.progress.report(0, Some(3), "reading metric states from Prometheus").await;
         let catalog = &cx.state.catalog;
         let client = cx.state.prometheus()?;
@@ -66,11 +70,10 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
                 seen.push(q.expr.clone());
                 cx.check_cancelled()?;
                 for series in client.query_range(&q.expr, window, step).await? {
-                    obs.signals.extend(metric_signals(
-                        &series,
-                        &analyse(&series, std::slice::from_ref(&rule), 0).states,
-                        &q.expr,
-                    ));
+                    let states = analyse(&series, std::slice::from_ref(&rule), 0).states;
+                    if !states.is_empty() {
+                        pending.push((series, states, q.expr.clone()));
+                    }
                 }
             }
         }
@@ -81,30 +84,44 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
         cx.progress.report(1, Some(3), "reading log events from Loki").await;
         let client = cx.state.loki()?;
         let taxonomy = &cx.state.taxonomy;
-        let query = match broker {
-            Some(b) => format!("{{job=\"kafka\", broker=\"{b}\"}}"),
-            None => "{job=\"kafka\"}".to_string(),
+        let configured = cfg.loki.kafka_selector.clone().or_else(|| std::env::var("LOKI_KAFKA_SELECTOR").ok());
+        let query = match configured.filter(|s| !s.trim().is_empty()) {
+            Some(s) => s,
+            None => discover_selector(client, window).await,
         };
-        let q = RangeQuery { query, window: *window, limit: LOG_LIMIT, direction: Direction::Forward, step_secs: None };
+        let q = RangeQuery {
+            query: query.clone(),
+            window: *window,
+            limit: LOG_LIMIT,
+            direction: Direction::Forward,
+            step_secs: None,
+        };
         if let (LokiData::Streams(streams), _) = client.query_range(&q).await? {
             let lines: usize = streams.iter().map(|s| s.entries.len()).sum();
             if lines >= LOG_LIMIT {
                 notes.push(format!("Loki returned the first {LOG_LIMIT} lines of the window only; pass a narrower window or focus.broker"));
             }
-            let summary = summarise(
-                &streams,
-                taxonomy,
-                &SummaryOptions { max_patterns: 500, examples_per_pattern: EXAMPLES, example_chars: 300 },
-            );
-            for p in &summary.patterns {
-                obs.signals.extend(log_signals(p, taxonomy));
-                for line in &p.examples {
-                    add_placement(&mut obs, line);
-                }
+            if streams.is_empty() {
+                notes.push(format!(
+                    "no Kafka log streams for `{query}`: set [loki] kafka_selector (or LOKI_KAFKA_SELECTOR)"
+                ));
+            }
+            for (labels, id) in stream_ids(&streams, &ids) {
+                ids.learn(labels, id);
+            }
+            let (signals, placements) = stream_signals(&streams, taxonomy, &ids, broker);
+            obs.signals.extend(signals);
+            for line in &placements {
+                add_placement(&mut obs, line);
             }
         }
     } else {
         notes.push("Loki is not configured: no log events".into());
+    }
+    if let Some(series) = pending_metrics.take() {
+        for (series, states, expr) in series {
+            obs.signals.extend(metric_signals(&series, &states, &expr, &ids));
+        }
     }
     cx.check_cancelled()?;
     cx.progress.report(2, Some(3), "reading the cluster's metadata and consumer groups from Kafka").await;
@@ -112,8 +129,9 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     Ok(Live { observations: obs, notes })
 }
 
-/// The entity a series concerns, from its labels.
-fn series_entity(series: &Series) -> String {
+/// The entity a series concerns, from its labels: a partition, a consumer group, a client (quota
+/// metrics), a broker (its `broker` label or the host/pod it runs on), a topic, else the cluster.
+fn series_entity(series: &Series, ids: &BrokerIds) -> String {
     let l = &series.labels;
     if let (Some(t), Some(p)) = (l.get("topic"), l.get("partition")) {
         return EntityRef::Partition(t.clone(), p.parse().unwrap_or(0)).to_string();
@@ -121,7 +139,10 @@ fn series_entity(series: &Series) -> String {
     if let Some(g) = l.get("consumergroup").or(l.get("group")) {
         return format!("group:{g}");
     }
-    if let Some(b) = l.get("broker").and_then(|b| b.parse::<i32>().ok()) {
+    if let Some(c) = ["clientId", "client_id", "client"].iter().find_map(|k| l.get(*k)).filter(|c| !c.is_empty()) {
+        return format!("client:{c}");
+    }
+    if let Some(b) = ids.of_labels(l) {
         return format!("broker:{b}");
     }
     if let Some(t) = l.get("topic") {
@@ -130,12 +151,12 @@ fn series_entity(series: &Series) -> String {
     "cluster".into()
 }
 
-fn metric_signals(series: &Series, states: &[crate::observe::prom::StateSpan], expr: &str) -> Vec<SignalObs> {
+fn metric_signals(series: &Series, states: &[StateSpan], expr: &str, ids: &BrokerIds) -> Vec<SignalObs> {
     states
         .iter()
         .map(|s| SignalObs {
             class: s.state.clone(),
-            entity: series_entity(series),
+            entity: series_entity(series, ids),
             source: SignalSource::Metric,
             start: Some(TimeArg::Number(s.from.timestamp_millis() as f64)),
             end: (!s.ongoing).then(|| TimeArg::Number(s.to.timestamp_millis() as f64)),
@@ -149,36 +170,201 @@ fn metric_signals(series: &Series, states: &[crate::observe::prom::StateSpan], e
 
 /// Routine classes (segment rolls, retention) say nothing about a cause.
 const MIN_SEVERITY: u8 = 2;
+/// Classes of a broker failing to reach or fetch from another one.
+const PEER_LOSS: [&str; 4] = ["connection_error", "fetcher_error", "request_timeout", "connection_failed"];
+/// Classes that, naming no broker, are about a client's connection to the writer.
+const CLIENT_SIDE: [&str; 2] = ["connection_error", "auth_failure"];
 
-/// One signal per entity the pattern's lines concern (the pattern's count and times when it is one).
-fn log_signals(p: &LogPattern, taxonomy: &Taxonomy) -> Vec<SignalObs> {
-    let Some(class) = p.class.as_ref() else { return vec![] };
-    if taxonomy.class(class).map(|c| c.severity).unwrap_or(0) < MIN_SEVERITY {
-        return vec![];
-    }
-    let reporter = p.sources.first().and_then(|s| s.parse::<i32>().ok()).map(|b| format!("broker:{b}"));
-    let mut concerns: Vec<(String, &str)> = vec![];
-    for line in p.examples.iter().map(String::as_str).chain(p.examples.is_empty().then_some(p.pattern.as_str())) {
-        let entity = concerned(line).or_else(|| reporter.clone()).unwrap_or_else(|| "cluster".into());
-        if !concerns.iter().any(|(e, _)| *e == entity) {
-            concerns.push((entity, line));
+/// Labels whose values name the service a stream belongs to, tried in order when discovering the brokers'
+/// log streams.
+const SERVICE_LABELS: [&str; 8] =
+    ["job", "app", "app_kubernetes_io_name", "service_name", "service", "container", "component", "namespace"];
+/// Words that mark a Kafka-named service that is not a broker.
+const NOT_BROKERS: [&str; 16] = [
+    "exporter",
+    "zookeeper",
+    "zk",
+    "connect",
+    "schema",
+    "registry",
+    "rest",
+    "ui",
+    "mirror",
+    "mirrormaker",
+    "cruise",
+    "ksql",
+    "ksqldb",
+    "lag",
+    "operator",
+    "bridge",
+];
+
+/// Whether a service name looks like Kafka brokers (or KRaft controllers): a word `kafka` and no word of
+/// another Kafka-ecosystem service.
+fn is_kafka_service(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words.iter().any(|w| *w == "kafka" || *w == "broker" || *w == "brokers")
+        && !words.iter().any(|w| NOT_BROKERS.contains(w))
+}
+
+/// The brokers' log streams: the first service label (job, app, ...) whose values in the window name Kafka,
+/// with all such values; `{job=~".*kafka.*"}` when none does.
+async fn discover_selector(client: &crate::observe::loki::LokiClient, window: &TimeWindow) -> String {
+    for label in SERVICE_LABELS {
+        let Ok(values) = client.label_values(label, window).await else { continue };
+        let kafka: Vec<String> = values.iter().filter(|v| is_kafka_service(v)).map(|v| regex::escape(v)).collect();
+        if !kafka.is_empty() {
+            let alternatives = kafka.join("|").replace('\\', "\\\\").replace('"', "\\\"");
+            return format!("{{{label}=~\"{alternatives}\"}}");
         }
     }
-    let single = concerns.len() == 1;
-    concerns
-        .into_iter()
-        .map(|(entity, line)| SignalObs {
-            class: class.clone(),
-            reported_by: reporter.clone().filter(|r| *r != entity),
-            entity,
-            source: SignalSource::Log,
-            start: Some(TimeArg::Number(p.first.timestamp_millis() as f64)),
-            end: Some(TimeArg::Number(p.last.timestamp_millis() as f64)),
-            value: None,
-            count: Some(if single { p.count as u64 } else { 1 }),
-            detail: Some(line.to_string()),
+    "{job=~\".*kafka.*\"}".to_string()
+}
+
+/// Each stream's broker: the id its lines carry about their writer (most often), else its labels.
+fn stream_ids<'a>(streams: &'a [LogStream], ids: &BrokerIds) -> Vec<(&'a BTreeMap<String, String>, i32)> {
+    streams
+        .iter()
+        .filter_map(|s| {
+            let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+            for e in s.entries.iter().take(2000) {
+                if let Some(id) = self_id(&e.line) {
+                    *counts.entry(id).or_default() += 1;
+                }
+            }
+            let learned = counts.into_iter().max_by_key(|&(id, n)| (n, -id)).map(|(id, _)| id);
+            learned.or_else(|| ids.of_labels(&s.labels)).map(|id| (&s.labels, id))
         })
         .collect()
+}
+
+#[derive(Default)]
+struct Agg {
+    first: i64,
+    last: i64,
+    count: u64,
+    example: String,
+}
+
+/// Log event signals: each classified line is attached to what it concerns — the broker it names (a
+/// peer's connection failure, a fetch error from the leader, the replica an ISR shrink drops, the broker
+/// the controller fences) with the writer as the reporter, the partition it names, else its writer.
+/// Also the ISR-shrink lines, which tell where partitions live. With `only`, the lines of that broker.
+fn stream_signals(
+    streams: &[LogStream],
+    taxonomy: &Taxonomy,
+    ids: &BrokerIds,
+    only: Option<i32>,
+) -> (Vec<SignalObs>, Vec<String>) {
+    let mut agg: BTreeMap<(String, String, Option<String>), Agg> = BTreeMap::new();
+    let mut placements: Vec<String> = vec![];
+    let mut placed: std::collections::HashSet<String> = Default::default();
+    // Per broker named by peers' connection or fetch failures: the reporters and when each first did.
+    let mut lost: BTreeMap<i32, BTreeMap<i32, i64>> = BTreeMap::new();
+    let mut reporters: std::collections::BTreeSet<i32> = Default::default();
+    for s in streams {
+        let writer = ids.of_labels(&s.labels);
+        let learned = stream_ids(std::slice::from_ref(s), ids).first().map(|(_, id)| *id);
+        let writer = learned.or(writer);
+        if only.is_some() && writer != only {
+            continue;
+        }
+        reporters.extend(writer);
+        for e in &s.entries {
+            let Some(class) = taxonomy.classify_line(&e.line) else { continue };
+            if class.severity < MIN_SEVERITY {
+                continue;
+            }
+            let reporter = self_id(&e.line).or(writer);
+            let mut entities: Vec<String> = vec![];
+            match subject_broker(&e.line) {
+                Some(None) => continue,
+                Some(Some(b)) if Some(b) != reporter => {
+                    entities.push(format!("broker:{b}"));
+                    if PEER_LOSS.contains(&class.id.as_str()) {
+                        if let Some(r) = reporter {
+                            let t = lost.entry(b).or_default().entry(r).or_insert(e.ts_ns);
+                            *t = (*t).min(e.ts_ns);
+                        }
+                    }
+                }
+                // A client's connection (a scanner, a TLS mismatch) names no broker: it says nothing of the
+                // broker's health.
+                None if CLIENT_SIDE.contains(&class.id.as_str()) => continue,
+                _ => {}
+            }
+            if let Some(p) = partition_of(&e.line) {
+                entities.push(format!("partition:{p}"));
+                if class.id == "isr_shrink" && placed.insert(p.to_string()) {
+                    placements.push(e.line.clone());
+                }
+            }
+            if entities.is_empty() {
+                entities.push(reporter.map(|b| format!("broker:{b}")).unwrap_or_else(|| "cluster".into()));
+            }
+            let reporter = reporter.map(|b| format!("broker:{b}"));
+            for entity in entities {
+                let by = reporter.clone().filter(|r| *r != entity);
+                let a = agg.entry((class.id.clone(), entity, by)).or_insert_with(|| Agg {
+                    first: i64::MAX,
+                    last: i64::MIN,
+                    count: 0,
+                    example: e.line.chars().take(300).collect(),
+                });
+                a.first = a.first.min(e.ts_ns);
+                a.last = a.last.max(e.ts_ns);
+                a.count += 1;
+            }
+        }
+    }
+    // When most of the brokers that log lose the same broker, the finding is about that broker: it is
+    // unreachable from the time the second peer (or the only one, in a two-broker view) lost it.
+    let mut unreachable = vec![];
+    for (b, by) in &lost {
+        let peers = reporters.iter().filter(|r| *r != b).count();
+        if by.len() * 2 > peers && (by.len() >= 2 || peers == 1) {
+            let mut times: Vec<i64> = by.values().copied().collect();
+            times.sort_unstable();
+            let at = times[(times.len() >= 2) as usize];
+            unreachable.push(SignalObs {
+                class: "broker_unreachable".into(),
+                entity: format!("broker:{b}"),
+                source: SignalSource::Log,
+                start: Some(TimeArg::Number((at / 1_000_000) as f64)),
+                end: None,
+                value: None,
+                count: Some(by.len() as u64),
+                detail: Some(format!(
+                    "{} of {peers} peers report failures connecting to or fetching from broker {b}: {}",
+                    by.len(),
+                    by.keys().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+                )),
+                reported_by: None,
+            });
+        }
+    }
+    let signals = unreachable
+        .into_iter()
+        .chain(agg.into_iter().map(|((class, entity, reported_by), a)| SignalObs {
+            class,
+            entity,
+            source: SignalSource::Log,
+            start: Some(TimeArg::Number((a.first / 1_000_000) as f64)),
+            end: Some(TimeArg::Number((a.last / 1_000_000) as f64)),
+            value: None,
+            count: Some(a.count),
+            detail: Some(a.example),
+            reported_by,
+        }))
+        .collect();
+    (signals, placements)
+}
+/// The partition a broker's line is about: `[Partition orders-3 broker=1] ...`.
+fn partition_of(line: &str) -> Option<&str> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"\[Partition ([\w.-]+-\d+) broker=").ok()).as_ref()?;
+    re.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str())
 }
 
 /// An ISR shrink line tells where a partition lives: `[Partition orders-3 broker=1] Shrinking ISR from
@@ -205,43 +391,70 @@ fn add_placement(obs: &mut Observations, line: &str) {
     }
 }
 
-/// The broker or partition a log line is about, when it names another one than the one logging it.
-fn concerned(line: &str) -> Option<String> {
-    static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    let patterns = PATTERNS.get_or_init(|| {
-        [
-            (r"Connection to node (\d+)", "broker"),
-            (r"leaderId=(\d+)", "broker"),
-            (r"deleted brokers: (\d+)", "broker"),
-            (r"[Bb]roker failure callback for (\d+)", "broker"),
-            (r"Connection to \S+ \(id: (\d+)", "broker"),
-            (r"\[Partition ([\w.-]+-\d+) broker=", "partition"),
-        ]
-        .into_iter()
-        .filter_map(|(re, kind)| Regex::new(re).ok().map(|r| (r, kind)))
-        .collect()
-    });
-    patterns.iter().find_map(|(re, kind)| re.captures(line).map(|c| format!("{kind}:{}", &c[1])))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observe::loki::LogEntry;
+
+    fn stream(labels: &[(&str, &str)], lines: &[(i64, &str)]) -> LogStream {
+        LogStream {
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            entries: lines.iter().map(|(t, l)| LogEntry { ts_ns: t * 1_000_000_000, line: l.to_string() }).collect(),
+        }
+    }
 
     #[test]
-    fn log_lines_name_the_entity_they_concern() {
-        assert_eq!(
-            concerned("[ReplicaFetcher replicaId=1, leaderId=2, fetcherId=0] Error for partition orders-1").as_deref(),
-            Some("broker:2")
-        );
-        assert_eq!(
-            concerned("Connection to node 2 (kafka-2/10.20.1.12:9092) could not be established").as_deref(),
-            Some("broker:2")
-        );
-        assert_eq!(
-            concerned("[Partition orders-3 broker=1] Shrinking ISR from 1,2,3 to 1,3.").as_deref(),
-            Some("partition:orders-3")
-        );
-        assert_eq!(concerned("Rolled new log segment"), None);
+    fn kafka_services_are_told_from_their_neighbours() {
+        for yes in ["kafka", "kafka/prod-kafka", "strimzi-kafka", "kafka-broker", "data/kafka-0"] {
+            assert!(is_kafka_service(yes), "{yes}");
+        }
+        for no in [
+            "kafka-exporter",
+            "kafka-connect",
+            "zookeeper",
+            "cp-schema-registry",
+            "kafka-ui",
+            "shop/orders",
+            "kafkacat",
+        ] {
+            assert!(!is_kafka_service(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn peer_reports_concern_the_broker_they_name() {
+        let taxonomy = Taxonomy::with_file(None).unwrap();
+        // Hosts kafka-1..3 are brokers 0..2 (learned from their own lines); 0 and 1 lose broker 2.
+        let streams = vec![
+            stream(&[("job", "kafka"), ("host", "kafka-1")], &[
+                (10, "[2024-03-01 00:00:10,000] INFO [KafkaServer id=0] started (kafka.server.KafkaServer)"),
+                (60, "[2024-03-01 00:01:00,000] WARN [ReplicaFetcher replicaId=0, leaderId=2, fetcherId=0] Connection to node 2 (kafka-3/10.0.0.3:9092) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)"),
+                (90, "[2024-03-01 00:01:30,000] INFO [Partition orders-2 broker=0] Shrinking ISR from 0,1,2 to 0,1. Leader: (highWatermark: 5, endOffset: 9). Out of sync replicas: (brokerId: 2, endOffset: 5, lastCaughtUpTimeMs: 1). (kafka.cluster.Partition)"),
+            ]),
+            stream(&[("job", "kafka"), ("host", "kafka-2")], &[
+                (11, "[2024-03-01 00:00:11,000] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)"),
+                (61, "[2024-03-01 00:01:01,000] WARN [ReplicaFetcher replicaId=1, leaderId=2, fetcherId=0] Connection to node 2 (kafka-3/10.0.0.3:9092) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)"),
+            ]),
+        ];
+        let mut ids = BrokerIds::default();
+        for (l, id) in stream_ids(&streams, &ids) {
+            ids.learn(l, id);
+        }
+        assert_eq!(ids.of_labels(&streams[0].labels), Some(0));
+        let (signals, placements) = stream_signals(&streams, &taxonomy, &ids, None);
+        let on = |class: &str, entity: &str| signals.iter().filter(|s| s.class == class && s.entity == entity).count();
+        assert_eq!(on("connection_error", "broker:2") + on("fetcher_error", "broker:2"), 2, "{signals:#?}");
+        assert_eq!(on("connection_error", "broker:0") + on("fetcher_error", "broker:0"), 0);
+        assert_eq!(on("isr_shrink", "broker:2"), 1);
+        assert_eq!(on("isr_shrink", "partition:orders-2"), 1);
+        assert_eq!(placements.len(), 1);
+        assert!(signals
+            .iter()
+            .filter(|s| s.entity == "broker:2" && s.class != "broker_unreachable")
+            .all(|s| s.reported_by.is_some()));
+        // Both peers lost broker 2: it is unreachable (and nobody else is).
+        let unreachable: Vec<&str> =
+            signals.iter().filter(|s| s.class == "broker_unreachable").map(|s| s.entity.as_str()).collect();
+        assert_eq!(unreachable, ["broker:2"]);
     }
 }

@@ -8,6 +8,7 @@ pub mod graph_rca;
 pub mod history;
 pub mod hypothesis;
 mod live;
+mod live_ids;
 mod live_kafka;
 pub mod note;
 pub mod observation;

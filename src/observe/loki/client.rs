@@ -102,6 +102,26 @@ impl LokiClient {
     }
 }
 
+impl LokiClient {
+    /// Values of a stream label seen in the window (`/loki/api/v1/label/<name>/values`); empty when none.
+    pub async fn label_values(&self, name: &str, window: &TimeWindow) -> Result<Vec<String>> {
+        // RFC 3339: some Loki versions read large nanosecond numbers here as out of range.
+        let params = [("start", window.start.to_rfc3339()), ("end", window.end.to_rfc3339())];
+        let answer = self.endpoint.get(&format!("/loki/api/v1/label/{name}/values"), &params).await?;
+        if answer.status != 200 {
+            return Err(loki_error(answer.status, &answer.body, &format!("label values of {name}")));
+        }
+        let body: Value = serde_json::from_str(&answer.body).map_err(|e| {
+            Error::upstream("Loki", format!("an answer that is not JSON ({e}): {}", excerpt(&answer.body, 200)))
+        })?;
+        Ok(body
+            .get("data")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default())
+    }
+}
+
 fn ns(t: Option<i64>) -> String {
     t.unwrap_or_default().to_string()
 }

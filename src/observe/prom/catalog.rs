@@ -176,7 +176,19 @@ mod tests {
     fn the_built_in_catalog_parses_and_every_preset_resolves() {
         let c: Catalog = toml::from_str(BUILT_IN).unwrap();
         let ids: Vec<&str> = c.presets.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["broker_health", "replication", "consumer_lag", "jvm_gc", "request_latency", "throughput"]);
+        assert_eq!(
+            ids,
+            [
+                "broker_health",
+                "replication",
+                "consumer_lag",
+                "jvm_gc",
+                "request_latency",
+                "quotas",
+                "partition_skew",
+                "throughput"
+            ]
+        );
         for p in &c.presets {
             for q in c.resolve(p, &Filters::default(), "1m").unwrap() {
                 assert!(!q.expr.contains("{{"), "{}", q.expr);

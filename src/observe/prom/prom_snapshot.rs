@@ -36,7 +36,7 @@ pub struct PromSnapshotArgs {
     #[serde(default)]
     #[schemars(length(max = 10))]
     pub queries: Vec<String>,
-    /// Kafka presets: `broker_health` (up, under-replicated, offline partitions, active controller, disk used, request handler idle), `replication` (under-replicated by broker and topic, ISR shrink/expand rates, brokers, leaders), `consumer_lag` (lag per group and topic), `jvm_gc` (GC time share, heap), `request_latency` (produce/fetch p99, handler idle), `throughput` (messages and bytes in/out). Metric names cover the JMX exporter and kafka_exporter.
+    /// Kafka presets: `broker_health` (up, under-replicated, offline partitions, active controller, disk used, request handler idle), `replication` (under-replicated by broker and topic, ISR shrink/expand rates, brokers, leaders), `consumer_lag` (lag per group and topic), `jvm_gc` (GC time share, heap), `request_latency` (produce/fetch p99, handler idle), `quotas` (produce/fetch throttle time per client), `partition_skew` (growth of each partition against its topic's mean), `throughput` (messages and bytes in/out). Metric names cover the JMX exporter and kafka_exporter.
     #[serde(default)]
     #[schemars(length(max = 6))]
     pub presets: Vec<String>,
@@ -141,7 +141,7 @@ impl Tool for PromSnapshot {
         ToolInfo {
             name: "prom_snapshot",
             title: "Metrics snapshot (Prometheus)",
-            description: "Reads Kafka metrics from Prometheus over a time window (or at one instant) and says what they show: per series min, max, mean, last, trend, change points (when the level shifted) and states with their time spans (under_replicated, offline_partitions, no_active_controller, broker_down, disk_full, lag_growing, gc_pressure, latency_high ...), plus a downsampled shape and, on request, a PNG chart. Use presets (broker_health, replication, consumer_lag, jvm_gc, request_latency, throughput) with broker/topic/group filters, or your own PromQL. The step is chosen so no series exceeds max_points. Then: call loki_query over the same window to read what the brokers logged, or graph_rca to rank root causes.",
+            description: "Reads Kafka metrics from Prometheus over a time window (or at one instant) and says what they show: per series min, max, mean, last, trend, change points (when the level shifted) and states with their time spans (under_replicated, offline_partitions, no_active_controller, broker_down, disk_full, lag_growing, gc_pressure, latency_high ...), plus a downsampled shape and, on request, a PNG chart. Use presets (broker_health, replication, consumer_lag, jvm_gc, request_latency, quotas, partition_skew, throughput) with broker/topic/group filters, or your own PromQL. The step is chosen so no series exceeds max_points. Then: call loki_query over the same window to read what the brokers logged, or graph_rca to rank root causes.",
             read_only: true,
             destructive: false,
             idempotent: true,
