@@ -49,6 +49,60 @@ fn bad_input(r: Result<kafka_qa_mcp::mcp::reply::Rendered, Error>, argument: &st
 }
 
 #[tokio::test]
+async fn recursive_schemas_are_bad_input_not_a_crash() {
+    let s = state();
+    for schema in [json!({"allOf": [{"$ref": "#"}]}), json!({"$ref": "#"}), json!({"anyOf": [{"$ref": "#"}]})] {
+        let e = bad_input(call(&s, "generate_test_data", json!({"schema": schema, "count": 3})).await, "schema");
+        assert!(e.contains("deeper than"), "{e}");
+        let e = bad_input(
+            call(
+                &s,
+                "generate_test_cases",
+                json!({"schema": schema, "target": {"input_topic": "t.in", "output_topic": "t.out"}}),
+            )
+            .await,
+            "schema",
+        );
+        assert!(e.contains("deeper than"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn huge_sizes_are_refused_before_allocating() {
+    let s = state();
+    for schema in [
+        json!({"type": "array", "minItems": 1_000_000_000u64, "items": {"type": "integer"}}),
+        json!({"type": "string", "minLength": 1_000_000_000u64}),
+        json!({"type": "array", "minItems": 2_000_000u64, "items": {"type": "integer"}}),
+        json!({"type": "object", "properties": {"a": {"type": "string", "minLength": 10_000_000u64}}, "required": ["a"]}),
+        json!({"type": "string", "pattern": "^a{1000000000}$"}),
+    ] {
+        let e = bad_input(call(&s, "generate_test_data", json!({"schema": schema, "count": 3})).await, "schema");
+        assert!(e.contains("bytes") || e.contains("at most"), "{e}");
+    }
+    // 900 KB records are allowed one at a time, but not 100 of them into one reply.
+    let big = json!({"type": "string", "minLength": 900_000u64});
+    let e = bad_input(call(&s, "generate_test_data", json!({"schema": big, "count": 100})).await, "schema");
+    assert!(e.contains("lower `count`"), "{e}");
+    // A huge maxLength is fine (2^31-1 is common) and edge mode stays small.
+    let r = call(
+        &s,
+        "generate_test_data",
+        json!({"schema": {"type": "array", "maxItems": 2_147_483_647u64, "items": {"type": "string", "maxLength": 2_147_483_647u64}}, "count": 20, "mode": "edge", "seed": 1}),
+    )
+    .await
+    .unwrap();
+    assert!(r.text.len() < 64 * 1024);
+    let r = call(
+        &s,
+        "generate_test_cases",
+        json!({"schema": {"type": "object", "properties": {"s": {"type": "string", "maxLength": 2_147_483_647u64}}}, "target": {"input_topic": "t.in", "output_topic": "t.out"}}),
+    )
+    .await;
+    assert!(r.is_ok(), "{:?}", r.err());
+}
+
+#[tokio::test]
 async fn times_before_the_calendar_are_bad_input_in_every_tool() {
     let s = state();
     let far = "now-100000000d";

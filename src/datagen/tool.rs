@@ -22,6 +22,8 @@ use std::sync::Arc;
 pub const MAX_REPLY_RECORDS: u64 = 1000;
 /// Most records written to a file or a topic in one call.
 pub const MAX_STREAM_RECORDS: u64 = 10_000_000;
+/// The most record bytes one call may build in memory for destination reply.
+pub const MAX_REPLY_BYTES: u64 = 16 * 1024 * 1024;
 
 pub struct GenerateTestData;
 
@@ -216,6 +218,10 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
             Error::bad_input(argument, e)
         }
     })?;
+    // Sizes are checked before a single record is allocated.
+    let total_cap = if args.destination == Destination::Reply { MAX_REPLY_BYTES } else { u64::MAX };
+    crate::datagen::plan::check_sizes(stream.node(), args.count, cx.guard().max_message_bytes, total_cap)
+        .map_err(|e| Error::bad_input(argument, e))?;
     let schema = stream.schema().clone();
     let mut out = GenerateTestDataOutput {
         source,
