@@ -21,8 +21,19 @@ pub struct HttpOptions {
     pub extra_origins: Vec<String>,
 }
 
-/// Refuses to expose the server beyond loopback without a token.
+/// The shortest bearer token accepted: a guessable token is no protection.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Refuses to expose the server beyond loopback without a token, and refuses empty, blank or short tokens.
 pub fn check_bind(opts: &HttpOptions) -> anyhow::Result<()> {
+    if let Some(t) = &opts.auth_token {
+        let t = t.expose();
+        if !t.is_empty() && (t.trim().len() < MIN_TOKEN_LEN || t.trim() != t) {
+            anyhow::bail!(
+                "the bearer token (--auth-token / KAFKA_QA_AUTH_TOKEN) must be at least {MIN_TOKEN_LEN} characters without surrounding spaces, e.g. from `openssl rand -hex 32`"
+            );
+        }
+    }
     if !opts.addr.ip().is_loopback() && opts.auth_token.as_ref().is_none_or(|t| t.is_empty()) {
         anyhow::bail!(
             "refusing to listen on {} without a bearer token: set --auth-token or KAFKA_QA_AUTH_TOKEN, or bind 127.0.0.1",
@@ -127,7 +138,11 @@ mod tests {
         assert!(check_bind(&opts("127.0.0.1:0", None)).is_ok());
         assert!(check_bind(&opts("0.0.0.0:8080", None)).is_err());
         assert!(check_bind(&opts("0.0.0.0:8080", Some(""))).is_err());
-        assert!(check_bind(&opts("0.0.0.0:8080", Some("t0ken"))).is_ok());
+        assert!(check_bind(&opts("0.0.0.0:8080", Some(" "))).is_err());
+        assert!(check_bind(&opts("0.0.0.0:8080", Some("t0ken"))).is_err());
+        assert!(check_bind(&opts("127.0.0.1:0", Some("   "))).is_err());
+        assert!(check_bind(&opts("0.0.0.0:8080", Some(" 0123456789abcdef "))).is_err());
+        assert!(check_bind(&opts("0.0.0.0:8080", Some("0123456789abcdef"))).is_ok());
     }
 
     #[test]
