@@ -169,8 +169,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { http: None, .. } => {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "serving MCP over stdio");
             let server = McpServer::new(state, registry);
-            let service = server.serve(rmcp::transport::stdio()).await?;
+            // Undecodable lines are answered (-32700/-32600) instead of dropped: see mcp::wire.
+            let (transport, written) = kafka_qa_mcp::mcp::wire::stdio();
+            let service = server.serve(transport).await?;
             service.waiting().await?;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), written).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { http: Some(addr), .. } => {

@@ -7,6 +7,7 @@ pub mod reply;
 pub mod resources;
 pub mod server;
 pub mod tool;
+pub mod wire;
 
 pub use registry::Registry;
 pub use reply::Reply;
