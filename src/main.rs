@@ -92,6 +92,12 @@ enum Command {
         /// Bearer token for HTTP; required when listening beyond loopback.
         #[arg(long, env = "KAFKA_QA_AUTH_TOKEN", hide_env_values = true)]
         auth_token: Option<String>,
+        /// HTTP sessions without a request for this many seconds are closed (default 1800).
+        #[arg(long, env = "KAFKA_QA_SESSION_IDLE_SECS")]
+        session_idle_secs: Option<u64>,
+        /// At most this many live HTTP sessions (default 1000).
+        #[arg(long, env = "KAFKA_QA_MAX_SESSIONS")]
+        max_sessions: Option<usize>,
     },
     /// Run one tool through the same dispatch as MCP and print its result; exit 1 on a tool error.
     Call {
@@ -139,6 +145,8 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         prometheus_url: g.prometheus_url.clone(),
         max_output_bytes: g.max_output_bytes,
         auth_token,
+        session_idle_secs: None,
+        max_sessions: None,
         sasl_mechanism: g.sasl_mechanism.clone(),
         sasl_username: g.sasl_username.clone(),
         sasl_password: std::env::var("KAFKA_SASL_PASSWORD").ok(),
@@ -156,13 +164,21 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command =
-        cli.command.unwrap_or(Command::Serve { http: None, auth_token: std::env::var("KAFKA_QA_AUTH_TOKEN").ok() });
-    let auth_token = match &command {
-        Command::Serve { auth_token, .. } => auth_token.clone(),
-        _ => None,
+    let command = cli.command.unwrap_or(Command::Serve {
+        http: None,
+        auth_token: std::env::var("KAFKA_QA_AUTH_TOKEN").ok(),
+        session_idle_secs: None,
+        max_sessions: None,
+    });
+    let (auth_token, sessions) = match &command {
+        Command::Serve { auth_token, session_idle_secs, max_sessions, .. } => {
+            (auth_token.clone(), (*session_idle_secs, *max_sessions))
+        }
+        _ => (None, (None, None)),
     };
-    let config = Config::load(cli.global.config.as_deref(), &overrides(&cli.global, auth_token))?;
+    let mut overrides = overrides(&cli.global, auth_token);
+    (overrides.session_idle_secs, overrides.max_sessions) = sessions;
+    let config = Config::load(cli.global.config.as_deref(), &overrides)?;
     let state = AppState::new(config)?;
     let registry = Arc::new(Registry::new());
     match command {
@@ -182,6 +198,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 auth_token: state.config.http.auth_token.clone(),
                 extra_hosts: state.config.http.allowed_hosts.clone(),
                 extra_origins: state.config.http.allowed_origins.clone(),
+                session_idle: std::time::Duration::from_secs(state.config.http.session_idle_secs),
+                max_sessions: state.config.http.max_sessions,
             };
             http::serve(McpServer::new(state, registry), opts).await?;
             Ok(ExitCode::SUCCESS)

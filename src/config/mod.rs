@@ -205,7 +205,7 @@ impl Default for GraphConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Bearer token required on every HTTP request when set; mandatory when binding beyond loopback.
@@ -214,6 +214,22 @@ pub struct HttpConfig {
     pub allowed_hosts: Vec<String>,
     /// Browser origins accepted (scheme://host:port); requests without Origin are accepted.
     pub allowed_origins: Vec<String>,
+    /// Sessions without a request for this many seconds are closed.
+    pub session_idle_secs: u64,
+    /// At most this many live sessions; further initializes are answered 503.
+    pub max_sessions: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            auth_token: None,
+            allowed_hosts: vec![],
+            allowed_origins: vec![],
+            session_idle_secs: 30 * 60,
+            max_sessions: 1000,
+        }
+    }
 }
 
 /// An optional language model that turns a user story into test cases (generate_test_cases `user_story`).
@@ -249,6 +265,8 @@ pub struct Overrides {
     pub prometheus_url: Option<String>,
     pub max_output_bytes: Option<usize>,
     pub auth_token: Option<String>,
+    pub session_idle_secs: Option<u64>,
+    pub max_sessions: Option<usize>,
     pub sasl_mechanism: Option<String>,
     pub sasl_username: Option<String>,
     pub sasl_password: Option<String>,
@@ -314,6 +332,12 @@ impl Config {
         if let Some(v) = &o.auth_token {
             self.http.auth_token = Some(Secret::new(v.clone()));
         }
+        if let Some(v) = o.session_idle_secs {
+            self.http.session_idle_secs = v;
+        }
+        if let Some(v) = o.max_sessions {
+            self.http.max_sessions = v;
+        }
         if let Some(v) = &o.graph_uri {
             self.graph.uri = Some(v.clone());
             self.graph.backend = "neo4j".into();
@@ -378,6 +402,9 @@ impl Config {
         }
         if !(1_000..=600_000).contains(&self.llm.timeout_ms) {
             return Err(Error::bad_input("llm.timeout_ms", "a timeout from 1000 to 600000 ms"));
+        }
+        if self.http.session_idle_secs == 0 || self.http.max_sessions == 0 {
+            return Err(Error::bad_input("http", "session_idle_secs and max_sessions above 0"));
         }
         if self.safety.max_messages_per_call == 0 || self.safety.max_message_bytes == 0 {
             return Err(Error::bad_input("safety", "max_messages_per_call and max_message_bytes above 0"));
