@@ -1,6 +1,7 @@
 //! Streamable HTTP transport: rmcp's service under axum at `/mcp`, with Host and Origin checked (DNS
 //! rebinding), a bearer token required beyond loopback and honoured on loopback when set. Bodies that are
-//! not JSON-RPC are answered 400 with a JSON-RPC error; sessions expire when idle and are capped in number.
+//! not JSON-RPC are answered 400 with a JSON-RPC error; sessions expire when idle and are capped in number;
+//! sockets use TCP_NODELAY (kept-alive calls are not held back by Nagle plus delayed ACK).
 
 use super::server::McpServer;
 use crate::config::Secret;
@@ -331,8 +332,15 @@ pub async fn serve(server: McpServer, opts: HttpOptions) -> anyhow::Result<()> {
     check_bind(&opts)?;
     let cancel = CancellationToken::new();
     let app = router(server, &opts, cancel.clone());
+    use axum::serve::ListenerExt;
     let listener = tokio::net::TcpListener::bind(opts.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving MCP over Streamable HTTP at /mcp");
+    // Without TCP_NODELAY a kept-alive client waits ~40 ms per call (Nagle plus delayed ACK).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
