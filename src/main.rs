@@ -77,6 +77,9 @@ struct Global {
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
+    /// Largest Loki or Prometheus answer read, in MiB (default 32); larger ones ask to narrow the query.
+    #[arg(long, env = "KAFKA_QA_MAX_RESPONSE_MB", global = true)]
+    max_response_mb: Option<u64>,
     /// Log filter for stderr (e.g. info, debug, kafka_qa_mcp=debug).
     #[arg(long, env = "KAFKA_QA_LOG", global = true, default_value = "info,rmcp=warn")]
     log: String,
@@ -144,6 +147,7 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         loki_url: g.loki_url.clone(),
         prometheus_url: g.prometheus_url.clone(),
         max_output_bytes: g.max_output_bytes,
+        max_response_mb: g.max_response_mb,
         auth_token,
         session_idle_secs: None,
         max_sessions: None,

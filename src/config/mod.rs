@@ -136,6 +136,8 @@ pub struct LokiConfig {
     /// Sent as X-Scope-OrgID.
     pub tenant: Option<String>,
     pub timeout_ms: u64,
+    /// Answers larger than this many MiB are refused (narrow the query).
+    pub max_response_mb: u64,
     /// Extra event-class rules appended to the built-in taxonomy.
     pub taxonomy_file: Option<PathBuf>,
 }
@@ -149,6 +151,7 @@ impl Default for LokiConfig {
             bearer_token: None,
             tenant: None,
             timeout_ms: 15_000,
+            max_response_mb: crate::observe::http::DEFAULT_MAX_RESPONSE_MB,
             taxonomy_file: None,
         }
     }
@@ -162,6 +165,8 @@ pub struct PrometheusConfig {
     pub password: Option<Secret>,
     pub bearer_token: Option<Secret>,
     pub timeout_ms: u64,
+    /// Answers larger than this many MiB are refused (narrow the query).
+    pub max_response_mb: u64,
     /// Overrides of the Kafka metric catalog (metric role -> metric name).
     pub metric_names: BTreeMap<String, String>,
 }
@@ -174,6 +179,7 @@ impl Default for PrometheusConfig {
             password: None,
             bearer_token: None,
             timeout_ms: 15_000,
+            max_response_mb: crate::observe::http::DEFAULT_MAX_RESPONSE_MB,
             metric_names: BTreeMap::new(),
         }
     }
@@ -264,6 +270,7 @@ pub struct Overrides {
     pub loki_url: Option<String>,
     pub prometheus_url: Option<String>,
     pub max_output_bytes: Option<usize>,
+    pub max_response_mb: Option<u64>,
     pub auth_token: Option<String>,
     pub session_idle_secs: Option<u64>,
     pub max_sessions: Option<usize>,
@@ -331,6 +338,10 @@ impl Config {
         }
         if let Some(v) = &o.auth_token {
             self.http.auth_token = Some(Secret::new(v.clone()));
+        }
+        if let Some(v) = o.max_response_mb {
+            self.loki.max_response_mb = v;
+            self.prometheus.max_response_mb = v;
         }
         if let Some(v) = o.session_idle_secs {
             self.http.session_idle_secs = v;
@@ -402,6 +413,9 @@ impl Config {
         }
         if !(1_000..=600_000).contains(&self.llm.timeout_ms) {
             return Err(Error::bad_input("llm.timeout_ms", "a timeout from 1000 to 600000 ms"));
+        }
+        if !(1..=4096).contains(&self.loki.max_response_mb) || !(1..=4096).contains(&self.prometheus.max_response_mb) {
+            return Err(Error::bad_input("max_response_mb", "a size from 1 to 4096 MiB ([loki] and [prometheus])"));
         }
         if self.http.session_idle_secs == 0 || self.http.max_sessions == 0 {
             return Err(Error::bad_input("http", "session_idle_secs and max_sessions above 0"));

@@ -33,6 +33,7 @@ impl PromClient {
                 bearer_token: config.bearer_token.clone(),
                 headers: vec![],
                 timeout: Duration::from_millis(config.timeout_ms),
+                max_body_bytes: (config.max_response_mb as usize).saturating_mul(1024 * 1024),
             },
         })
     }
