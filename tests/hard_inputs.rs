@@ -161,3 +161,34 @@ async fn error_replies_obey_the_byte_budget() {
         }
     }
 }
+
+#[tokio::test]
+async fn errors_name_the_argument_at_fault() {
+    let s = state();
+    for topic in ["bad topic!", "", &"t".repeat(300)] {
+        bad_input(
+            call(
+                &s,
+                "generate_test_data",
+                json!({"entity": "user", "count": 1, "destination": "topic", "target_topic": topic}),
+            )
+            .await,
+            "target_topic",
+        );
+    }
+    let e = bad_input(
+        call(&s, "loki_query", json!({"labels": {"job": "kafka"}, "regex": "(".repeat(100_000)})).await,
+        "regex",
+    );
+    assert!(e.len() < 1000, "{e}");
+    for path in ["a\0b.parquet", &format!("{}.parquet", "n".repeat(300))] {
+        bad_input(
+            call(&s, "export_parquet", json!({"path": path, "source": {"kind": "promql", "query": "up"}})).await,
+            "path",
+        );
+    }
+    let e = kafka_qa_mcp::observe::prom::client::prom_error(200, None, "", "up").to_string();
+    assert!(e.contains("HTTP 200: an empty answer"), "{e}");
+    let e = kafka_qa_mcp::observe::prom::client::prom_error(200, None, "<html>", "up").to_string();
+    assert!(e.contains("not Prometheus API JSON"), "{e}");
+}

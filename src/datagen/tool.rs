@@ -258,10 +258,27 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
                 .target_topic
                 .as_deref()
                 .ok_or_else(|| Error::bad_input("target_topic", "the topic to write to, for destination topic"))?;
+            let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+            if topic.is_empty() || topic.len() > 249 || !topic.chars().all(valid) {
+                return Err(Error::bad_input(
+                    "target_topic",
+                    format!(
+                        "a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -); got `{}`",
+                        crate::error::quote_arg(topic)
+                    ),
+                ));
+            }
             cx.guard().check_topic_write(topic)?;
+            // Errors about "the topic" are about this argument, not the `topic` the records may be learnt from.
             out.delivered =
                 sinks::to_topic(cx, &mut stream, args.count, topic, args.key_field.as_deref(), args.rate_per_second)
-                    .await?;
+                    .await
+                    .map_err(|e| match e {
+                        Error::BadInput { argument, expected } if argument == "topic" => {
+                            Error::BadInput { argument: "target_topic".into(), expected }
+                        }
+                        other => other,
+                    })?;
             out.topic = Some(topic.to_string());
         }
     }
