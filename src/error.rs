@@ -109,6 +109,77 @@ impl Error {
     }
 }
 
+/// How many bytes of a caller's value an error message quotes.
+pub const QUOTE_BYTES: usize = 200;
+
+/// A caller's value as error messages quote it: control characters escaped, cut to [`QUOTE_BYTES`] with the
+/// full length named, so an error never echoes a huge argument back.
+pub fn quote_arg(value: &str) -> String {
+    let escaped: String = value.chars().flat_map(|c| c.escape_debug()).collect();
+    if escaped.len() <= QUOTE_BYTES {
+        return escaped;
+    }
+    format!("{} ({} bytes in all)", cut_bytes(&escaped, QUOTE_BYTES), value.len())
+}
+
+/// The first `max` bytes of `s` (at a character boundary), followed by `…` when cut.
+pub fn cut_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+impl Error {
+    /// The same error with its texts cut so that its reply (the message twice, as text and as structured
+    /// content, plus the hint) stays within `budget` bytes.
+    pub fn fit(self, budget: usize) -> Error {
+        let size = |e: &Error| {
+            let m = serde_json::to_string(&e.to_string()).map(|s| s.len()).unwrap_or(0);
+            2 * m + e.hint().map_or(0, |h| 2 * h.len()) + 2 * e.argument().map_or(0, str::len) + 400
+        };
+        let mut e = self;
+        let mut max = budget;
+        while size(&e) > budget && max > 16 {
+            max = max * 2 / 3;
+            let c = |s: &mut String| {
+                if s.len() > max {
+                    *s = cut_bytes(s, max)
+                }
+            };
+            match &mut e {
+                Error::BadInput { argument, expected } => {
+                    c(argument);
+                    c(expected)
+                }
+                Error::NotConfigured { backend, how } => {
+                    c(backend);
+                    c(how)
+                }
+                Error::Unreachable { backend, detail, .. } => {
+                    c(backend);
+                    c(detail)
+                }
+                Error::Denied { rule, detail } => {
+                    c(rule);
+                    c(detail)
+                }
+                Error::Upstream { backend, message } => {
+                    c(backend);
+                    c(message)
+                }
+                Error::Internal(detail) => c(detail),
+                Error::Cancelled => {}
+            }
+        }
+        e
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Internal(format!("I/O: {e}"))
@@ -116,3 +187,32 @@ impl From<std::io::Error> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_are_short_and_escaped() {
+        let q = quote_arg(&"é".repeat(500_000));
+        assert!(q.len() < QUOTE_BYTES + 40 && q.contains("1000000 bytes in all"), "{q}");
+        assert_eq!(quote_arg("a\0b\n"), "a\\0b\\n");
+        assert_eq!(quote_arg("ok"), "ok");
+    }
+
+    #[test]
+    fn fit_bounds_every_kind() {
+        let huge = "é\u{0}\"".repeat(200_000);
+        for e in [
+            Error::bad_input("start", huge.clone()),
+            Error::upstream("Prometheus", huge.clone()),
+            Error::unreachable("Loki", Duration::ZERO, huge.clone()),
+            Error::internal(&huge),
+        ] {
+            let kind = e.kind();
+            let e = e.fit(1024);
+            assert_eq!(e.kind(), kind);
+            assert!(2 * serde_json::to_string(&e.to_string()).unwrap().len() + 400 <= 1024, "{e}");
+        }
+    }
+}

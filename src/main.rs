@@ -77,6 +77,9 @@ struct Global {
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
+    /// Largest Loki or Prometheus answer read, in MiB (default 32); larger ones ask to narrow the query.
+    #[arg(long, env = "KAFKA_QA_MAX_RESPONSE_MB", global = true)]
+    max_response_mb: Option<u64>,
     /// Log filter for stderr (e.g. info, debug, kafka_qa_mcp=debug).
     #[arg(long, env = "KAFKA_QA_LOG", global = true, default_value = "info,rmcp=warn")]
     log: String,
@@ -92,6 +95,12 @@ enum Command {
         /// Bearer token for HTTP; required when listening beyond loopback.
         #[arg(long, env = "KAFKA_QA_AUTH_TOKEN", hide_env_values = true)]
         auth_token: Option<String>,
+        /// HTTP sessions without a request for this many seconds are closed (default 1800).
+        #[arg(long, env = "KAFKA_QA_SESSION_IDLE_SECS")]
+        session_idle_secs: Option<u64>,
+        /// At most this many live HTTP sessions (default 1000).
+        #[arg(long, env = "KAFKA_QA_MAX_SESSIONS")]
+        max_sessions: Option<usize>,
     },
     /// Run one tool through the same dispatch as MCP and print its result; exit 1 on a tool error.
     Call {
@@ -138,7 +147,10 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         loki_url: g.loki_url.clone(),
         prometheus_url: g.prometheus_url.clone(),
         max_output_bytes: g.max_output_bytes,
+        max_response_mb: g.max_response_mb,
         auth_token,
+        session_idle_secs: None,
+        max_sessions: None,
         sasl_mechanism: g.sasl_mechanism.clone(),
         sasl_username: g.sasl_username.clone(),
         sasl_password: std::env::var("KAFKA_SASL_PASSWORD").ok(),
@@ -158,21 +170,32 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command =
-        cli.command.unwrap_or(Command::Serve { http: None, auth_token: std::env::var("KAFKA_QA_AUTH_TOKEN").ok() });
-    let auth_token = match &command {
-        Command::Serve { auth_token, .. } => auth_token.clone(),
-        _ => None,
+    let command = cli.command.unwrap_or(Command::Serve {
+        http: None,
+        auth_token: std::env::var("KAFKA_QA_AUTH_TOKEN").ok(),
+        session_idle_secs: None,
+        max_sessions: None,
+    });
+    let (auth_token, sessions) = match &command {
+        Command::Serve { auth_token, session_idle_secs, max_sessions, .. } => {
+            (auth_token.clone(), (*session_idle_secs, *max_sessions))
+        }
+        _ => (None, (None, None)),
     };
-    let config = Config::load(cli.global.config.as_deref(), &overrides(&cli.global, auth_token))?;
+    let mut overrides = overrides(&cli.global, auth_token);
+    (overrides.session_idle_secs, overrides.max_sessions) = sessions;
+    let config = Config::load(cli.global.config.as_deref(), &overrides)?;
     let state = AppState::new(config)?;
     let registry = Arc::new(Registry::new());
     match command {
         Command::Serve { http: None, .. } => {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "serving MCP over stdio");
             let server = McpServer::new(state, registry);
-            let service = server.serve(rmcp::transport::stdio()).await?;
+            // Undecodable lines are answered (-32700/-32600) instead of dropped: see mcp::wire.
+            let (transport, written) = kafka_qa_mcp::mcp::wire::stdio();
+            let service = server.serve(transport).await?;
             service.waiting().await?;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), written).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { http: Some(addr), .. } => {
@@ -181,6 +204,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 auth_token: state.config.http.auth_token.clone(),
                 extra_hosts: state.config.http.allowed_hosts.clone(),
                 extra_origins: state.config.http.allowed_origins.clone(),
+                session_idle: std::time::Duration::from_secs(state.config.http.session_idle_secs),
+                max_sessions: state.config.http.max_sessions,
             };
             http::serve(McpServer::new(state, registry), opts).await?;
             Ok(ExitCode::SUCCESS)

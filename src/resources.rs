@@ -7,6 +7,9 @@ use std::sync::RwLock;
 
 /// How many stored resources are kept before the oldest are dropped.
 const MAX_STORED: usize = 500;
+/// And how many bytes of text in all (every generate_test_cases call stores its case set: 500 large ones
+/// kept the process growing under a long fuzz run).
+const MAX_STORED_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredResource {
@@ -26,6 +29,7 @@ pub struct ResourceStore {
 struct Inner {
     by_uri: BTreeMap<String, StoredResource>,
     order: VecDeque<String>,
+    bytes: usize,
 }
 
 impl ResourceStore {
@@ -33,13 +37,18 @@ impl ResourceStore {
     pub fn put(&self, resource: StoredResource) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let uri = resource.uri.clone();
-        if inner.by_uri.insert(uri.clone(), resource).is_some() {
+        inner.bytes += resource.text.len();
+        if let Some(old) = inner.by_uri.insert(uri.clone(), resource) {
+            inner.bytes -= old.text.len();
             inner.order.retain(|u| u != &uri);
         }
         inner.order.push_back(uri);
-        while inner.order.len() > MAX_STORED {
+        // The newest always stays, even when it alone is over the byte cap.
+        while inner.order.len() > MAX_STORED || (inner.bytes > MAX_STORED_BYTES && inner.order.len() > 1) {
             if let Some(old) = inner.order.pop_front() {
-                inner.by_uri.remove(&old);
+                if let Some(r) = inner.by_uri.remove(&old) {
+                    inner.bytes -= r.text.len();
+                }
             }
         }
     }
@@ -67,6 +76,18 @@ mod tests {
             mime_type: "application/json".into(),
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn the_store_is_bounded_in_bytes() {
+        let s = ResourceStore::default();
+        let big = "x".repeat(MAX_STORED_BYTES / 4);
+        for i in 0..20 {
+            s.put(res(&format!("testrun://{i}"), &big));
+        }
+        let kept = s.list();
+        assert!(kept.len() <= 4 && kept[0].uri == "testrun://19", "{}", kept.len());
+        assert!(kept.iter().map(|r| r.text.len()).sum::<usize>() <= MAX_STORED_BYTES);
     }
 
     #[test]

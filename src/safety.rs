@@ -6,6 +6,11 @@ use crate::error::{Error, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Component, Path, PathBuf};
 
+/// Export paths longer than this, or with a folder or file name longer than `MAX_NAME_BYTES`, are refused
+/// as bad input (the file system would refuse them with a bare I/O error).
+const MAX_PATH_BYTES: usize = 1024;
+const MAX_NAME_BYTES: usize = 255;
+
 #[derive(Debug)]
 pub struct Guard {
     read_only: bool,
@@ -24,8 +29,8 @@ impl Guard {
             read_only: safety.read_only,
             allow: globs(&safety.produce_allow, "safety.produce_allow")?,
             deny: globs(&safety.produce_deny, "safety.produce_deny")?,
-            allow_text: safety.produce_allow.join(", "),
-            deny_text: safety.produce_deny.join(", "),
+            allow_text: trimmed(&safety.produce_allow).join(", "),
+            deny_text: trimmed(&safety.produce_deny).join(", "),
             max_messages_per_call: safety.max_messages_per_call,
             max_message_bytes: safety.max_message_bytes,
             export_dir: export_dir.to_path_buf(),
@@ -99,22 +104,56 @@ impl Guard {
         if relative.trim().is_empty() {
             return Err(Error::bad_input(argument, "a file name inside the export folder"));
         }
+        if relative.contains('\0') {
+            return Err(Error::bad_input(argument, "a path without NUL characters"));
+        }
+        if relative.len() > MAX_PATH_BYTES || rel.components().any(|c| c.as_os_str().len() > MAX_NAME_BYTES) {
+            return Err(Error::bad_input(
+                argument,
+                format!(
+                    "a path of at most {MAX_PATH_BYTES} bytes whose folder and file names are at most {MAX_NAME_BYTES} bytes each; got {}",
+                    crate::error::quote_arg(relative)
+                ),
+            ));
+        }
         if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
             return Err(Error::denied(
                 "export_dir",
-                format!("`{relative}` must be a relative path inside the export folder, without `..`"),
+                format!(
+                    "`{}` must be a relative path inside the export folder, without `..`",
+                    crate::error::quote_arg(relative)
+                ),
             ));
         }
         std::fs::create_dir_all(&self.export_dir)?;
         let root = self.export_dir.canonicalize()?;
         let full = root.join(rel);
         if let Some(parent) = full.parent() {
+            // Check before creating anything: the deepest folder that exists must lie inside the export
+            // folder (a link `out -> /outside` must not get `/outside/newdir` created). What is left to
+            // create are plain names (no `..`), so it stays where the check said.
+            let mut existing = parent;
+            while std::fs::symlink_metadata(existing).is_err() {
+                existing = existing.parent().unwrap_or(&root);
+            }
+            if !existing.canonicalize()?.starts_with(&root) {
+                return Err(Error::denied(
+                    "export_dir",
+                    format!(
+                        "`{}` leads out of the export folder through a symbolic link",
+                        crate::error::quote_arg(relative)
+                    ),
+                ));
+            }
             std::fs::create_dir_all(parent)?;
             let real_parent = parent.canonicalize()?;
             if !real_parent.starts_with(&root) {
                 return Err(Error::denied(
                     "export_dir",
-                    format!("`{relative}` leads out of the export folder through a symbolic link"),
+                    format!(
+                        "`{}` leads out of the export folder through a symbolic link",
+                        crate::error::quote_arg(relative)
+                    ),
                 ));
             }
         }
@@ -136,9 +175,21 @@ impl Guard {
     }
 }
 
+fn trimmed(patterns: &[String]) -> Vec<&str> {
+    patterns.iter().map(|p| p.trim()).collect()
+}
+
+/// Globs as written in a comma-separated list: each trimmed (`a, b` denies `b`), empty entries refused
+/// (`a,,b` or a trailing comma is a typo, and an empty glob would match nothing).
 fn globs(patterns: &[String], argument: &str) -> Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
-    for p in patterns {
+    for p in trimmed(patterns) {
+        if p.is_empty() {
+            return Err(Error::bad_input(
+                argument,
+                format!("non-empty globs (the list `{}` has an empty entry)", patterns.join(",")),
+            ));
+        }
         b.add(Glob::new(p).map_err(|e| Error::bad_input(argument, format!("valid globs ({p}: {e})")))?);
     }
     b.build().map_err(|e| Error::bad_input(argument, e.to_string()))
@@ -184,6 +235,40 @@ mod tests {
     }
 
     #[test]
+    fn globs_are_trimmed_and_empty_entries_refused() {
+        let s = SafetyConfig {
+            produce_allow: vec!["rel.*".into()],
+            produce_deny: vec!["rel.ok".into(), " rel.secret1".into()],
+            ..Default::default()
+        };
+        let g = Guard::new(&s, &std::env::temp_dir()).unwrap();
+        assert_eq!(rule(g.check_topic_write("rel.secret1")), "produce_deny");
+        assert!(g.check_topic_write("rel.other").is_ok());
+        let s = SafetyConfig { produce_allow: vec!["rel.a".into(), " rel.b ".into()], ..Default::default() };
+        assert!(Guard::new(&s, &std::env::temp_dir()).unwrap().check_topic_write("rel.b").is_ok());
+        for list in [vec!["a".to_string(), " ".into()], vec!["".to_string()]] {
+            let s = SafetyConfig { produce_deny: list, ..Default::default() };
+            assert_eq!(Guard::new(&s, &std::env::temp_dir()).unwrap_err().argument(), Some("safety.produce_deny"));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_refused_path_creates_nothing_outside() {
+        let base = std::env::temp_dir().join(format!("kqm-outside-{}", std::process::id()));
+        let (exports, outside) = (base.join("exports"), base.join("outside"));
+        std::fs::create_dir_all(&exports).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let _ = std::fs::remove_file(exports.join("out"));
+        std::os::unix::fs::symlink(&outside, exports.join("out")).unwrap();
+        let g = Guard::new(&SafetyConfig::default(), &exports).unwrap();
+        assert!(matches!(g.export_path("path", "out/newdir/deeper/x.parquet", false), Err(Error::Denied { .. })));
+        assert!(!outside.join("newdir").exists(), "a refused path created a folder outside the export folder");
+        assert!(g.export_path("path", "inside/newdir/x.parquet", false).is_ok());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
     fn export_paths_stay_inside_the_folder() {
         let g = guard(false);
         assert!(g
@@ -201,6 +286,10 @@ mod tests {
             assert!(matches!(g.export_path("path", "out/x.parquet", false), Err(Error::Denied { .. })));
         }
         let p = g.export_path("path", "exists.txt", false).unwrap();
+        let long = "n".repeat(300);
+        for bad in ["a\0b.parquet", long.as_str()] {
+            assert_eq!(g.export_path("path", bad, false).unwrap_err().argument(), Some("path"), "{bad}");
+        }
         std::fs::write(&p, "x").unwrap();
         assert!(matches!(g.export_path("path", "exists.txt", false), Err(Error::BadInput { .. })));
         assert!(g.export_path("path", "exists.txt", true).is_ok());

@@ -139,6 +139,8 @@ pub struct LokiConfig {
     /// Sent as X-Scope-OrgID.
     pub tenant: Option<String>,
     pub timeout_ms: u64,
+    /// Answers larger than this many MiB are refused (narrow the query).
+    pub max_response_mb: u64,
     /// Extra event-class rules appended to the built-in taxonomy.
     pub taxonomy_file: Option<PathBuf>,
     /// LogQL stream selector of the Kafka brokers' logs for live analysis (e.g. `{app="kafka"}`); when
@@ -155,6 +157,7 @@ impl Default for LokiConfig {
             bearer_token: None,
             tenant: None,
             timeout_ms: 15_000,
+            max_response_mb: crate::observe::http::DEFAULT_MAX_RESPONSE_MB,
             taxonomy_file: None,
             kafka_selector: None,
         }
@@ -169,6 +172,8 @@ pub struct PrometheusConfig {
     pub password: Option<Secret>,
     pub bearer_token: Option<Secret>,
     pub timeout_ms: u64,
+    /// Answers larger than this many MiB are refused (narrow the query).
+    pub max_response_mb: u64,
     /// Overrides of the Kafka metric catalog (metric role -> metric name).
     pub metric_names: BTreeMap<String, String>,
 }
@@ -181,6 +186,7 @@ impl Default for PrometheusConfig {
             password: None,
             bearer_token: None,
             timeout_ms: 15_000,
+            max_response_mb: crate::observe::http::DEFAULT_MAX_RESPONSE_MB,
             metric_names: BTreeMap::new(),
         }
     }
@@ -233,7 +239,7 @@ pub struct SimilarConfig {
     pub qdrant_api_key: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Bearer token required on every HTTP request when set; mandatory when binding beyond loopback.
@@ -242,6 +248,22 @@ pub struct HttpConfig {
     pub allowed_hosts: Vec<String>,
     /// Browser origins accepted (scheme://host:port); requests without Origin are accepted.
     pub allowed_origins: Vec<String>,
+    /// Sessions without a request for this many seconds are closed.
+    pub session_idle_secs: u64,
+    /// At most this many live sessions; further initializes are answered 503.
+    pub max_sessions: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            auth_token: None,
+            allowed_hosts: vec![],
+            allowed_origins: vec![],
+            session_idle_secs: 30 * 60,
+            max_sessions: 1000,
+        }
+    }
 }
 
 /// An optional language model that turns a user story into test cases (generate_test_cases `user_story`).
@@ -287,7 +309,10 @@ pub struct Overrides {
     pub loki_url: Option<String>,
     pub prometheus_url: Option<String>,
     pub max_output_bytes: Option<usize>,
+    pub max_response_mb: Option<u64>,
     pub auth_token: Option<String>,
+    pub session_idle_secs: Option<u64>,
+    pub max_sessions: Option<usize>,
     pub sasl_mechanism: Option<String>,
     pub sasl_username: Option<String>,
     pub sasl_password: Option<String>,
@@ -355,6 +380,16 @@ impl Config {
         if let Some(v) = &o.auth_token {
             self.http.auth_token = Some(Secret::new(v.clone()));
         }
+        if let Some(v) = o.max_response_mb {
+            self.loki.max_response_mb = v;
+            self.prometheus.max_response_mb = v;
+        }
+        if let Some(v) = o.session_idle_secs {
+            self.http.session_idle_secs = v;
+        }
+        if let Some(v) = o.max_sessions {
+            self.http.max_sessions = v;
+        }
         if let Some(v) = &o.graph_uri {
             self.graph.uri = Some(v.clone());
             self.graph.backend = GraphBackend::Neo4j;
@@ -419,6 +454,12 @@ impl Config {
         }
         if !(1_000..=600_000).contains(&self.llm.timeout_ms) {
             return Err(Error::bad_input("llm.timeout_ms", "a timeout from 1000 to 600000 ms"));
+        }
+        if !(1..=4096).contains(&self.loki.max_response_mb) || !(1..=4096).contains(&self.prometheus.max_response_mb) {
+            return Err(Error::bad_input("max_response_mb", "a size from 1 to 4096 MiB ([loki] and [prometheus])"));
+        }
+        if self.http.session_idle_secs == 0 || self.http.max_sessions == 0 {
+            return Err(Error::bad_input("http", "session_idle_secs and max_sessions above 0"));
         }
         if self.safety.max_messages_per_call == 0 || self.safety.max_message_bytes == 0 {
             return Err(Error::bad_input("safety", "max_messages_per_call and max_message_bytes above 0"));

@@ -52,6 +52,10 @@ impl Defect {
 }
 
 /// A schema validator that reports (instance path, keyword) pairs.
+/// `maxItems`/`maxLength` above these are not broken (the defect would be a huge value, not a test).
+const MAX_BROKEN_ITEMS: usize = 1000;
+const MAX_BROKEN_LEN: usize = 64 * 1024;
+
 pub struct Checker(jsonschema::Validator);
 
 impl Checker {
@@ -155,7 +159,8 @@ fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
                     at.to_string(),
                 );
             }
-            if let (Some(max), Some(first)) = (a.max_items, items.first()) {
+            // Beyond a sane size a too-long array is no test of the bound, just a huge allocation.
+            if let (Some(max), Some(first)) = (a.max_items.filter(|m| *m < MAX_BROKEN_ITEMS), items.first()) {
                 add(
                     "maxItems",
                     format!("{} items, above maxItems {max}", max + 1),
@@ -178,7 +183,7 @@ fn collect(node: &Node, v: &Value, at: &str, out: &mut Vec<Candidate>) {
                     at.to_string(),
                 );
             }
-            if let Some(max) = s.max_len {
+            if let Some(max) = s.max_len.filter(|m| *m < MAX_BROKEN_LEN) {
                 let mut long: String = text.chars().take(max).collect();
                 while long.chars().count() <= max {
                     long.push('x');

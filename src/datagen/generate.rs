@@ -16,6 +16,10 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 const EDGE_LONG_STRING: usize = 512;
 /// Without `maxItems`, edge mode's "maximal" array holds this many items.
 const EDGE_MANY_ITEMS: usize = 20;
+/// The longest string and the most items ever generated, whatever `maxLength`/`maxItems` allow (edge mode's
+/// "maximal" values included): a bound of 2^31 must not become a 2 GB allocation.
+const MAX_GENERATED_LEN: usize = 64 * 1024;
+const MAX_GENERATED_ITEMS: usize = 100;
 const UNICODE: &[char] = &['é', 'ß', 'ø', 'ñ', 'ü', 'Ж', 'λ', '漢', '字', 'ف', '🙂', '🚀'];
 
 pub struct Generator {
@@ -110,10 +114,10 @@ impl Generator {
             if self.rng.random_bool(0.5) {
                 a.min_items
             } else {
-                a.max_items.unwrap_or(EDGE_MANY_ITEMS.max(a.min_items))
+                a.max_items.unwrap_or(EDGE_MANY_ITEMS.max(a.min_items)).min(MAX_GENERATED_ITEMS.max(a.min_items))
             }
         } else {
-            let hi = a.soft_max();
+            let hi = a.soft_max().min(MAX_GENERATED_ITEMS.max(a.min_items));
             let lo = if a.min_items == 0 && hi > 0 { 1 } else { a.min_items };
             self.rng.random_range(lo.min(hi)..=hi)
         };
@@ -154,7 +158,7 @@ impl Generator {
             }
         }
         if self.edge && s.format.is_none() && self.rng.random_bool(0.7) {
-            let hard_max = s.max_len.unwrap_or(EDGE_LONG_STRING.max(s.min_len));
+            let hard_max = s.max_len.unwrap_or(EDGE_LONG_STRING.max(s.min_len)).min(MAX_GENERATED_LEN.max(s.min_len));
             return match self.rng.random_range(0..3) {
                 0 => letters(&mut self.rng, s.min_len),
                 1 => letters(&mut self.rng, hard_max),

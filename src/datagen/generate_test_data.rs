@@ -22,6 +22,8 @@ use std::sync::Arc;
 pub const MAX_REPLY_RECORDS: u64 = 1000;
 /// Most records written to a file or a topic in one call.
 pub const MAX_STREAM_RECORDS: u64 = 10_000_000;
+/// The most record bytes one call may build in memory for destination reply.
+pub const MAX_REPLY_BYTES: u64 = 16 * 1024 * 1024;
 
 pub struct GenerateTestData;
 
@@ -217,6 +219,10 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
             Error::bad_input(argument, e)
         }
     })?;
+    // Sizes are checked before a single record is allocated.
+    let total_cap = if args.destination == Destination::Reply { MAX_REPLY_BYTES } else { u64::MAX };
+    crate::datagen::plan::check_sizes(stream.node(), args.count, cx.guard().max_message_bytes, total_cap)
+        .map_err(|e| Error::bad_input(argument, e))?;
     let schema = stream.schema().clone();
     let mut out = GenerateTestDataOutput {
         source,
@@ -253,10 +259,27 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
                 .target_topic
                 .as_deref()
                 .ok_or_else(|| Error::bad_input("target_topic", "the topic to write to, for destination topic"))?;
+            let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+            if topic.is_empty() || topic.len() > 249 || !topic.chars().all(valid) {
+                return Err(Error::bad_input(
+                    "target_topic",
+                    format!(
+                        "a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -); got `{}`",
+                        crate::error::quote_arg(topic)
+                    ),
+                ));
+            }
             cx.guard().check_topic_write(topic)?;
+            // Errors about "the topic" are about this argument, not the `topic` the records may be learnt from.
             out.delivered =
                 sinks::to_topic(cx, &mut stream, args.count, topic, args.key_field.as_deref(), args.rate_per_second)
-                    .await?;
+                    .await
+                    .map_err(|e| match e {
+                        Error::BadInput { argument, expected } if argument == "topic" => {
+                            Error::BadInput { argument: "target_topic".into(), expected }
+                        }
+                        other => other,
+                    })?;
             out.topic = Some(topic.to_string());
         }
     }

@@ -8,6 +8,9 @@ use rand::RngExt;
 
 /// How many times `*`, `+` and `{n,}` repeat at most beyond their minimum.
 const OPEN_REPEAT: u32 = 6;
+/// The longest string a pattern may produce (quantifiers multiply through groups): longer ones are refused
+/// before anything is generated.
+pub const MAX_PATTERN_LEN: u64 = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Pattern {
@@ -45,6 +48,12 @@ impl Pattern {
         let alternatives = parse_alternatives(&chars, &mut pos, 0)?;
         if pos < chars.len() {
             return Err(format!("unbalanced `)` at position {pos}"));
+        }
+        let longest = longest(&alternatives);
+        if longest > MAX_PATTERN_LEN {
+            return Err(format!(
+                "its quantifiers allow strings of up to {longest} characters; at most {MAX_PATTERN_LEN} are generated (lower the `{{n,m}}` bounds)"
+            ));
         }
         Ok(Pattern { source: source.to_string(), alternatives })
     }
@@ -213,7 +222,7 @@ fn parse_quantifier(chars: &[char], pos: &mut usize) -> Result<(u32, u32), Strin
                 }
                 Some((a, "")) => {
                     let n = number(a)?;
-                    (n, n + OPEN_REPEAT)
+                    (n, n.saturating_add(OPEN_REPEAT))
                 }
                 Some((a, b)) => (number(a)?, number(b)?),
             };
@@ -230,6 +239,22 @@ fn parse_quantifier(chars: &[char], pos: &mut usize) -> Result<(u32, u32), Strin
         *pos += 1; // lazy: same strings
     }
     Ok(q)
+}
+
+/// The longest string the alternatives can produce, saturating.
+fn longest(alts: &[Vec<Piece>]) -> u64 {
+    alts.iter()
+        .map(|pieces| {
+            pieces.iter().fold(0u64, |sum, p| {
+                let one = match &p.atom {
+                    Atom::Group(inner) => longest(inner),
+                    _ => 1,
+                };
+                sum.saturating_add(one.saturating_mul(p.max as u64))
+            })
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn emit_alternatives<R: RngExt + ?Sized>(alts: &[Vec<Piece>], rng: &mut R, reach: Reach, out: &mut String) {
@@ -297,5 +322,13 @@ mod tests {
         assert!(Pattern::parse(r"\p{L}+").unwrap_err().contains("Unicode classes"));
         assert!(Pattern::parse(r"a{3,1}").unwrap_err().contains("minimum above"));
         assert!(Pattern::parse(r"(ab").unwrap_err().contains("without its"));
+    }
+
+    #[test]
+    fn huge_quantifiers_are_refused_before_generating() {
+        for p in [r"a{1000000000}", r"a{4294967295,}", r"(a{1000}){1000}", r"((a{100}){100}){100}"] {
+            assert!(Pattern::parse(p).unwrap_err().contains("at most 65536"), "{p}");
+        }
+        assert!(Pattern::parse(r"a{1000}").is_ok());
     }
 }

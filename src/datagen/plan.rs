@@ -12,6 +12,12 @@ pub const DEFAULT_MAX_LEN: usize = 24;
 pub const DEFAULT_MAX_ITEMS: usize = 4;
 /// `$ref` chains deeper than this are refused (recursive schemas).
 const MAX_REF_DEPTH: usize = 16;
+/// Schemas nested deeper than this (through properties, items, branches, `allOf` and `$ref`) are refused:
+/// a recursive `allOf` or `$ref` would otherwise recurse until the stack overflows.
+pub const MAX_NESTING: usize = 64;
+/// The largest `minLength`/`minItems` accepted (a schema above it is refused before anything is allocated;
+/// records are capped at 1 MiB by default anyway); `maxLength`/`maxItems` above it are read as this.
+pub const MAX_SIZE_KEYWORD: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -103,18 +109,70 @@ impl NumberSpec {
     }
 }
 
+/// The fewest bytes a record of this node serializes to (saturating): what `minLength`, `minItems` and
+/// required properties force, checked against the record and byte caps before anything is generated.
+pub fn min_bytes(node: &Node) -> u64 {
+    match &node.kind {
+        Kind::String(s) => (s.min_len as u64).saturating_add(2),
+        Kind::Array(a) => {
+            2u64.saturating_add((a.min_items as u64).saturating_mul(min_bytes(&a.items).saturating_add(1)))
+        }
+        Kind::Object(o) => o
+            .properties
+            .iter()
+            .filter(|(k, _)| o.required.contains(k))
+            .fold(2u64, |sum, (k, child)| sum.saturating_add(k.len() as u64 + 4).saturating_add(min_bytes(child))),
+        Kind::Choice(branches) => branches.iter().map(min_bytes).min().unwrap_or(1),
+        Kind::Const(v) => serde_json::to_string(v).map_or(1, |s| s.len() as u64),
+        Kind::Enum(vs) => vs.iter().map(|v| serde_json::to_string(v).map_or(1, |s| s.len() as u64)).min().unwrap_or(1),
+        _ => 1,
+    }
+}
+
+/// Refuses, before anything is generated, a schema whose smallest record is over `max_record_bytes` or whose
+/// `count` smallest records are over `max_total_bytes`.
+pub fn check_sizes(node: &Node, count: u64, max_record_bytes: usize, max_total_bytes: u64) -> Result<(), String> {
+    let one = min_bytes(node);
+    if one > max_record_bytes as u64 {
+        return Err(format!(
+            "its smallest record is {one} bytes (minLength/minItems/required), above the record cap of {max_record_bytes} bytes (safety.max_message_bytes); lower minLength or minItems"
+        ));
+    }
+    let all = one.saturating_mul(count);
+    if all > max_total_bytes {
+        return Err(format!(
+            "{count} records of at least {one} bytes make {all} bytes, above the cap of {max_total_bytes} bytes for one call; lower `count` or minLength/minItems"
+        ));
+    }
+    Ok(())
+}
+
 /// Compiles a schema; errors name the JSON path of the problem and what was expected.
 pub fn compile(schema: &Value) -> Result<Node, String> {
-    Compiler { root: schema, depth: 0 }.node(schema, "", "schema")
+    Compiler { root: schema, depth: 0, nesting: 0 }.node(schema, "", "schema")
 }
 
 struct Compiler<'a> {
     root: &'a Value,
     depth: usize,
+    nesting: usize,
 }
 
 impl<'a> Compiler<'a> {
     fn node(&mut self, schema: &Value, name: &str, at: &str) -> Result<Node, String> {
+        if self.nesting >= MAX_NESTING {
+            let at = crate::error::cut_bytes(at, 200);
+            return Err(format!(
+                "{at}: the schema nests deeper than {MAX_NESTING} levels (a recursive `$ref` or `allOf`?); recursive schemas are not supported this deep"
+            ));
+        }
+        self.nesting += 1;
+        let node = self.node_inner(schema, name, at);
+        self.nesting -= 1;
+        node
+    }
+
+    fn node_inner(&mut self, schema: &Value, name: &str, at: &str) -> Result<Node, String> {
         let name = name.to_ascii_lowercase();
         let map = match schema {
             Value::Bool(true) => return Ok(Node { name, kind: Kind::Any }),
@@ -353,9 +411,15 @@ fn merge<'v>(base: Value, extra: impl Iterator<Item = (&'v String, &'v Value)>) 
 fn usize_kw(map: &Map<String, Value>, key: &str, at: &str) -> Result<Option<usize>, String> {
     match map.get(key) {
         None => Ok(None),
-        Some(v) => {
-            v.as_u64().map(|n| Some(n as usize)).ok_or(format!("{at}.{key} must be a non-negative integer, got {v}"))
-        }
+        Some(v) => match v.as_u64() {
+            // An upper bound beyond what is ever generated means no bound in practice (2^31-1 is common).
+            Some(n) if n > MAX_SIZE_KEYWORD && key.starts_with("max") => Ok(Some(MAX_SIZE_KEYWORD as usize)),
+            Some(n) if n > MAX_SIZE_KEYWORD => Err(format!(
+                "{at}.{key} is {n}; at most {MAX_SIZE_KEYWORD} is supported (records are capped far below that)"
+            )),
+            Some(n) => Ok(Some(n as usize)),
+            None => Err(format!("{at}.{key} must be a non-negative integer, got {v}")),
+        },
     }
 }
 
@@ -403,6 +467,36 @@ mod tests {
             let err = compile(&schema).unwrap_err();
             assert!(err.contains(expected), "{schema}: {err}");
         }
+    }
+
+    #[test]
+    fn recursive_schemas_are_refused_not_a_stack_overflow() {
+        for schema in [
+            json!({"allOf": [{"$ref": "#"}]}),
+            json!({"$ref": "#"}),
+            json!({"type": "object", "properties": {"a": {"$ref": "#"}}, "required": ["a"]}),
+            json!({"anyOf": [{"$ref": "#"}]}),
+            json!({"type": "array", "items": {"$ref": "#"}}),
+        ] {
+            let err = compile(&schema).unwrap_err();
+            assert!(err.contains("recursive") || err.contains("deeper"), "{schema}: {err}");
+        }
+    }
+
+    #[test]
+    fn huge_sizes_are_refused_or_bounded() {
+        let err = compile(&json!({"type": "array", "minItems": 1_000_000_000u64, "items": {"type": "integer"}}));
+        assert!(err.unwrap_err().contains("minItems is 1000000000"));
+        let err = compile(&json!({"type": "string", "minLength": 1_000_000_000u64}));
+        assert!(err.unwrap_err().contains("minLength"));
+        let n = compile(&json!({"type": "string", "maxLength": 2_147_483_647u64})).unwrap();
+        assert!(matches!(n.kind, Kind::String(s) if s.max_len == Some(MAX_SIZE_KEYWORD as usize)));
+        let n = compile(&json!({"type": "array", "minItems": 1000, "items": {"type": "string", "minLength": 1000}}));
+        assert!(min_bytes(&n.unwrap()) > 1_000_000);
+        let n = compile(
+            &json!({"type": "object", "properties": {"a": {"type": "string", "minLength": 5}}, "required": ["a"]}),
+        );
+        assert_eq!(min_bytes(&n.unwrap()), 2 + 5 + 7);
     }
 
     #[test]

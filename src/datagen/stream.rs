@@ -103,6 +103,11 @@ impl Stream {
     }
 
     /// The schema the records are generated from (and, but for defects, validate against).
+    /// The compiled plan the records come from.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
     pub fn schema(&self) -> &Value {
         &self.schema
     }

@@ -5,6 +5,7 @@ pub mod registry;
 pub mod reply;
 pub mod server;
 pub mod tool;
+pub mod wire;
 
 pub use registry::Registry;
 pub use reply::Reply;

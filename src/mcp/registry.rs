@@ -99,8 +99,20 @@ impl Registry {
         Availability::Enabled
     }
 
-    /// Runs one tool call to the end: the rendered reply, or an error meant for the agent.
+    /// Runs one tool call to the end: the rendered reply, or an error meant for the agent. Errors obey the
+    /// byte budget too (the call's `max_output_bytes` when valid, else the server's).
     pub async fn call(&self, cx: &CallContext, name: &str, args: Option<Map<String, Value>>) -> Result<Rendered> {
+        let default = cx.config().output.max_output_bytes;
+        let budget = args
+            .as_ref()
+            .and_then(|a| a.get("max_output_bytes"))
+            .and_then(Value::as_u64)
+            .filter(|n| (MIN_OUTPUT_BYTES as u64..=MAX_OUTPUT_BYTES as u64).contains(n))
+            .map_or(default, |n| n as usize);
+        self.call_unbounded(cx, name, args).await.map_err(|e| e.fit(budget))
+    }
+
+    async fn call_unbounded(&self, cx: &CallContext, name: &str, args: Option<Map<String, Value>>) -> Result<Rendered> {
         let entry = self.entries.iter().find(|e| e.info.name == name).ok_or_else(|| {
             let names: Vec<&str> = self.entries.iter().map(|e| e.info.name).collect();
             Error::bad_input("name", format!("one of the tools: {}", names.join(", ")))
@@ -191,10 +203,15 @@ fn describe(err: &jsonschema::ValidationError<'_>) -> (u8, String, String) {
         }
         Kind::AdditionalProperties { unexpected } | Kind::UnevaluatedProperties { unexpected } => (
             1,
-            join(&path, &unexpected.first().cloned().unwrap_or_default()),
+            crate::error::quote_arg(&join(&path, &unexpected.first().cloned().unwrap_or_default())),
             "no such argument; the tool's input schema lists the arguments it takes".to_string(),
         ),
-        _ => (0, if path.is_empty() { "arguments".to_string() } else { path }, err.to_string()),
+        // The validator's message quotes the value: cut, so a huge argument is not echoed back whole.
+        _ => (
+            0,
+            if path.is_empty() { "arguments".to_string() } else { crate::error::quote_arg(&path) },
+            crate::error::cut_bytes(&err.to_string(), 2 * crate::error::QUOTE_BYTES),
+        ),
     }
 }
 
@@ -220,7 +237,10 @@ fn take_budget(args: &mut Map<String, Value>, default: usize) -> Result<usize> {
             Some(n) if (MIN_OUTPUT_BYTES as u64..=MAX_OUTPUT_BYTES as u64).contains(&n) => Ok(n as usize),
             _ => Err(Error::bad_input(
                 "max_output_bytes",
-                format!("an integer from {MIN_OUTPUT_BYTES} to {MAX_OUTPUT_BYTES}; got {v}"),
+                format!(
+                    "an integer from {MIN_OUTPUT_BYTES} to {MAX_OUTPUT_BYTES}; got {}",
+                    crate::error::quote_arg(&v.to_string())
+                ),
             )),
         },
     }

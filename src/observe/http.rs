@@ -19,7 +19,12 @@ pub struct Endpoint {
     /// Extra headers sent on every request (Loki's `X-Scope-OrgID`).
     pub headers: Vec<(String, String)>,
     pub timeout: Duration,
+    /// Answers larger than this are refused while being read (a 50 MB answer must not take 1 GB).
+    pub max_body_bytes: usize,
 }
+
+/// Default of `[loki]`/`[prometheus]` `max_response_mb`.
+pub const DEFAULT_MAX_RESPONSE_MB: u64 = 32;
 
 /// What a backend answered: the status, the content type and the body.
 #[derive(Debug, Clone)]
@@ -92,7 +97,29 @@ impl Endpoint {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = response.text().await.map_err(unreachable)?;
+        let cap = self.max_body_bytes;
+        let too_big = || {
+            Error::upstream(
+                self.backend,
+                format!(
+                    "the backend answered more than {} MB; narrow the query (a shorter window, label filters, a lower limit) or raise max_response_mb in the [{}] config",
+                    cap.div_ceil(1024 * 1024),
+                    self.backend.to_ascii_lowercase()
+                ),
+            )
+        };
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(Answer { status, content_type, body })
     }
 }
@@ -112,5 +139,65 @@ pub fn excerpt(text: &str, max: usize) -> String {
     match one_line.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &one_line[..i]),
         None => one_line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Serves one answer of `size` bytes, with or without Content-Length.
+    async fn backend(size: usize, with_length: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let head = if with_length {
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n")
+                } else {
+                    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string()
+                };
+                let _ = s.write_all(head.as_bytes()).await;
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut left = size;
+                while left > 0 {
+                    let n = left.min(chunk.len());
+                    if s.write_all(&chunk[..n]).await.is_err() {
+                        break;
+                    }
+                    left -= n;
+                }
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    fn endpoint(url: String, cap: usize) -> Endpoint {
+        Endpoint {
+            client: new_client(),
+            backend: "Prometheus",
+            base_url: url,
+            username: None,
+            password: None,
+            bearer_token: None,
+            headers: vec![],
+            timeout: Duration::from_secs(10),
+            max_body_bytes: cap,
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_over_the_cap_are_refused_while_read() {
+        for with_length in [true, false] {
+            let url = backend(5 * 1024 * 1024, with_length).await;
+            let e = endpoint(url.clone(), 1024 * 1024).get("/api/v1/query", &[]).await.unwrap_err();
+            assert!(matches!(e, Error::Upstream { .. }), "{e}");
+            assert!(e.to_string().contains("answered more than 1 MB; narrow the query"), "{e}");
+            let ok = endpoint(url, 8 * 1024 * 1024).get("/api/v1/query", &[]).await.unwrap();
+            assert_eq!(ok.body.len(), 5 * 1024 * 1024);
+        }
     }
 }

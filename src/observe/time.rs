@@ -56,7 +56,9 @@ const EXPECTED: &str = "`now`, `now-15m` (units s, m, h, d, w), an RFC 3339 time
 
 /// Parses one time argument; `argument` names it in errors.
 pub fn parse_time(argument: &str, value: &TimeArg, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    let bad = |got: &dyn std::fmt::Display| Error::bad_input(argument, format!("{EXPECTED}; got {got}"));
+    let bad = |got: &dyn std::fmt::Display| {
+        Error::bad_input(argument, format!("{EXPECTED}; got {}", crate::error::quote_arg(&got.to_string())))
+    };
     match value {
         TimeArg::Number(n) => from_unix(*n).ok_or_else(|| bad(n)),
         TimeArg::Text(text) => {
@@ -65,7 +67,10 @@ pub fn parse_time(argument: &str, value: &TimeArg, now: DateTime<Utc>) -> Result
                 return Ok(now);
             }
             if let Some(rest) = s.strip_prefix("now-").or_else(|| s.strip_prefix("NOW-")) {
-                return parse_duration(rest).map(|d| now - d).ok_or_else(|| bad(&format!("`{text}`")));
+                // Checked: `now-100000000d` lies before the first representable time.
+                return parse_duration(rest)
+                    .and_then(|d| now.checked_sub_signed(d))
+                    .ok_or_else(|| bad(&format!("`{text}` (a time after year -262143)")));
             }
             if let Ok(t) = DateTime::parse_from_rfc3339(s) {
                 return Ok(t.with_timezone(&Utc));
@@ -118,7 +123,12 @@ pub fn resolve_window(
     };
     let start = match start {
         Some(v) => parse_time("start", v, now)?,
-        None => end - DEFAULT_WINDOW,
+        None => end.checked_sub_signed(DEFAULT_WINDOW).ok_or_else(|| {
+            Error::bad_input(
+                "end",
+                format!("a time at least one hour after the first representable time; got {}", end.to_rfc3339()),
+            )
+        })?,
     };
     if start >= end {
         return Err(Error::bad_input(
@@ -292,6 +302,19 @@ mod tests {
         assert_eq!(err.argument(), Some("start"));
         assert!(err.to_string().contains("at most 30 days"), "{err}");
         assert!(resolve_window(Some(&"now-30d".into()), None, now(), MAX_WINDOW).is_ok());
+    }
+
+    #[test]
+    fn relative_times_beyond_the_calendar_are_bad_input_not_a_panic() {
+        for (arg, v) in [("start", "now-100000000d"), ("end", "now-9999999999w"), ("start", "now-9223372036854775807s")]
+        {
+            let e = parse_time(arg, &TimeArg::from(v), now()).unwrap_err();
+            assert_eq!(e.argument(), Some(arg), "{v}");
+        }
+        let e = resolve_window(Some(&"now-100000000d".into()), None, now(), MAX_WINDOW).unwrap_err();
+        assert_eq!(e.argument(), Some("start"));
+        let e = resolve_window(None, Some(&"now-100000000d".into()), now(), MAX_WINDOW).unwrap_err();
+        assert_eq!(e.argument(), Some("end"));
     }
 
     #[test]

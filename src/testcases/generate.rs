@@ -42,6 +42,8 @@ pub struct Coverage {
 /// The cases and the coverage of the schema's fields and constraints. Errors name the schema problem.
 pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
     let node = plan::compile(req.schema)?;
+    // Cases carry a few records each: the smallest record must fit the default record cap.
+    plan::check_sizes(&node, 1, MAX_CASE_RECORD_BYTES, u64::MAX)?;
     let checker = Checker::new(req.schema)?;
     let target = || match req.entity {
         Some(e) => Target::Entity(e, References::default()),
@@ -411,6 +413,12 @@ fn walk_leaves<'n>(node: &'n Node, v: &Value, at: &str, out: &mut Vec<(String, &
     }
 }
 
+/// The largest smallest-record a schema may force for test cases (the default record cap).
+const MAX_CASE_RECORD_BYTES: usize = 1024 * 1024;
+
+/// The longest boundary string a case carries.
+const MAX_BOUNDARY_LEN: usize = 64 * 1024;
+
 /// Valid values at a leaf's declared bounds: (the bound's keyword, the value).
 fn boundary_values(node: &Node) -> Vec<(&'static str, Value)> {
     let mut out = vec![];
@@ -435,10 +443,11 @@ fn boundary_values(node: &Node) -> Vec<(&'static str, Value)> {
             }
         }
         Kind::String(s) if s.pattern.is_none() && s.format.is_none() => {
-            if s.min_len > 0 {
+            // Bounds beyond a record's size make no test case, only a huge string.
+            if s.min_len > 0 && s.min_len <= MAX_BOUNDARY_LEN {
                 out.push(("minLength", json!("a".repeat(s.min_len))));
             }
-            if let Some(max) = s.max_len {
+            if let Some(max) = s.max_len.filter(|m| *m <= MAX_BOUNDARY_LEN) {
                 out.push(("maxLength", json!("z".repeat(max))));
             }
         }

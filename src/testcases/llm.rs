@@ -68,6 +68,7 @@ impl ChatClient {
             bearer_token: config.api_key.clone(),
             headers: vec![],
             timeout: Duration::from_millis(config.timeout_ms),
+            max_body_bytes: crate::observe::http::DEFAULT_MAX_RESPONSE_MB as usize * 1024 * 1024,
         };
         let api = match config.kind {
             LlmKind::Ollama => Api::Ollama,

@@ -75,6 +75,7 @@ impl LokiClient {
                 bearer_token: config.bearer_token.clone(),
                 headers,
                 timeout: Duration::from_millis(config.timeout_ms),
+                max_body_bytes: (config.max_response_mb as usize).saturating_mul(1024 * 1024),
             },
         })
     }

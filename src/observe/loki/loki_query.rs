@@ -224,6 +224,9 @@ async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
     }
 }
 
+/// The longest LogQL sent (it travels in the URL).
+const MAX_QUERY_BYTES: usize = 16 * 1024;
+
 /// The LogQL of the arguments: `logql` as given, or a selector from `labels` with line filters.
 pub fn build_logql(args: &LokiQueryArgs) -> Result<String> {
     if let Some(q) = &args.logql {
@@ -234,6 +237,9 @@ pub fn build_logql(args: &LokiQueryArgs) -> Result<String> {
         }
         if q.trim().is_empty() {
             return Err(Error::bad_input("logql", "a LogQL query such as {job=\"kafka\"}"));
+        }
+        if q.len() > MAX_QUERY_BYTES {
+            return Err(Error::bad_input("logql", format!("a query of at most {MAX_QUERY_BYTES} bytes")));
         }
         return Ok(q.trim().to_string());
     }
@@ -249,6 +255,18 @@ pub fn build_logql(args: &LokiQueryArgs) -> Result<String> {
         q.push_str(&format!(" |= {}", quoted(text)));
     }
     if let Some(re) = &args.regex {
+        // Checked here (Loki's RE2 is close to the regex crate): a broken regex is the argument's fault,
+        // not "Loki is unreachable".
+        if let Err(e) = regex::RegexBuilder::new(re).size_limit(1 << 20).build() {
+            return Err(Error::bad_input(
+                "regex",
+                format!(
+                    "a valid regular expression (RE2 syntax); got `{}`: {}",
+                    crate::error::quote_arg(re),
+                    crate::error::cut_bytes(&e.to_string().replace('\n', " "), 300)
+                ),
+            ));
+        }
         q.push_str(&format!(" |~ {}", quoted(re)));
     }
     if let Some(level) = args.level {
@@ -259,6 +277,15 @@ pub fn build_logql(args: &LokiQueryArgs) -> Result<String> {
             LevelArg::Debug => "debug|trace|info|warn|warning|error|fatal|critical",
         };
         q.push_str(&format!(" | detected_level=~\"(?i)({levels})\""));
+    }
+    if q.len() > MAX_QUERY_BYTES {
+        return Err(Error::bad_input(
+            "contains",
+            format!(
+                "filters (labels, contains, regex) of at most {MAX_QUERY_BYTES} bytes in all; got {} bytes",
+                q.len()
+            ),
+        ));
     }
     Ok(q)
 }

@@ -28,6 +28,7 @@ impl PromClient {
                 bearer_token: config.bearer_token.clone(),
                 headers: vec![],
                 timeout: Duration::from_millis(config.timeout_ms),
+                max_body_bytes: (config.max_response_mb as usize).saturating_mul(1024 * 1024),
             },
         })
     }
@@ -73,9 +74,17 @@ pub fn prom_error(status: u16, body: Option<&Value>, raw: &str, expr: &str) -> E
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| excerpt(raw, 300));
+    // A 200 that is not an API answer (an empty body, an HTML page): say so instead of "HTTP 200:".
+    let message = match (status, message.trim().is_empty()) {
+        (200, true) => "an empty answer instead of Prometheus API JSON".to_string(),
+        (200, false) if body.is_none() => format!("an answer that is not Prometheus API JSON: {message}"),
+        (_, true) => "no error message".to_string(),
+        _ => message,
+    };
+    let expr = crate::error::quote_arg(expr);
     let fix = match (status, kind) {
         (401 | 403, _) => "check [prometheus] username/password or bearer_token in the config",
-        (404, _) => "check that [prometheus] url points at Prometheus itself (it answers /api/v1/query)",
+        (404, _) | (200, "") => "check that [prometheus] url points at Prometheus itself (it answers /api/v1/query)",
         (_, "bad_data") if message.contains("11,000") || message.contains("too many") => {
             "use a shorter window or a smaller `max_points`"
         }
