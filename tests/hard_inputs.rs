@@ -192,3 +192,17 @@ async fn errors_name_the_argument_at_fault() {
     let e = kafka_qa_mcp::observe::prom::client::prom_error(200, None, "<html>", "up").to_string();
     assert!(e.contains("not Prometheus API JSON"), "{e}");
 }
+
+#[tokio::test]
+async fn infer_schema_obeys_timeout_ms_while_the_broker_is_down() {
+    // The client's own request timeout is 10 s here; the call's timeout_ms (500) must bound the whole call.
+    let mut c = Config::default();
+    c.kafka.bootstrap_servers = format!("127.0.0.1:{}", closed_port());
+    c.kafka.request_timeout_ms = 10_000;
+    let state = AppState::new(c).unwrap();
+    let started = Instant::now();
+    let err = call(&state, "infer_schema", json!({"topic": "orders", "timeout_ms": 500})).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "infer_schema took {took:?} with timeout_ms 500");
+    assert_eq!(err.kind(), kafka_qa_mcp::error::ErrorKind::Unreachable, "{err}");
+}

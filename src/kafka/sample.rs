@@ -71,6 +71,9 @@ pub enum StopReason {
     Timeout,
     /// Every partition was read to its end.
     End,
+    /// The broker went away during the read and did not come back before the time limit: the records read
+    /// before are kept.
+    BrokerLost,
 }
 
 #[derive(Debug, Clone)]
@@ -141,7 +144,10 @@ impl Kafka {
         if req.max_bytes == 0 {
             return Err(Error::bad_input("max_bytes", "at least 1"));
         }
-        let info = self.topic(&req.topic).await?;
+        // The lookups before the read obey the call's time limit too, so a broker that is down fails the call
+        // within timeout_ms instead of the client's own request timeout.
+        let bound = req.timeout.max(Duration::from_secs(1));
+        let info = within(bound, "topic metadata", self.topic(&req.topic)).await?;
         let ids: Vec<i32> =
             info.partitions.iter().map(|p| p.id).filter(|p| req.partition.is_none_or(|want| want == *p)).collect();
         if ids.is_empty() {
@@ -150,7 +156,10 @@ impl Kafka {
                 format!("a partition of `{}` (0 to {})", req.topic, info.partitions.len().saturating_sub(1)),
             ));
         }
-        let marks = self.watermarks_of(vec![(req.topic.clone(), ids)]).await?.remove(&req.topic).unwrap_or_default();
+        let marks = within(bound, "watermarks", self.watermarks_of(vec![(req.topic.clone(), ids)]))
+            .await?
+            .remove(&req.topic)
+            .unwrap_or_default();
         let stop = Arc::new(AtomicBool::new(false));
         let _guard = StopOnDrop(stop.clone());
         let this = self.clone();
@@ -231,6 +240,8 @@ impl Kafka {
             tpl.add_partition_offset(topic, r.partition, Offset::Offset(r.start))
                 .map_err(|e| self.map_err(e, "assign", started))?;
         }
+        // The last "broker unreachable" seen and not followed by a message: the broker is away.
+        let mut lost: Option<String> = None;
         let reason = 'read: {
             if pending.is_empty() && !waits_for_new {
                 break 'read StopReason::End;
@@ -242,7 +253,17 @@ impl Kafka {
                 }
                 let left = limits.deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    break 'read StopReason::Timeout;
+                    match (&lost, records.is_empty()) {
+                        (None, _) => break 'read StopReason::Timeout,
+                        (Some(_), false) => break 'read StopReason::BrokerLost,
+                        (Some(e), true) => {
+                            return Err(Error::unreachable(
+                                super::client::BACKEND,
+                                started.elapsed(),
+                                format!("the broker was lost during the read of `{topic}` and no record arrived ({e})"),
+                            ))
+                        }
+                    }
                 }
                 match consumer.poll(left.min(Duration::from_millis(100))) {
                     None => {}
@@ -250,9 +271,10 @@ impl Kafka {
                         pending.remove(&p);
                     }
                     // A broker that is away: keep waiting until the deadline, librdkafka reconnects.
-                    Some(Err(e)) if super::client::is_unreachable(&e) => {}
+                    Some(Err(e)) if super::client::is_unreachable(&e) => lost = Some(e.to_string()),
                     Some(Err(e)) => return Err(self.map_err(e, "read", started)),
                     Some(Ok(m)) => {
+                        lost = None;
                         let end = ends.get(&m.partition()).copied().flatten();
                         let too_old = limits
                             .min_timestamp_ms
@@ -292,6 +314,17 @@ impl Kafka {
         records.sort_by_key(|r: &Record| (r.partition, r.offset));
         Ok((records, bytes, reason))
     }
+}
+
+/// `work`, or an unreachable error once `bound` has passed.
+async fn within<T>(bound: Duration, what: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(bound, work).await.unwrap_or_else(|_| {
+        Err(Error::unreachable(
+            super::client::BACKEND,
+            bound,
+            format!("no answer for the {what} within the call's time limit; is the broker up?"),
+        ))
+    })
 }
 
 fn owned(topic: &str, m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
