@@ -65,7 +65,9 @@ async fn the_whole_incident_summarised_in_4_kib_names_every_event_class() {
     assert!(text.len() + out.to_string().len() <= 4096, "{} bytes", text.len() + out.to_string().len());
     assert_eq!(out["query"], "{job=\"kafka\"}");
     assert_eq!(out["lines_returned"], 1382);
-    assert_eq!(out["lines_scanned"], 1382);
+    // Loki counts every line of the chunks it decompressed, which on a live server depends on how its chunks
+    // were cut and flushed: at least the lines returned.
+    assert!(out["lines_scanned"].as_u64().unwrap() >= 1382, "{}", out["lines_scanned"]);
     assert_eq!(out["limit_reached"], false);
     assert_eq!(out["levels"], json!({"ERROR": 19, "FATAL": 1, "INFO": 1278, "WARN": 84}));
     let events: Vec<&str> = out["events"].as_array().unwrap().iter().map(|e| e["class"].as_str().unwrap()).collect();
