@@ -3,7 +3,7 @@
 
 use super::decode::{decode, printable, Encoding};
 use super::sample::Record;
-use crate::registry::{decode_cached, RegistryClient};
+use crate::registry::{decode_named, RegistryClient};
 use crate::text::cut_chars;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -69,8 +69,8 @@ impl Contents {
         let mut counts: BTreeMap<(String, Encoding), usize> = BTreeMap::new();
         let mut seen: BTreeMap<u32, SchemaSeen> = BTreeMap::new();
         let mut c = Contents::default();
-        let mut with_registry = |bytes: &[u8], c: &mut Contents| -> Option<Value> {
-            match registry.and_then(|reg| decode_cached(reg, bytes))? {
+        let mut with_registry = |bytes: &[u8], topic: (&str, bool), c: &mut Contents| -> Option<Value> {
+            match registry.and_then(|reg| decode_named(reg, bytes, Some(topic)))? {
                 Ok(d) => {
                     seen.insert(d.schema_id, (d.schema_type.as_str().to_string(), d.subject, d.version));
                     Some(d.value)
@@ -89,7 +89,7 @@ impl Contents {
                 Some(bytes) => {
                     let (enc, json) = decode(bytes);
                     *counts.entry(("value".into(), enc)).or_default() += 1;
-                    let json = with_registry(bytes, &mut c).or(json);
+                    let json = with_registry(bytes, (&r.topic, false), &mut c).or(json);
                     match json {
                         Some(v) => c.values.push(v),
                         None => {
@@ -108,7 +108,7 @@ impl Contents {
             }
             if let Some(key) = r.key.as_deref() {
                 let (enc, json) = decode(key);
-                let json = with_registry(key, &mut c).or(json);
+                let json = with_registry(key, (&r.topic, true), &mut c).or(json);
                 *counts.entry(("key".into(), enc)).or_default() += 1;
                 c.keys.extend(json.filter(|v| v.is_object() || v.is_array()));
             }

@@ -133,16 +133,13 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
     } else if args.register && !verdict.is_compatible {
         summary.push_str(" Not registered: it is incompatible.");
     }
-    if !breaking.is_empty() {
-        summary.push_str("\nBreaking changes against the latest version:");
-    } else if !verdict.is_compatible {
+    if breaking.is_empty() && !verdict.is_compatible {
         summary.push_str("\nThe local check finds no breaking change against the latest version: the registry's verdict covers older versions (a _TRANSITIVE level) or rules the local check does not know; see its messages.");
     }
-    let rows: Vec<String> = breaking
-        .iter()
-        .chain(verdict.messages.iter().take(10))
-        .map(|m| format!("- {}", crate::text::cut_chars(m, 300)))
-        .collect();
+    for m in verdict.messages.iter().take(5) {
+        summary.push_str(&format!("\n- registry: {}", crate::text::cut_chars(m, 300)));
+    }
+    let rows: Vec<String> = breaking.iter().map(|m| format!("- {}", crate::text::cut_chars(m, 300))).collect();
     let out = CheckOutput {
         subject,
         level,
@@ -151,7 +148,11 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
         breaking_changes: breaking,
         registered_id,
     };
-    Ok(Reply::new(&out)?.summary(summary).rows("changes", "", rows))
+    Ok(Reply::new(&out)?.summary(summary).rows(
+        "breaking_changes",
+        "Breaking changes against the latest version:",
+        rows,
+    ))
 }
 
 /// Subjects may be registered only when they match an allow glob and no deny glob.

@@ -27,7 +27,24 @@ pub struct Registered {
     pub references: Vec<Reference>,
     pub subject: Option<String>,
     pub version: Option<i64>,
+    /// Every (subject, version) the registry lists for this id (one schema may be registered under several).
+    pub subjects: Vec<(String, i64)>,
     pub parsed: Parsed,
+}
+
+impl Registered {
+    /// The subject and version to name for a topic's values (or keys): `<topic>-value`, else a subject of the
+    /// topic, else the first the registry lists.
+    pub fn naming(&self, topic: &str, is_key: bool) -> (Option<String>, Option<i64>) {
+        let exact = format!("{topic}-{}", if is_key { "key" } else { "value" });
+        let prefix = format!("{topic}-");
+        self.subjects
+            .iter()
+            .find(|(s, _)| *s == exact)
+            .or_else(|| self.subjects.iter().find(|(s, _)| s.starts_with(&prefix)))
+            .map(|(s, v)| (Some(s.clone()), Some(*v)))
+            .unwrap_or((self.subject.clone(), self.version))
+    }
 }
 
 /// The registry's own compatibility verdict.
@@ -130,17 +147,16 @@ impl RegistryClient {
             ));
         }
         ok(status, &body, &format!("schema id {id}"))?;
-        let (subject, version) = match self.get(&format!("/schemas/ids/{id}/versions")).await {
+        let subjects: Vec<(String, i64)> = match self.get(&format!("/schemas/ids/{id}/versions")).await {
             Ok((200, Value::Array(list))) => {
-                let first = list.first();
-                (
-                    first.and_then(|v| v["subject"].as_str()).map(str::to_string),
-                    first.and_then(|v| v["version"].as_i64()),
-                )
+                list.iter().filter_map(|v| Some((v["subject"].as_str()?.to_string(), v["version"].as_i64()?))).collect()
             }
-            _ => (None, None),
+            _ => vec![],
         };
-        let r = Arc::new(self.build(id, &body, subject, version).await?);
+        let (subject, version) = subjects.first().map_or((None, None), |(s, v)| (Some(s.clone()), Some(*v)));
+        let mut r = self.build(id, &body, subject, version).await?;
+        r.subjects = subjects;
+        let r = Arc::new(r);
         self.by_id.lock().unwrap_or_else(|p| p.into_inner()).insert(id, r.clone());
         Ok(r)
     }
@@ -264,7 +280,8 @@ impl RegistryClient {
         self.reference_texts(&references, &mut texts, 0).await?;
         let parsed = Parsed::parse(schema_type, text, &texts)
             .map_err(|e| Error::upstream(BACKEND, format!("schema id {id} is not {e}")))?;
-        Ok(Registered { id, schema_type, text: text.to_string(), references, subject, version, parsed })
+        let subjects = subject.iter().cloned().zip(version).collect();
+        Ok(Registered { id, schema_type, text: text.to_string(), references, subject, version, subjects, parsed })
     }
 
     /// The texts of references and of their own references, depth first (dependencies before dependents).

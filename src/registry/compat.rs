@@ -3,7 +3,8 @@
 //! check; Protobuf and JSON Schema by a field-by-field diff.
 
 use super::codec::Parsed;
-use apache_avro::schema_compatibility::SchemaCompatibility;
+use apache_avro::schema::Schema as AvroSchema;
+use apache_avro::schema_compatibility::{Compatibility, SchemaCompatibility};
 use prost_reflect::{Cardinality, Kind, MessageDescriptor};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -40,7 +41,12 @@ pub fn explain(old: &Parsed, new: &Parsed, level: &str) -> Vec<String> {
 fn reads(writer: &Parsed, reader: &Parsed) -> Vec<String> {
     match (writer, reader) {
         (Parsed::Avro { schema: w, .. }, Parsed::Avro { schema: r, .. }) => match SchemaCompatibility::can_read(w, r) {
-            Ok(_) => vec![],
+            Ok(Compatibility::Full) => vec![],
+            // Resolution works for some values only: the registry (like Confluent) rejects it.
+            Ok(Compatibility::Partial) => vec![format!(
+                "some written values have no match in the reader: an enum symbol without a reader default, or a union branch the reader lacks{}",
+                avro_missing_symbols(w, r).map(|m| format!(" ({m})")).unwrap_or_default()
+            )],
             Err(e) => vec![e.to_string()],
         },
         (Parsed::Protobuf { pool: wp, file: wf }, Parsed::Protobuf { pool: rp, file: rf }) => {
@@ -62,6 +68,30 @@ fn reads(writer: &Parsed, reader: &Parsed) -> Vec<String> {
         }
         _ => vec!["the schema type changed".into()],
     }
+}
+
+/// Enum symbols of the writer the reader lacks, by field (top-level record fields and the root).
+fn avro_missing_symbols(w: &AvroSchema, r: &AvroSchema) -> Option<String> {
+    let missing = |w: &AvroSchema, r: &AvroSchema| match (w, r) {
+        (AvroSchema::Enum(we), AvroSchema::Enum(re)) if re.default.is_none() => {
+            let gone: Vec<&str> = we.symbols.iter().filter(|s| !re.symbols.contains(s)).map(String::as_str).collect();
+            (!gone.is_empty()).then(|| gone.join(", "))
+        }
+        _ => None,
+    };
+    if let Some(m) = missing(w, r) {
+        return Some(format!("enum symbols {m} were removed"));
+    }
+    let (AvroSchema::Record(wr), AvroSchema::Record(rr)) = (w, r) else { return None };
+    let found: Vec<String> = wr
+        .fields
+        .iter()
+        .filter_map(|wf| {
+            let rf = rr.fields.iter().find(|f| f.name == wf.name)?;
+            missing(&wf.schema, &rf.schema).map(|m| format!("field `{}`: enum symbols {m} were removed", wf.name))
+        })
+        .collect();
+    (!found.is_empty()).then(|| found.join("; "))
 }
 
 fn proto_fields(w: &MessageDescriptor, r: &MessageDescriptor, out: &mut Vec<String>) {
@@ -176,6 +206,14 @@ mod tests {
         assert!(explain(&old, &new, "FORWARD").is_empty());
         assert_eq!(explain(&old, &new, "FULL_TRANSITIVE").len(), 1);
         assert!(explain(&old, &new, "NONE").is_empty());
+        let e1 = avro(
+            r#"{"type":"record","name":"R","fields":[{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}}]}"#,
+        );
+        let e2 = avro(
+            r#"{"type":"record","name":"R","fields":[{"name":"s","type":{"type":"enum","name":"E","symbols":["X"]}}]}"#,
+        );
+        let e = explain(&e1, &e2, "BACKWARD");
+        assert!(e.len() == 1 && e[0].contains("field `s`: enum symbols Y were removed"), "{e:?}");
     }
 
     #[test]

@@ -90,8 +90,21 @@ pub async fn prefetch(registry: &RegistryClient, records: &[Record]) -> BTreeMap
 /// Decodes a framed payload with its cached schema: None when it is not framed or its schema is not cached;
 /// Some(Err) when the schema is known but the bytes do not fit it.
 pub fn decode_cached(registry: &RegistryClient, bytes: &[u8]) -> Option<Result<Decoded, String>> {
+    decode_named(registry, bytes, None)
+}
+
+/// The same, naming the subject of `topic` (values, or keys with `is_key`) when the schema has several.
+pub fn decode_named(
+    registry: &RegistryClient,
+    bytes: &[u8],
+    topic: Option<(&str, bool)>,
+) -> Option<Result<Decoded, String>> {
     let id = codec::schema_id(bytes)?;
     let r = registry.cached(id)?;
+    let (subject, version) = match topic {
+        Some((t, is_key)) => r.naming(t, is_key),
+        None => (r.subject.clone(), r.version),
+    };
     Some(
         r.parsed
             .decode(&bytes[codec::HEADER..])
@@ -99,8 +112,8 @@ pub fn decode_cached(registry: &RegistryClient, bytes: &[u8]) -> Option<Result<D
                 value,
                 schema_id: id,
                 schema_type: r.schema_type,
-                subject: r.subject.clone(),
-                version: r.version,
+                subject,
+                version,
                 message,
             })
             .map_err(|e| format!("schema id {id}: expected {e}")),
