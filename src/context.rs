@@ -29,6 +29,8 @@ pub struct AppState {
     prometheus: Option<PromClient>,
     /// The optional language model of generate_test_cases `user_story`.
     llm: Option<ChatClient>,
+    /// The Schema Registry client (schemas cached by id and subject), when configured.
+    registry: Option<crate::registry::RegistryClient>,
     /// Log event classes (built in, plus `loki.taxonomy_file`).
     pub taxonomy: Taxonomy,
     /// The Kafka metric catalog (built in, with `prometheus.metric_names` overrides).
@@ -53,6 +55,10 @@ impl AppState {
         let prometheus =
             config.prometheus.url.is_some().then(|| PromClient::from_config(&config.prometheus, &http)).transpose()?;
         let llm = config.llm.url.is_some().then(|| ChatClient::from_config(&http, &config.llm)).transpose()?;
+        let registry = Backend::SchemaRegistry
+            .is_configured(&config)
+            .then(|| crate::registry::RegistryClient::from_config(&config.schema_registry, &http))
+            .transpose()?;
         Ok(Arc::new(AppState {
             guard,
             resources: ResourceStore::default(),
@@ -60,6 +66,7 @@ impl AppState {
             loki,
             prometheus,
             llm,
+            registry,
             taxonomy: Taxonomy::with_file(config.loki.taxonomy_file.as_deref())?,
             catalog: Catalog::with_overrides(&config.prometheus.metric_names)?,
             rules: crate::rca::rules::load(config.graph.rules_file.as_deref())?,
@@ -83,6 +90,16 @@ impl AppState {
     /// The language model, or the error saying that none is needed.
     pub fn llm(&self) -> Result<&ChatClient> {
         self.llm.as_ref().ok_or_else(crate::testcases::llm::not_configured)
+    }
+
+    /// The Schema Registry client, or the error saying how to configure one.
+    pub fn registry(&self) -> Result<&crate::registry::RegistryClient> {
+        self.registry.as_ref().ok_or_else(|| Backend::SchemaRegistry.not_configured())
+    }
+
+    /// The Schema Registry client when one is configured (read paths decode with it when present).
+    pub fn registry_opt(&self) -> Option<&crate::registry::RegistryClient> {
+        self.registry.as_ref()
     }
 
     /// Removes every configured credential from text that leaves the server.

@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod observe;
 pub mod prompts;
 pub mod rca;
+pub mod registry;
 pub mod resources;
 pub mod safety;
 pub mod schema;

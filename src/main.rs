@@ -56,6 +56,15 @@ struct Global {
     loki_url: Option<String>,
     #[arg(long, env = "PROMETHEUS_URL", global = true)]
     prometheus_url: Option<String>,
+    /// Confluent-compatible Schema Registry URL (secret only from SCHEMA_REGISTRY_PASSWORD or SCHEMA_REGISTRY_BEARER_TOKEN).
+    #[arg(long, env = "SCHEMA_REGISTRY_URL", global = true)]
+    schema_registry_url: Option<String>,
+    /// Schema Registry basic-auth user (Confluent Cloud: the API key).
+    #[arg(long, env = "SCHEMA_REGISTRY_USER", global = true)]
+    schema_registry_user: Option<String>,
+    /// PEM file of the CA of the Schema Registry's certificate.
+    #[arg(long, env = "SCHEMA_REGISTRY_CA_FILE", global = true)]
+    schema_registry_ca_file: Option<PathBuf>,
     /// Bolt URI of a Neo4j-compatible graph store (default: the embedded graph).
     #[arg(long, env = "NEO4J_URI", global = true)]
     graph_uri: Option<String>,
@@ -166,6 +175,11 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         qdrant_url: std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()),
         qdrant_api_key: std::env::var("QDRANT_API_KEY").ok().filter(|k| !k.is_empty()),
         llm_api_key: std::env::var("KAFKA_QA_LLM_API_KEY").ok().filter(|k| !k.is_empty()),
+        schema_registry_url: g.schema_registry_url.clone().filter(|u| !u.is_empty()),
+        schema_registry_user: g.schema_registry_user.clone(),
+        schema_registry_password: std::env::var("SCHEMA_REGISTRY_PASSWORD").ok().filter(|p| !p.is_empty()),
+        schema_registry_bearer_token: std::env::var("SCHEMA_REGISTRY_BEARER_TOKEN").ok().filter(|t| !t.is_empty()),
+        schema_registry_ca_file: g.schema_registry_ca_file.clone(),
     }
 }
 

@@ -15,6 +15,7 @@ fn tools_list_is_reviewed_on_purpose() {
     config.kafka.bootstrap_servers = "127.0.0.1:9".into();
     config.loki.url = Some("http://127.0.0.1:9".into());
     config.prometheus.url = Some("http://127.0.0.1:9".into());
+    config.schema_registry.url = Some("http://127.0.0.1:9".into());
     let server = McpServer::new(AppState::new(config).unwrap(), Arc::new(Registry::new()));
     let tools = serde_json::to_value(server.tool_list()).unwrap();
     assert_eq!(tools.as_array().unwrap().len(), Registry::new().infos().count(), "every registered tool is listed");

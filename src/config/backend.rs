@@ -10,6 +10,7 @@ pub enum Backend {
     Kafka,
     Loki,
     Prometheus,
+    SchemaRegistry,
 }
 
 impl Backend {
@@ -18,6 +19,7 @@ impl Backend {
             Backend::Kafka => "Kafka",
             Backend::Loki => "Loki",
             Backend::Prometheus => "Prometheus",
+            Backend::SchemaRegistry => "Schema Registry",
         }
     }
 
@@ -28,6 +30,9 @@ impl Backend {
             }
             Backend::Loki => "pass --loki-url URL, set LOKI_URL, or [loki] url in the config file",
             Backend::Prometheus => "pass --prometheus-url URL, set PROMETHEUS_URL, or [prometheus] url in the config file",
+            Backend::SchemaRegistry => {
+                "pass --schema-registry-url URL, set SCHEMA_REGISTRY_URL, or [schema_registry] url in the config file"
+            }
         }
     }
 
@@ -36,6 +41,7 @@ impl Backend {
             Backend::Kafka => !config.kafka.bootstrap_servers.trim().is_empty(),
             Backend::Loki => config.loki.url.is_some(),
             Backend::Prometheus => config.prometheus.url.is_some(),
+            Backend::SchemaRegistry => config.schema_registry.url.as_deref().is_some_and(|u| !u.trim().is_empty()),
         }
     }
 

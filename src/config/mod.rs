@@ -27,6 +27,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub llm: LlmConfig,
     pub similar: SimilarConfig,
+    pub schema_registry: SchemaRegistryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -300,6 +301,43 @@ impl Default for LlmConfig {
     }
 }
 
+/// A Confluent-compatible Schema Registry (Confluent, Karapace, Apicurio's ccompat API): payloads in the
+/// Confluent wire format are decoded and encoded with its schemas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemaRegistryConfig {
+    /// Base URL, e.g. http://127.0.0.1:8081 (or Apicurio's .../apis/ccompat/v7); unset means no registry.
+    pub url: Option<String>,
+    /// Basic auth user (Confluent Cloud: the API key).
+    pub username: Option<String>,
+    /// Basic auth secret (Confluent Cloud: the API secret).
+    pub password: Option<Secret>,
+    pub bearer_token: Option<Secret>,
+    /// A PEM file of the CA that signed the registry's certificate, added to the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one registry request.
+    pub timeout_ms: u64,
+    /// Globs of subjects a tool may register schemas under (only when asked, never in read-only mode).
+    pub subject_allow: Vec<String>,
+    /// Globs of subjects never registered under; deny wins over allow.
+    pub subject_deny: Vec<String>,
+}
+
+impl Default for SchemaRegistryConfig {
+    fn default() -> Self {
+        SchemaRegistryConfig {
+            url: None,
+            username: None,
+            password: None,
+            bearer_token: None,
+            ca_file: None,
+            timeout_ms: 10_000,
+            subject_allow: vec!["*".into()],
+            subject_deny: vec![],
+        }
+    }
+}
+
 /// Values given on the command line or in the environment; each wins over the file.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -328,6 +366,11 @@ pub struct Overrides {
     pub qdrant_url: Option<String>,
     pub qdrant_api_key: Option<String>,
     pub llm_api_key: Option<String>,
+    pub schema_registry_url: Option<String>,
+    pub schema_registry_user: Option<String>,
+    pub schema_registry_password: Option<String>,
+    pub schema_registry_bearer_token: Option<String>,
+    pub schema_registry_ca_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -427,6 +470,21 @@ impl Config {
         if let Some(v) = &o.llm_api_key {
             self.llm.api_key = Some(Secret::new(v.clone()));
         }
+        if let Some(v) = &o.schema_registry_url {
+            self.schema_registry.url = Some(v.clone());
+        }
+        if let Some(v) = &o.schema_registry_user {
+            self.schema_registry.username = Some(v.clone());
+        }
+        if let Some(v) = &o.schema_registry_password {
+            self.schema_registry.password = Some(Secret::new(v.clone()));
+        }
+        if let Some(v) = &o.schema_registry_bearer_token {
+            self.schema_registry.bearer_token = Some(Secret::new(v.clone()));
+        }
+        if let Some(v) = &o.schema_registry_ca_file {
+            self.schema_registry.ca_file = Some(v.clone());
+        }
         if let (Some(user), Some(password)) = (&o.sasl_username, &o.sasl_password) {
             self.kafka.sasl = Some(SaslConfig {
                 mechanism: o.sasl_mechanism.clone().unwrap_or_else(|| "PLAIN".into()),
@@ -461,6 +519,15 @@ impl Config {
         if self.http.session_idle_secs == 0 || self.http.max_sessions == 0 {
             return Err(Error::bad_input("http", "session_idle_secs and max_sessions above 0"));
         }
+        if !(100..=600_000).contains(&self.schema_registry.timeout_ms) {
+            return Err(Error::bad_input("schema_registry.timeout_ms", "a timeout from 100 to 600000 ms"));
+        }
+        if self.schema_registry.password.is_some() && self.schema_registry.username.is_none() {
+            return Err(Error::bad_input(
+                "schema_registry.username",
+                "the user (--schema-registry-user, SCHEMA_REGISTRY_USER) that goes with the password",
+            ));
+        }
         if self.safety.max_messages_per_call == 0 || self.safety.max_message_bytes == 0 {
             return Err(Error::bad_input("safety", "max_messages_per_call and max_message_bytes above 0"));
         }
@@ -490,6 +557,8 @@ impl Config {
             &self.http.auth_token,
             &self.llm.api_key,
             &self.similar.qdrant_api_key,
+            &self.schema_registry.password,
+            &self.schema_registry.bearer_token,
         ];
         out.extend(optional.into_iter().flatten().cloned());
         out
@@ -562,6 +631,28 @@ mod tests {
         assert!(!debug.contains("pa55word-xyz") && !debug.contains("other-secret") && debug.contains("svc"));
         let secrets: Vec<String> = c.secrets().iter().map(|s| s.expose().to_string()).collect();
         assert!(secrets.contains(&"pa55word-xyz".to_string()) && secrets.contains(&"other-secret".to_string()));
+    }
+
+    #[test]
+    fn schema_registry_section_overrides_and_secrets() {
+        let mut c = Config::from_toml(
+            "[schema_registry]\nurl = \"http://file:8081\"\nusername = \"key\"\npassword = \"sr-secret-1\"\n",
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("sr-secret-1"));
+        assert!(Backend::SchemaRegistry.is_configured(&c));
+        c.apply(&Overrides {
+            schema_registry_url: Some("http://flag:8081".into()),
+            schema_registry_bearer_token: Some("sr-token-2".into()),
+            ..Default::default()
+        });
+        assert_eq!(c.schema_registry.url.as_deref(), Some("http://flag:8081"));
+        let secrets: Vec<String> = c.secrets().iter().map(|s| s.expose().to_string()).collect();
+        assert!(secrets.contains(&"sr-secret-1".to_string()) && secrets.contains(&"sr-token-2".to_string()));
+        assert!(c.check().is_ok());
+        c.schema_registry.username = None;
+        assert_eq!(c.check().unwrap_err().argument(), Some("schema_registry.username"));
+        assert!(!Backend::SchemaRegistry.is_configured(&Config::default()));
     }
 
     #[test]

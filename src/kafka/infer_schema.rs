@@ -101,6 +101,9 @@ pub struct InferSchemaOutput {
     pub tombstones: usize,
     /// A few values that are not JSON (text, binary, Confluent binary such as Avro or Protobuf).
     pub non_json_examples: Vec<NonJsonExample>,
+    /// Framed payloads not decoded with the Schema Registry, and why (an id it lacks, bytes that do not fit, the registry down).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registry_errors: Vec<String>,
     /// JSON Schema of the keys, when keys are JSON objects or arrays.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_schema: Option<Value>,
@@ -165,7 +168,13 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
     cx.check_cancelled()?;
     let count = sample.records.len() as u64;
     cx.progress.report(count, Some(count), format!("decoding {count} messages")).await;
-    let contents = Contents::of(&sample.records);
+    let registry = cx.state.registry_opt();
+    let mut registry_errors = vec![];
+    if let Some(reg) = registry {
+        registry_errors.extend(crate::registry::prefetch(reg, &sample.records).await.into_values());
+    }
+    let contents = Contents::of_with(&sample.records, registry);
+    registry_errors.extend(contents.decode_errors.iter().cloned());
     let (schema, confidence, fields) = if contents.values.is_empty() {
         (None, 0.0, vec![])
     } else {
@@ -212,6 +221,7 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
         non_json_values: contents.non_json_values,
         tombstones: contents.tombstones,
         non_json_examples: contents.non_json_examples,
+        registry_errors,
         key_schema,
         resource_uri,
         fields,
@@ -222,9 +232,16 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
     let encodings = out
         .encodings
         .iter()
-        .map(|e| match e.schema_id {
-            Some(id) => format!("{} {} (schema id {id}) ×{}", e.part, e.encoding, e.count),
-            None => format!("{} {} ×{}", e.part, e.encoding, e.count),
+        .map(|e| match (e.schema_id, &e.subject, &e.schema_type) {
+            (Some(id), Some(subject), Some(kind)) => format!(
+                "{} {} (schema id {id}: {kind}, subject `{subject}` version {}) ×{}",
+                e.part,
+                e.encoding,
+                e.version.map_or("?".into(), |v| v.to_string()),
+                e.count
+            ),
+            (Some(id), _, _) => format!("{} {} (schema id {id}) ×{}", e.part, e.encoding, e.count),
+            _ => format!("{} {} ×{}", e.part, e.encoding, e.count),
         })
         .collect::<Vec<_>>()
         .join(", ");
@@ -247,6 +264,9 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
     }
     if let Some(schema) = &out.schema {
         summary.push_str(&format!("\n\n```json\n{}\n```", serde_json::to_string(schema).unwrap_or_default()));
+    }
+    for e in &out.registry_errors {
+        summary.push_str(&format!("\n- not decoded with the Schema Registry: {e}"));
     }
     for e in &out.non_json_examples {
         summary.push_str(&format!("\n- not JSON at {}:{} ({}): {}", e.partition, e.offset, e.encoding, e.value));

@@ -3,6 +3,7 @@
 
 use super::decode::{decode, printable, Encoding};
 use super::sample::Record;
+use crate::registry::{decode_named, RegistryClient};
 use crate::text::cut_chars;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -21,6 +22,13 @@ pub struct EncodingCount {
     pub encoding: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_id: Option<u32>,
+    /// With a Schema Registry: the schema's format (AVRO, PROTOBUF, JSON), subject and version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
     pub count: usize,
 }
 
@@ -43,18 +51,45 @@ pub struct Contents {
     pub tombstones: usize,
     pub non_json_values: usize,
     pub non_json_examples: Vec<NonJsonExample>,
+    /// Framed payloads the registry's schema could not decode (the first few, with why).
+    pub decode_errors: Vec<String>,
 }
+
+/// A registry schema seen in a sample: (format, subject, version).
+type SchemaSeen = (String, Option<String>, Option<i64>);
 
 impl Contents {
     pub fn of(records: &[Record]) -> Contents {
+        Contents::of_with(records, None)
+    }
+
+    /// The same, decoding framed payloads whose schema the registry client has cached (see
+    /// [`crate::registry::prefetch`]): Avro and Protobuf values become JSON documents too.
+    pub fn of_with(records: &[Record], registry: Option<&RegistryClient>) -> Contents {
         let mut counts: BTreeMap<(String, Encoding), usize> = BTreeMap::new();
+        let mut seen: BTreeMap<u32, SchemaSeen> = BTreeMap::new();
         let mut c = Contents::default();
+        let mut with_registry = |bytes: &[u8], topic: (&str, bool), c: &mut Contents| -> Option<Value> {
+            match registry.and_then(|reg| decode_named(reg, bytes, Some(topic)))? {
+                Ok(d) => {
+                    seen.insert(d.schema_id, (d.schema_type.as_str().to_string(), d.subject, d.version));
+                    Some(d.value)
+                }
+                Err(e) => {
+                    if c.decode_errors.len() < MAX_EXAMPLES {
+                        c.decode_errors.push(e);
+                    }
+                    None
+                }
+            }
+        };
         for r in records {
             match r.value.as_deref() {
                 None => c.tombstones += 1,
                 Some(bytes) => {
                     let (enc, json) = decode(bytes);
                     *counts.entry(("value".into(), enc)).or_default() += 1;
+                    let json = with_registry(bytes, (&r.topic, false), &mut c).or(json);
                     match json {
                         Some(v) => c.values.push(v),
                         None => {
@@ -73,6 +108,7 @@ impl Contents {
             }
             if let Some(key) = r.key.as_deref() {
                 let (enc, json) = decode(key);
+                let json = with_registry(key, (&r.topic, true), &mut c).or(json);
                 *counts.entry(("key".into(), enc)).or_default() += 1;
                 c.keys.extend(json.filter(|v| v.is_object() || v.is_array()));
             }
@@ -83,11 +119,21 @@ impl Contents {
         }
         c.encodings = counts
             .into_iter()
-            .map(|((part, enc), count)| EncodingCount {
-                part,
-                encoding: enc.kind().to_string(),
-                schema_id: enc.schema_id(),
-                count,
+            .map(|((part, enc), count)| {
+                let known = enc.schema_id().and_then(|id| seen.get(&id)).cloned();
+                let (schema_type, subject, version) = match known {
+                    Some((t, s, v)) => (Some(t), s, v),
+                    None => (None, None, None),
+                };
+                EncodingCount {
+                    part,
+                    encoding: enc.kind().to_string(),
+                    schema_id: enc.schema_id(),
+                    schema_type,
+                    subject,
+                    version,
+                    count,
+                }
             })
             .collect();
         // Values first, then keys, then headers; the most frequent first within each.

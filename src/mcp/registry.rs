@@ -23,6 +23,7 @@ fn all_tools() -> Vec<Box<dyn DynTool>> {
         crate::observe::tools(),
         crate::rca::tools(),
         crate::export::tools(),
+        crate::registry::tools(),
     ]
     .into_iter()
     .flatten()

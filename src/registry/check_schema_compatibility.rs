@@ -1,0 +1,173 @@
+//! `check_schema_compatibility`: is a candidate schema compatible with a subject under the subject's level
+//! (BACKWARD, FORWARD, FULL, their _TRANSITIVE forms, NONE)? The registry's own verdict, plus a local
+//! explanation of each breaking change against the latest version. Registers only when asked, never in
+//! read-only mode, and only subjects the allow/deny globs permit.
+
+use super::codec::{Parsed, SchemaType};
+use super::{compat, subject_for, SubjectStrategy};
+use crate::context::CallContext;
+use crate::error::{Error, Result};
+use crate::mcp::reply::Reply;
+use crate::mcp::tool::{Backend, Tool, ToolInfo};
+use futures::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub struct CheckSchemaCompatibility;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckArgs {
+    /// The subject to check against. Give this or `topic`.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// A topic: its value subject under `subject_strategy` (default `<topic>-value`).
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// topic_name (default), record_name or topic_record_name.
+    #[serde(default)]
+    pub subject_strategy: SubjectStrategy,
+    /// The record's full name for the record_name strategies (e.g. shop.Order).
+    #[serde(default)]
+    pub record_name: Option<String>,
+    /// The candidate schema: Avro or JSON Schema as a JSON object or text, Protobuf as .proto text.
+    pub schema: Value,
+    /// AVRO (default), PROTOBUF or JSON.
+    #[serde(default = "avro")]
+    pub schema_type: SchemaType,
+    /// Register the candidate when the registry finds it compatible. Default false. Refused in read-only
+    /// mode and for subjects outside schema_registry.subject_allow / inside subject_deny.
+    #[serde(default)]
+    pub register: bool,
+}
+
+fn avro() -> SchemaType {
+    SchemaType::Avro
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckOutput {
+    pub subject: String,
+    /// The subject's compatibility level (its own, else the global one).
+    pub level: String,
+    /// The version the local explanation compared with.
+    pub latest_version: Option<i64>,
+    pub registry: super::client::Verdict,
+    /// Each breaking change the local check finds against the latest version.
+    pub breaking_changes: Vec<String>,
+    /// The id the candidate was registered with, when `register` was true and it was compatible.
+    pub registered_id: Option<u32>,
+}
+
+impl Tool for CheckSchemaCompatibility {
+    type Args = CheckArgs;
+    type Output = CheckOutput;
+
+    fn info(&self) -> ToolInfo {
+        ToolInfo {
+            name: "check_schema_compatibility",
+            title: "Check schema compatibility",
+            description:
+                "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under the \
+subject's compatibility level (BACKWARD, FORWARD, FULL, _TRANSITIVE, NONE): the registry's own verdict and a local \
+explanation naming each breaking field. Registers it only with register=true. Next: produce_test_message to the topic \
+to see the schema in use, or generate_test_cases with kind compatibility.",
+            read_only: false,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+            writes_kafka: false,
+            requires: &[Backend::SchemaRegistry],
+            resources: &[],
+        }
+    }
+
+    fn run<'a>(&'a self, cx: &'a CallContext, args: CheckArgs) -> BoxFuture<'a, Result<Reply>> {
+        Box::pin(run(cx, args))
+    }
+}
+
+async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
+    let registry = cx.state.registry()?;
+    let subject = match (&args.subject, &args.topic) {
+        (Some(s), _) if !s.trim().is_empty() => s.clone(),
+        (_, Some(t)) => subject_for(t, false, args.subject_strategy, args.record_name.as_deref())
+            .map_err(|e| Error::bad_input("record_name", e))?,
+        _ => return Err(Error::bad_input("subject", "a subject, or a topic to name it from")),
+    };
+    let text = match &args.schema {
+        Value::String(s) => s.clone(),
+        other if args.schema_type != SchemaType::Protobuf => other.to_string(),
+        _ => return Err(Error::bad_input("schema", "Protobuf schema text (.proto source) as a string")),
+    };
+    let candidate = Parsed::parse(args.schema_type, &text, &[]).map_err(|e| Error::bad_input("schema", e))?;
+    let latest = registry.latest(&subject).await?.ok_or_else(|| {
+        Error::bad_input(
+            "subject",
+            format!("a subject the registry has (`{subject}` does not exist; nothing to be compatible with)"),
+        )
+    })?;
+    let level = registry.compatibility_level(&subject).await?;
+    let verdict = registry.check_compatibility(&subject, args.schema_type, &text, &Value::Null).await?;
+    let breaking = compat::explain(&latest.parsed, &candidate, &level);
+
+    let mut registered_id = None;
+    if args.register {
+        if cx.guard().read_only() {
+            return Err(Error::denied("read_only", "the server is read-only: schemas are not registered"));
+        }
+        check_subject(&cx.config().schema_registry, &subject)?;
+        if verdict.is_compatible {
+            registered_id = Some(registry.register(&subject, args.schema_type, &text).await?);
+        }
+    }
+
+    let verdict_text = if verdict.is_compatible { "compatible" } else { "NOT compatible" };
+    let mut summary = format!(
+        "# Compatibility with `{subject}` ({level})\nThe registry says: **{verdict_text}** (against version {} and the versions the level covers).",
+        latest.version.map_or("?".into(), |v| v.to_string())
+    );
+    if let Some(id) = registered_id {
+        summary.push_str(&format!(" Registered as schema id {id}."));
+    } else if args.register && !verdict.is_compatible {
+        summary.push_str(" Not registered: it is incompatible.");
+    }
+    if breaking.is_empty() && !verdict.is_compatible {
+        summary.push_str("\nThe local check finds no breaking change against the latest version: the registry's verdict covers older versions (a _TRANSITIVE level) or rules the local check does not know; see its messages.");
+    }
+    for m in verdict.messages.iter().take(5) {
+        summary.push_str(&format!("\n- registry: {}", crate::text::cut_chars(m, 300)));
+    }
+    let rows: Vec<String> = breaking.iter().map(|m| format!("- {}", crate::text::cut_chars(m, 300))).collect();
+    let out = CheckOutput {
+        subject,
+        level,
+        latest_version: latest.version,
+        registry: verdict,
+        breaking_changes: breaking,
+        registered_id,
+    };
+    Ok(Reply::new(&out)?.summary(summary).rows(
+        "breaking_changes",
+        "Breaking changes against the latest version:",
+        rows,
+    ))
+}
+
+/// Subjects may be registered only when they match an allow glob and no deny glob.
+fn check_subject(cfg: &crate::config::SchemaRegistryConfig, subject: &str) -> Result<()> {
+    let matches = |globs: &[String]| {
+        globs.iter().any(|g| globset::Glob::new(g).map(|g| g.compile_matcher().is_match(subject)).unwrap_or(false))
+    };
+    if matches(&cfg.subject_deny) {
+        return Err(Error::denied("subject_deny", format!("subject `{subject}` matches schema_registry.subject_deny")));
+    }
+    if !matches(&cfg.subject_allow) {
+        return Err(Error::denied(
+            "subject_allow",
+            format!("subject `{subject}` matches no schema_registry.subject_allow glob"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The Schema Registry against a real Karapace and a real broker, with Python confluent-kafka's serializers as
+//! the client no one here wrote. Needs KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL (`tools/stack up`,
+//! `source .stack/env`) and PYTHON (the test Python, tools/test-deps).
+
+use kafka_qa_mcp::config::Config;
+use kafka_qa_mcp::context::{AppState, CallContext};
+use kafka_qa_mcp::mcp::reply::Rendered;
+use kafka_qa_mcp::mcp::Registry;
+use kafka_qa_mcp::Error;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run `tools/stack up` and `source .stack/env` (PYTHON: tools/test)")
+    })
+}
+
+fn state_with(registry_url: &str) -> Arc<AppState> {
+    let mut c = Config::default();
+    c.kafka.bootstrap_servers = env("KAFKA_BOOTSTRAP_SERVERS");
+    c.kafka.request_timeout_ms = 5000;
+    c.schema_registry.url = Some(registry_url.to_string());
+    c.schema_registry.timeout_ms = 3000;
+    c.export.dir = std::env::temp_dir().join("kqm-registry-tests");
+    AppState::new(c).unwrap()
+}
+
+fn unique(prefix: &str) -> String {
+    format!("test.registry.{prefix}.{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+async fn call(state: &Arc<AppState>, tool: &str, args: Value) -> Result<Rendered, Error> {
+    let Value::Object(args) = args else { panic!("arguments must be an object") };
+    Registry::new().call(&CallContext::new(state.clone()), tool, Some(args)).await
+}
+
+/// Runs a Python script with argv (topic, bootstrap, registry URL, extra); returns stdout.
+fn python(script: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(env("PYTHON")).arg("-c").arg(script).args(args).output().unwrap();
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const AVRO_SCHEMA: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[
+ {"name":"id","type":"long"},
+ {"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID","SHIPPED"]}},
+ {"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},
+ {"name":"placed_at","type":{"type":"long","logicalType":"timestamp-millis"}},
+ {"name":"note","type":["null","string"],"default":null},
+ {"name":"tags","type":{"type":"array","items":"string"}},
+ {"name":"attrs","type":{"type":"map","values":"int"}},
+ {"name":"customer","type":{"type":"record","name":"Customer","fields":[{"name":"email","type":"string"}]}}]}"#;
+
+const PY_AVRO_PRODUCE: &str = r#"
+import sys, decimal, datetime
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import SerializationContext, MessageField
+topic, bootstrap, url, schema = sys.argv[1:5]
+ser = AvroSerializer(SchemaRegistryClient({"url": url}), schema)
+p = Producer({"bootstrap.servers": bootstrap, "batch.num.messages": 1})
+for i in range(5):
+    v = {"id": i, "status": ["NEW", "PAID"][i % 2], "amount": decimal.Decimal("12.3%d" % i),
+         "placed_at": datetime.datetime(2024, 1, 15, 2, 50, i, tzinfo=datetime.timezone.utc),
+         "note": None if i % 2 else "gift", "tags": ["a"] * i, "attrs": {"k": i}, "customer": {"email": "c%d@x.io" % i}}
+    p.produce(topic, ser(v, SerializationContext(topic, MessageField.VALUE)), key=str(i))
+    p.flush()
+"#;
+
+const PY_AVRO_READ: &str = r#"
+import sys, json
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import SerializationContext, MessageField
+topic, bootstrap, url, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+de = AvroDeserializer(SchemaRegistryClient({"url": url}))
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": "py-reader-" + topic, "enable.auto.commit": False})
+c.assign([TopicPartition(topic, 0, 0)])
+out = []
+while len(out) < n:
+    m = c.poll(10)
+    if m is None: break
+    v = de(m.value(), SerializationContext(topic, MessageField.VALUE))
+    out.append(v)
+c.close()
+print(json.dumps(out, default=str))
+"#;
+
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn topics_written_by_confluent_avro_serializer_are_decoded_with_subject_and_version() {
+    let state = state_with(&env("SCHEMA_REGISTRY_URL"));
+    let topic = unique("avro-in");
+    state.kafka.create_topic(&state.guard, &topic, 1, &[]).await.unwrap();
+    python(PY_AVRO_PRODUCE, &[&topic, &env("KAFKA_BOOTSTRAP_SERVERS"), &env("SCHEMA_REGISTRY_URL"), AVRO_SCHEMA]);
+    let r = call(&state, "infer_schema", json!({"topic": topic, "from": "earliest"})).await.unwrap();
+    assert!(r.text.contains(&format!("AVRO, subject `{topic}-value` version 1) ×5")), "{}", r.text);
+    let s = r.structured;
+    assert_eq!(s["json_values"], 5, "{s}");
+    let props = &s["schema"]["properties"];
+    for field in ["id", "status", "amount", "placed_at", "note", "tags", "attrs", "customer"] {
+        assert!(props.get(field).is_some(), "{field} missing in {props}");
+    }
+    assert!(r.text.contains("12.30") || s.to_string().contains("12.3"), "{}", r.text);
+    // One schema request and one subject/version request for the five messages; none on a second read.
+    let registry = state.registry().unwrap();
+    assert_eq!(registry.requests(), 2);
+    call(&state, "infer_schema", json!({"topic": topic, "from": "earliest"})).await.unwrap();
+    assert_eq!(registry.requests(), 2);
+}
+
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn produce_test_message_writes_avro_that_confluent_deserializer_reads_and_names_bad_fields() {
+    let state = state_with(&env("SCHEMA_REGISTRY_URL"));
+    let topic = unique("avro-out");
+    state.kafka.create_topic(&state.guard, &topic, 1, &[]).await.unwrap();
+    let registry = state.registry().unwrap();
+    registry.register(&format!("{topic}-value"), kafka_qa_mcp::registry::SchemaType::Avro, AVRO_SCHEMA).await.unwrap();
+    let value = json!({"id": 1, "status": "PAID", "amount": "12.34", "placed_at": "2024-01-15T02:50:00Z",
+        "tags": ["x"], "attrs": {"k": 2}, "customer": {"email": "a@b.c"}});
+    // A value that does not fit names the field, and nothing is written.
+    let mut bad = value.clone();
+    bad["customer"]["email"] = json!(5);
+    let e =
+        call(&state, "produce_test_message", json!({"topic": topic, "messages": [{"value": value}, {"value": bad}]}))
+            .await
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("messages[1].value") && e.contains("/customer/email"), "{e}");
+    let r =
+        call(&state, "produce_test_message", json!({"topic": topic, "messages": [{"value": value}]})).await.unwrap();
+    assert!(r.text.contains("AVRO schema id"), "{}", r.text);
+    let read = python(PY_AVRO_READ, &[&topic, &env("KAFKA_BOOTSTRAP_SERVERS"), &env("SCHEMA_REGISTRY_URL"), "1"]);
+    let got: Value = serde_json::from_str(&read).unwrap();
+    assert_eq!(got.as_array().unwrap().len(), 1, "only the good call wrote: {got}");
+    let v = &got[0];
+    assert_eq!(
+        (v["id"].clone(), v["status"].clone(), v["amount"].clone()),
+        (json!(1), json!("PAID"), json!("12.34")),
+        "{v}"
+    );
+    assert_eq!(v["placed_at"], json!("2024-01-15 02:50:00+00:00"), "{v}");
+    assert_eq!(v["note"], Value::Null);
+    assert_eq!(v["customer"]["email"], json!("a@b.c"));
+}
+
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn compatibility_verdicts_agree_with_the_registry() {
+    let state = state_with(&env("SCHEMA_REGISTRY_URL"));
+    let registry = state.registry().unwrap();
+    let base = r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}}]}"#;
+    let candidates = [
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}},{"name":"b","type":"string"}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}},{"name":"b","type":"string","default":""}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"long"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"string"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X"]}}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y","Z"]}}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":["null","int"]},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"float"},{"name":"s","type":{"type":"enum","name":"E","symbols":["X","Y"]}}]}"#,
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":"string"}]}"#,
+    ];
+    let subject = unique("compat");
+    registry.register(&subject, kafka_qa_mcp::registry::SchemaType::Avro, base).await.unwrap();
+    let mut disagreements = vec![];
+    for (i, c) in candidates.iter().enumerate() {
+        let r = call(&state, "check_schema_compatibility", json!({"subject": subject, "schema": c})).await.unwrap();
+        let s = r.structured;
+        let registry_says = s["registry"]["is_compatible"].as_bool().unwrap();
+        let local_says = s["breaking_changes"].as_array().unwrap().is_empty();
+        if registry_says != local_says {
+            disagreements.push(format!("pair {i}: registry {registry_says}, local {local_says}: {s}"));
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+}
+
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn registry_down_is_a_clear_error_and_nothing_is_written() {
+    // Nothing listens on port 9 of loopback.
+    let state = state_with("http://127.0.0.1:9");
+    let topic = unique("down");
+    state.kafka.create_topic(&state.guard, &topic, 1, &[]).await.unwrap();
+    let e = call(&state, "produce_test_message", json!({"topic": topic, "messages": [{"value": {"a": 1}}]}))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e}");
+    // A framed message whose schema cannot be fetched is reported, and the tool answers.
+    let framed = kafka_qa_mcp::registry::codec::frame(424242, b"\x02");
+    let rec = kafka_qa_mcp::kafka::OutRecord { key: None, value: Some(framed), headers: vec![], partition: None };
+    state.kafka.produce(&state.guard, &topic, vec![rec]).await.unwrap();
+    let r = call(&state, "infer_schema", json!({"topic": topic, "from": "earliest"})).await.unwrap();
+    assert!(r.text.contains("not decoded with the Schema Registry") && r.text.contains("unreachable"), "{}", r.text);
+    let s = r.structured;
+    assert_eq!(s["messages_sampled"], 1, "nothing but the framed message was written: {s}");
+}
