@@ -57,8 +57,8 @@ schema_registry_up() {
   local dir="$STATE/registry"; rm -rf "$dir"; mkdir -p "$dir/protobuf"
   schema_registry_config >"$dir/karapace.json"
   start_bg schema_registry "$dir" "$KARAPACE_VENV/bin/karapace" "$dir/karapace.json"
-  wait_until 60 "schema_registry (Karapace) on $(schema_registry_url)" schema_registry_ready \
-    || { tail -30 "$STATE/schema_registry.log" >&2; die "Karapace did not become ready within 60 s"; }
+  wait_until 120 "schema_registry (Karapace) on $(schema_registry_url)" schema_registry_ready \
+    || { tail -30 "$STATE/schema_registry.log" >&2; die "Karapace did not become ready within 120 s"; }
 }
 
 schema_registry_down() { stop_pid schema_registry; }
