@@ -13,6 +13,7 @@ fn configured() -> Config {
     c.kafka.bootstrap_servers = "127.0.0.1:9".into();
     c.loki.url = Some("http://127.0.0.1:9".into());
     c.prometheus.url = Some("http://127.0.0.1:9".into());
+    c.schema_registry.url = Some("http://127.0.0.1:9".into());
     c
 }
 
