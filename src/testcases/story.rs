@@ -225,7 +225,8 @@ pub fn first_messages(
     let system = format!(
         "You write executable test cases for a Kafka consumer from a user story. You cannot call tools. \
          Answer with STRICT JSON only: one object {{\"cases\": [ ... ]}} with 2 to {max_cases} cases, no Markdown, \
-         no comments, no text around it. Keep every text short.\n\n{}",
+         no comments, no text around it. Write compact JSON on one line, without indentation or line breaks (every space \
+         is a token the model pays for), and keep every text short.\n\n{}",
         case_rules()?
     );
     let mut user = format!("User story:\n{story}\n\nInput topic `{}`", targets.input_topic);
@@ -384,6 +385,7 @@ mod tests {
         assert_eq!((m[0].role, m[1].role), ("system", "user"));
         for expected in [
             "STRICT JSON",
+            "compact JSON on one line",
             "{\"cases\": [",
             "2 to 4 cases",
             "`expectation`",
