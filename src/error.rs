@@ -18,6 +18,10 @@ pub enum Error {
     #[error("{backend} is unreachable (after {} ms): {detail}", .after.as_millis())]
     Unreachable { backend: String, after: Duration, detail: String },
 
+    /// The backend was answering but did not finish in time (a model still writing).
+    #[error("{backend} timed out after {} s: {detail}", .after.as_secs())]
+    Timeout { backend: String, after: Duration, detail: String },
+
     /// A safety rule refused the call.
     #[error("denied by rule `{rule}`: {detail}")]
     Denied { rule: String, detail: String },
@@ -42,6 +46,7 @@ pub enum ErrorKind {
     BadInput,
     NotConfigured,
     Unreachable,
+    Timeout,
     Denied,
     Upstream,
     Cancelled,
@@ -58,6 +63,9 @@ impl Error {
     pub fn unreachable(backend: impl Into<String>, after: Duration, detail: impl Into<String>) -> Self {
         Error::Unreachable { backend: backend.into(), after, detail: detail.into() }
     }
+    pub fn timeout(backend: impl Into<String>, after: Duration, detail: impl Into<String>) -> Self {
+        Error::Timeout { backend: backend.into(), after, detail: detail.into() }
+    }
     pub fn denied(rule: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::Denied { rule: rule.into(), detail: detail.into() }
     }
@@ -73,6 +81,7 @@ impl Error {
             Error::BadInput { .. } => ErrorKind::BadInput,
             Error::NotConfigured { .. } => ErrorKind::NotConfigured,
             Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Denied { .. } => ErrorKind::Denied,
             Error::Upstream { .. } => ErrorKind::Upstream,
             Error::Cancelled => ErrorKind::Cancelled,
@@ -99,6 +108,9 @@ impl Error {
             }
             Error::Unreachable { .. } => {
                 Some("check that the backend is up and reachable; the next call retries, no restart needed")
+            }
+            Error::Timeout { .. } => {
+                Some("the backend is up but slow: raise its timeout or ask for less work in one call; the next call starts afresh")
             }
             Error::Denied { .. } => {
                 Some("the server's safety configuration refuses this; pick an allowed target or ask the operator")
@@ -160,7 +172,7 @@ impl Error {
                     c(backend);
                     c(how)
                 }
-                Error::Unreachable { backend, detail, .. } => {
+                Error::Unreachable { backend, detail, .. } | Error::Timeout { backend, detail, .. } => {
                     c(backend);
                     c(detail)
                 }

@@ -83,6 +83,9 @@ struct Global {
     /// The language model's API: openai (default) or ollama.
     #[arg(long, env = "KAFKA_QA_LLM_KIND", global = true, value_enum)]
     llm_kind: Option<LlmKind>,
+    /// Timeout of one language-model request in ms, until its last token (default 300000; 1000 to 3600000).
+    #[arg(long, env = "KAFKA_QA_LLM_TIMEOUT_MS", global = true)]
+    llm_timeout_ms: Option<u64>,
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
@@ -172,6 +175,7 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         llm_url: g.llm_url.clone(),
         llm_model: g.llm_model.clone(),
         llm_kind: g.llm_kind,
+        llm_timeout_ms: g.llm_timeout_ms,
         qdrant_url: std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()),
         qdrant_api_key: std::env::var("QDRANT_API_KEY").ok().filter(|k| !k.is_empty()),
         llm_api_key: std::env::var("KAFKA_QA_LLM_API_KEY").ok().filter(|k| !k.is_empty()),

@@ -278,7 +278,9 @@ pub struct LlmConfig {
     pub model: Option<String>,
     /// Sent as a bearer token when set.
     pub api_key: Option<Secret>,
-    /// Timeout of one model request.
+    /// Timeout of one model request, from sending it to the answer's last token (--llm-timeout-ms,
+    /// KAFKA_QA_LLM_TIMEOUT_MS). Default 300000: a 1.5B model on 2 CPU cores writes about 20 tokens/s, so
+    /// 6 cases (about 2,500 tokens with the prompt read) take 2 to 3 minutes.
     pub timeout_ms: u64,
     /// `openai` (POST {url}/chat/completions) or `ollama` (POST {url}/api/chat).
     pub kind: LlmKind,
@@ -295,9 +297,12 @@ pub enum LlmKind {
     Ollama,
 }
 
+/// The default timeout of one model request (see [`LlmConfig::timeout_ms`]).
+pub const DEFAULT_LLM_TIMEOUT_MS: u64 = 300_000;
+
 impl Default for LlmConfig {
     fn default() -> Self {
-        LlmConfig { url: None, model: None, api_key: None, timeout_ms: 60_000, kind: LlmKind::Openai }
+        LlmConfig { url: None, model: None, api_key: None, timeout_ms: DEFAULT_LLM_TIMEOUT_MS, kind: LlmKind::Openai }
     }
 }
 
@@ -363,6 +368,7 @@ pub struct Overrides {
     pub llm_url: Option<String>,
     pub llm_model: Option<String>,
     pub llm_kind: Option<LlmKind>,
+    pub llm_timeout_ms: Option<u64>,
     pub qdrant_url: Option<String>,
     pub qdrant_api_key: Option<String>,
     pub llm_api_key: Option<String>,
@@ -461,6 +467,9 @@ impl Config {
         if let Some(v) = o.llm_kind {
             self.llm.kind = v;
         }
+        if let Some(v) = o.llm_timeout_ms {
+            self.llm.timeout_ms = v;
+        }
         if let Some(v) = &o.qdrant_url {
             self.similar.qdrant_url = Some(v.clone());
         }
@@ -510,8 +519,11 @@ impl Config {
                 "the model name (--llm-model, KAFKA_QA_LLM_MODEL) when llm.url is set",
             ));
         }
-        if !(1_000..=600_000).contains(&self.llm.timeout_ms) {
-            return Err(Error::bad_input("llm.timeout_ms", "a timeout from 1000 to 600000 ms"));
+        if !(1_000..=3_600_000).contains(&self.llm.timeout_ms) {
+            return Err(Error::bad_input(
+                "llm.timeout_ms",
+                "a timeout from 1000 to 3600000 ms (--llm-timeout-ms, KAFKA_QA_LLM_TIMEOUT_MS)",
+            ));
         }
         if !(1..=4096).contains(&self.loki.max_response_mb) || !(1..=4096).contains(&self.prometheus.max_response_mb) {
             return Err(Error::bad_input("max_response_mb", "a size from 1 to 4096 MiB ([loki] and [prometheus])"));
@@ -658,7 +670,7 @@ mod tests {
     #[test]
     fn llm_section_defaults_overrides_checks_and_secret() {
         let c = Config::from_toml("").unwrap();
-        assert_eq!((c.llm.url.as_deref(), c.llm.kind, c.llm.timeout_ms), (None, LlmKind::Openai, 60_000));
+        assert_eq!((c.llm.url.as_deref(), c.llm.kind, c.llm.timeout_ms), (None, LlmKind::Openai, 300_000));
         let mut c = Config::from_toml(
             "[llm]\nurl = \"http://file/v1\"\nmodel = \"m\"\napi_key = \"sk-file-key\"\nkind = \"ollama\"\n",
         )
@@ -667,16 +679,20 @@ mod tests {
         c.apply(&Overrides {
             llm_url: Some("http://flag/v1".into()),
             llm_api_key: Some("sk-env-key".into()),
+            llm_timeout_ms: Some(900_000),
             ..Default::default()
         });
         assert_eq!(
-            (c.llm.url.as_deref(), c.llm.model.as_deref(), c.llm.kind),
-            (Some("http://flag/v1"), Some("m"), LlmKind::Ollama)
+            (c.llm.url.as_deref(), c.llm.model.as_deref(), c.llm.kind, c.llm.timeout_ms),
+            (Some("http://flag/v1"), Some("m"), LlmKind::Ollama, 900_000)
         );
         assert!(c.secrets().iter().any(|s| s.expose() == "sk-env-key"));
         assert!(c.check().is_ok());
         let err = Config::from_toml("[llm]\nkind = \"anthropic\"\n").unwrap_err().to_string();
         assert!(err.contains("openai") && err.contains("ollama"), "{err}");
+        c.llm.timeout_ms = 3_600_001;
+        assert_eq!(c.check().unwrap_err().argument(), Some("llm.timeout_ms"));
+        c.llm.timeout_ms = 300_000;
         c.llm.model = None;
         assert_eq!(c.check().unwrap_err().argument(), Some("llm.model"));
     }

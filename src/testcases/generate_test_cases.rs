@@ -51,10 +51,10 @@ pub struct GenerateTestCasesArgs {
     /// Seed of the generated messages. Default 1.
     #[serde(default = "one")]
     pub seed: u64,
-    /// Most cases generated (most important kept). Default 60, at most 500.
-    #[serde(default = "default_max_cases")]
+    /// Most cases generated (most important kept). Default 60, at most 500. With a `user_story`: the most cases the model writes (its answer's token budget follows), default 6, at most 20.
+    #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
-    pub max_cases: usize,
+    pub max_cases: Option<usize>,
     /// Positive cases besides the header variation. Default 2, at most 20.
     #[serde(default = "two")]
     #[schemars(range(min = 1, max = 20))]
@@ -67,9 +67,8 @@ fn one() -> u64 {
 fn two() -> usize {
     2
 }
-fn default_max_cases() -> usize {
-    60
-}
+/// Cases generated from a schema when `max_cases` is not given.
+const DEFAULT_MAX_CASES: usize = 60;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct GenerateTestCasesOutput {
@@ -80,8 +79,11 @@ pub struct GenerateTestCasesOutput {
     pub coverage: Option<Coverage>,
     /// For agent-written cases: the quality score and every defect.
     pub score: Option<Score>,
-    /// For a user story: the language-model request whose answer was valid (1, or 2 to 4 after repairs).
+    /// For a user story: the language-model answer used (1, or 2 to 4 after repairs).
     pub attempt: Option<usize>,
+    /// For a user story: the model, the served model check, the output mode (json_schema or the json_object
+    /// fallback), requests, defects per answer, why repairs stopped, tokens and time.
+    pub model_run: Option<story::ModelRun>,
     pub cases: Vec<TestCase>,
 }
 
@@ -134,24 +136,29 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         })?;
     }
     let mut attempt = None;
+    let mut model_run = None;
     let (cases, coverage, score, source) = if let Some(text) = &args.user_story {
         let format = args.schema.clone().or(args.entity.map(Entity::schema));
-        let answer = story::cases_from_story(cx, text, &targets, format.as_ref()).await?;
-        let (cases, s) = validate_and_score(&answer.raw);
-        attempt = Some(answer.attempt);
-        (
-            cases,
-            None,
-            Some(s),
-            format!(
-                "a user story via the model `{}` (valid on request {} of at most {})",
-                answer.model,
-                answer.attempt,
-                1 + story::MAX_REPAIRS
-            ),
-        )
+        let max_cases = args.max_cases.unwrap_or(story::DEFAULT_STORY_CASES);
+        if max_cases > story::MAX_STORY_CASES {
+            return Err(Error::bad_input(
+                "max_cases",
+                format!("with a user_story, 1 to {} cases (each costs the model time)", story::MAX_STORY_CASES),
+            ));
+        }
+        let request = story::StoryRequest { story: text, targets: &targets, format: format.as_ref(), max_cases };
+        let answer = story::cases_from_story(cx, &request).await?;
+        let (cases, s) = validate_and_score(&answer.raw, format.as_ref());
+        let run = answer.run;
+        attempt = Some(run.attempt);
+        let source = format!(
+            "a user story via the model `{}` ({}, answer {} of {} requests)",
+            run.model, run.mode, run.attempt, run.requests
+        );
+        model_run = Some(run);
+        (cases, None, Some(s), source)
     } else if let Some(raw) = &args.cases {
-        let (cases, s) = validate_and_score(raw);
+        let (cases, s) = validate_and_score(raw, None);
         (cases, None, Some(s), format!("{} agent-written cases", raw.len()))
     } else {
         let (schema, source) = match (&args.schema, &args.topic) {
@@ -175,7 +182,7 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
             targets: &targets,
             kinds: &args.kinds,
             seed: args.seed,
-            max_cases: args.max_cases,
+            max_cases: args.max_cases.unwrap_or(DEFAULT_MAX_CASES),
             positives: args.positives,
         };
         let (cases, coverage) = generate::generate(&req)
@@ -211,11 +218,29 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
     }
     if let Some(s) = &score {
         summary.push_str(&format!(
-            "\n- score {:.1}/100: structure {:.2}, fields {:.2}, preconditions {:.2}, steps {:.2}, kinds balance {:.2}",
-            s.overall, s.structural, s.field_completeness, s.preconditions, s.steps, s.kinds_balance
+            "\n- score {:.1}/100: structure {:.2}, fields {:.2}, preconditions {:.2}, steps {:.2}, kinds balance {:.2}, content {:.2}",
+            s.overall, s.structural, s.field_completeness, s.preconditions, s.steps, s.kinds_balance, s.content
         ));
         for d in &s.defects {
             summary.push_str(&format!("\n  - {d}"));
+        }
+    }
+    if let Some(run) = &model_run {
+        summary.push_str(&format!(
+            "\n- model `{}`: {}; output {}{}; {} requests, defects per answer {:?}; {} tokens in, {} out (at most {} per answer); {:.1} s",
+            run.model,
+            run.model_check.note,
+            run.mode,
+            run.mode_note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+            run.requests,
+            run.defects_per_answer,
+            run.tokens_in,
+            run.tokens_out,
+            run.max_tokens,
+            run.elapsed_ms as f64 / 1000.0
+        ));
+        if let Some(stopped) = &run.stopped {
+            summary.push_str(&format!("\n- repairs stopped: {stopped}; the remaining defects are in the score"));
         }
     }
     summary.push_str(&format!("\n\nNext: `run_test_cases` with `{{\"case_set\": \"{case_set}\"}}`."));
@@ -232,7 +257,7 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
             )
         })
         .collect();
-    let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, attempt, cases };
+    let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, attempt, model_run, cases };
     Ok(Reply::new(&out)?
         .summary(summary)
         .rows("cases", "| id | type | priority | title | expects |\n|---|---|---|---|---|", rows)
@@ -240,9 +265,10 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         .narrow_with("the full set is stored as the resource testcases://{case_set}; pass case_set to run_test_cases, or lower max_cases"))
 }
 
-/// The one check of cases not generated here (agent-written, or a language model's): parse and score.
-fn validate_and_score(raw: &[Value]) -> (Vec<TestCase>, Score) {
+/// The one check of cases not generated here (agent-written, or a language model's): parse and score
+/// (against the message format when one is known).
+fn validate_and_score(raw: &[Value], format: Option<&Value>) -> (Vec<TestCase>, Score) {
     let (cases, problems) = parse_cases(raw);
-    let s = score::score(&cases, &problems, raw.len());
+    let s = score::score(&cases, &problems, raw.len(), format);
     (cases, s)
 }
