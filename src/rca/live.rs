@@ -377,8 +377,12 @@ fn group_of(line: &str) -> Option<&str> {
 /// The partition a broker's line is about: `[Partition orders-3 broker=1] ...`.
 fn partition_of(line: &str) -> Option<&str> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"\[Partition ([\w.-]+-\d+) broker=").ok()).as_ref()?;
-    re.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str())
+    let re = RE
+        .get_or_init(|| {
+            Regex::new(r"\[Partition ([\w.-]+-\d+) broker=|(?:append operation on|requirement of \d+ for) partition ([\w.-]+-\d+)").ok()
+        })
+        .as_ref()?;
+    re.captures(line).and_then(|c| c.get(1).or(c.get(2))).map(|m| m.as_str())
 }
 
 /// An ISR shrink line tells where a partition lives: `[Partition orders-3 broker=1] Shrinking ISR from
