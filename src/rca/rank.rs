@@ -321,6 +321,44 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
             s.demoted.push("a short blip that was over within minutes".into());
         }
     }
+    // A topic-level finding confined to one topic (others rode through) is about that topic; the same
+    // finding on several topics at once is about what they share (a broker).
+    let confined: Vec<bool> = (0..out.len())
+        .map(|j| {
+            g.kind(out[j].anchor) == EntityKind::Topic
+                && !(0..out.len()).any(|k| {
+                    k != j
+                        && out[k].rule == out[j].rule
+                        && g.kind(out[k].anchor) == EntityKind::Topic
+                        && match (out[j].onset, out[k].onset) {
+                            (Some(a), Some(b)) => (a - b).abs() <= OVER_BEFORE_MS,
+                            _ => false,
+                        }
+                })
+        })
+        .collect();
+    // A broker that went away and came back (a routine restart) is not the cause when a topic could not
+    // ride through its absence (too few replicas for min.insync.replicas): the topic's provisioning is.
+    for i in 0..out.len() {
+        let (Some(a0), Some(a1)) = (out[i].onset, out[i].trigger_end) else { continue };
+        if g.kind(out[i].anchor) != EntityKind::Broker {
+            continue;
+        }
+        if let Some(j) = (0..out.len()).find(|&j| {
+            confined[j]
+                && base[j] >= 0.5 * base[i]
+                && out[j].onset.is_some_and(|t| t >= a0 - ORDER_TOLERANCE_MS && t <= a1 + OVER_BEFORE_MS)
+        }) {
+            out[i].confidence *= 0.7;
+            let why = format!(
+                "the broker came back at {}; {} on {} could not ride through its absence",
+                crate::observe::time::format_ms(a1),
+                rules[out[j].rule].id,
+                g.name(out[j].anchor)
+            );
+            out[i].demoted.push(why);
+        }
+    }
     // Effects: a hypothesis whose trigger began after another one's, within its horizon and its scope.
     let mut effect_of: Vec<Option<usize>> = vec![None; out.len()];
     for (j, b) in out.iter().enumerate() {
@@ -330,7 +368,7 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
             .filter(|&i| {
                 active_before(g, &out[i], tb)
                     && (out[i].rule != b.rule || out[i].anchor != b.anchor)
-                    && reaches(g, &out[i], b)
+                    && reaches(g, &out[i], b, confined[j])
             })
             .min_by_key(|&i| out[i].onset);
         effect_of[j] = cause;
@@ -353,7 +391,8 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
 fn active_before(g: &Graph, a: &Scored, t: i64) -> bool {
     a.trigger.iter().any(|&s| {
         let sig = &g.signals[s];
-        sig.start_ms.is_some_and(|t0| t0 + ORDER_TOLERANCE_MS < t && t <= t0 + HORIZON_MS)
+        // No tolerance: the cause's first line or sample a few seconds earlier is what tells it apart.
+        sig.start_ms.is_some_and(|t0| t0 < t && t <= t0 + HORIZON_MS)
             && sig.end_ms.is_none_or(|t1| t1 + OVER_BEFORE_MS >= t)
     })
 }
@@ -361,16 +400,17 @@ fn active_before(g: &Graph, a: &Scored, t: i64) -> bool {
 /// Whether a cause on `a`'s anchor can produce `b`'s symptoms: the same entity, a broker or cluster
 /// failure reaching the clients, groups, partitions and controller, a hot partition the group reads, a
 /// producer and the group of the same application (or its member), or a signal `a` already explains.
-fn reaches(g: &Graph, a: &Scored, b: &Scored) -> bool {
+fn reaches(g: &Graph, a: &Scored, b: &Scored, confined_topic: bool) -> bool {
     use EntityKind::*;
     if a.anchor == b.anchor || b.trigger.iter().any(|s| a.explained.contains(s)) {
         return true;
     }
     let (ka, kb) = (g.kind(a.anchor), g.kind(b.anchor));
     match (ka, kb) {
-        // A topic whose partitions cannot ride through a broker's absence is its own cause.
         (Broker, Group | Partition | Client | Cluster) => true,
         (Cluster, Group | Partition | Client) => true,
+        // A topic whose partitions alone could not ride through a broker's absence is its own cause.
+        (Broker | Cluster, Topic) => !confined_topic,
         (Partition, Group) => {
             g.topic_of(a.anchor).is_some_and(|t| g.targets(b.anchor, super::graph::EdgeKind::Consumes).contains(&t))
         }
