@@ -298,7 +298,8 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
     // Over before another, sustained hypothesis of comparable strength began.
     let mut past = vec![false; out.len()];
     for i in 0..out.len() {
-        let Some(until) = out[i].active_until else { continue };
+        // Its trigger is what happened; later signals tied to it by scope alone may be unrelated noise.
+        let Some(until) = out[i].trigger_end.or(out[i].active_until) else { continue };
         if let Some(j) = (0..out.len()).find(|&j| {
             j != i && !blip[j] && base[j] >= 0.5 * base[i] && out[j].onset.is_some_and(|t| t > until + OVER_BEFORE_MS)
         }) {
