@@ -350,7 +350,7 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
                 && base[j] >= 0.5 * base[i]
                 && out[j].onset.is_some_and(|t| t >= a0 - ORDER_TOLERANCE_MS && t <= a1 + OVER_BEFORE_MS)
         }) {
-            out[i].confidence *= 0.7;
+            out[i].confidence *= 0.6;
             let why = format!(
                 "the broker came back at {}; {} on {} could not ride through its absence",
                 crate::observe::time::format_ms(a1),
