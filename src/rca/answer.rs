@@ -41,8 +41,12 @@ pub fn analyze(g: &Graph, rules: &[Rule], opts: &AnalyzeOptions) -> (Analysis, V
         }
     }
     scored.truncate(MAX_HYPOTHESES);
-    let hypotheses: Vec<Hypothesis> =
+    let mut hypotheses: Vec<Hypothesis> =
         scored.iter().enumerate().map(|(i, s)| render(g, rules, s, i + 1, window)).collect();
+    if let [a, b, ..] = scored.as_slice() {
+        let apart = tells_apart(g, rules, a, b, &hypotheses[0], &hypotheses[1]);
+        hypotheses[0].tells_apart = Some(apart);
+    }
     let fits = hypotheses.first().is_some_and(|h| h.confidence >= FIT_THRESHOLD);
     let verdict = match hypotheses.first() {
         Some(h) if fits => format!("{} on {} (confidence {:.2}){focus_note}", h.cause, h.on, h.confidence),
@@ -151,6 +155,50 @@ fn render(g: &Graph, rules: &[Rule], s: &Scored, rank: usize, window: Option<(i6
         blast_radius: blast,
         remediation: rule.remediation.clone(),
         score: s.parts,
+        demoted: s.demoted.clone(),
+        tells_apart: None,
+    }
+}
+
+/// What tells the first hypothesis from the second: what each cause shows that the other does not, which
+/// began first, and the first query check of the first (else of the second) to run.
+fn tells_apart(g: &Graph, rules: &[Rule], a: &Scored, b: &Scored, ha: &Hypothesis, hb: &Hypothesis) -> TellsApart {
+    let (ra, rb) = (&rules[a.rule], &rules[b.rule]);
+    let tell = |r: &Rule| r.tell.clone().unwrap_or_else(|| first_line(&r.summary, 200));
+    let mut text = if a.rule == b.rule {
+        format!(
+            "Same cause on two entities: it is on {} if {} shows it there and {} shows it less or later ({}).",
+            ha.on,
+            ha.on,
+            hb.on,
+            tell(ra)
+        )
+    } else {
+        format!("{} on {} if {}; {} on {} if {}.", ra.cause, ha.on, tell(ra), rb.cause, hb.on, tell(rb))
+    };
+    match (a.onset, b.onset) {
+        (Some(x), Some(y)) if x + super::rank::ORDER_TOLERANCE_MS < y => text.push_str(&format!(
+            " {} began first ({}, {} at {}): the later one may be its effect.",
+            ha.rule,
+            format_ms(x),
+            hb.rule,
+            format_ms(y)
+        )),
+        (Some(x), Some(y)) if y + super::rank::ORDER_TOLERANCE_MS < x => text.push_str(&format!(
+            " {} began first ({}, {} at {}): check that it is not the cause.",
+            hb.rule,
+            format_ms(y),
+            ha.rule,
+            format_ms(x)
+        )),
+        _ => {}
+    }
+    let _ = g;
+    let query = |h: &Hypothesis| h.verification.iter().find(|v| v.kind != "kafka").cloned();
+    TellsApart {
+        versus: format!("{}@{}", hb.rule, hb.on),
+        discriminator: text,
+        verification: query(ha).or_else(|| query(hb)).or_else(|| ha.verification.first().cloned()),
     }
 }
 

@@ -246,3 +246,145 @@ fn focus_keeps_the_hypotheses_that_concern_it() {
     let (a, _) = analyze(&g, &load(None).unwrap(), &AnalyzeOptions { window: None, focus });
     assert!(a.hypotheses.iter().all(|h| h.on == "group:orders-proc"), "{:#?}", ranked(&a));
 }
+
+/// A signal from `start` to `end` seconds after T0 (over), with `count` lines when a log signal.
+fn span(class: &str, entity: &str, start: i64, end: i64, count: Option<u64>) -> Value {
+    let mut v = json!({"class": class, "entity": entity, "start": T0 + start, "end": T0 + end});
+    if let Some(n) = count {
+        v["count"] = json!(n);
+    }
+    v
+}
+
+fn hypothesis<'a>(a: &'a Analysis, rule: &str, on: &str) -> &'a super::answer::Hypothesis {
+    a.hypotheses
+        .iter()
+        .find(|h| h.rule == rule && h.on == on)
+        .unwrap_or_else(|| panic!("{rule} on {on}: {:#?}", ranked(a)))
+}
+
+#[test]
+fn a_groups_lag_that_began_after_a_broker_went_down_is_its_effect() {
+    let mut s = vec![
+        sig("broker_down", "broker:3", 0),
+        sig("connection_failed", "broker:3", 2),
+        sig("leader_election", "cluster", 20),
+        sig("lag_growing", "group:payments-svc", 60),
+        sig("member_timeout", "client:c1", 90),
+        sig("rebalance", "group:payments-svc", 100),
+    ];
+    s.extend(isr_shrinks(3, 40));
+    let a = run(s);
+    assert_top(&a, "broker_down", "broker:3");
+    let slow = hypothesis(&a, "slow_consumer", "group:payments-svc");
+    assert!(slow.demoted.iter().any(|d| d.contains("effect of")), "{:?}", slow.demoted);
+}
+
+#[test]
+fn lag_of_a_throttled_clients_group_is_an_effect_of_the_throttling() {
+    let a = run(vec![
+        sig("produce_throttled", "client:c1", 0),
+        sig("produce_latency_high", "client:c1", 10),
+        sig("lag_growing", "group:payments-svc", 120),
+        sig("lag_growing", "partition:payments-2", 125),
+    ]);
+    assert_top(&a, "producer_quota_throttling", "client:c1");
+}
+
+#[test]
+fn a_short_gc_blip_on_another_broker_does_not_outrank_the_cause() {
+    let mut s = vec![
+        span("gc_pressure", "broker:2", 0, 90, None),
+        span("request_latency_high", "broker:2", 20, 80, None),
+        sig("broker_down", "broker:3", 600),
+        sig("connection_failed", "broker:3", 602),
+        sig("leader_election", "cluster", 620),
+    ];
+    s.extend(isr_shrinks(3, 640));
+    let a = run(s);
+    assert_top(&a, "broker_down", "broker:3");
+    let gc = hypothesis(&a, "gc_pressure", "broker:2");
+    assert!(gc.demoted.iter().any(|d| d.contains("blip")), "{:?}", gc.demoted);
+}
+
+#[test]
+fn a_routine_restart_long_before_the_incident_ranks_below_it() {
+    let a = run(vec![
+        span("broker_down", "broker:1", 0, 90, None),
+        span("leader_election", "cluster", 5, 100, Some(12)),
+        sig("lag_growing", "group:payments-svc", 1800),
+        sig("lag_growing", "partition:payments-1", 1805),
+        sig("lag_growing", "partition:payments-4", 1805),
+    ]);
+    assert_top(&a, "slow_consumer", "group:payments-svc");
+    let restart = hypothesis(&a, "broker_down", "broker:1");
+    assert!(restart.demoted.iter().any(|d| d.contains("past episode")), "{:?}", restart.demoted);
+}
+
+#[test]
+fn one_controller_move_is_not_churn_and_one_rebalance_is_not_a_storm() {
+    let a = run(vec![
+        span("controller_change", "broker:1", 0, 1, Some(1)),
+        span("rebalance", "group:orders-proc", 10, 14, Some(2)),
+        sig("lag_growing", "group:payments-svc", 900),
+        sig("member_timeout", "client:c1", 1200),
+    ]);
+    assert_top(&a, "slow_consumer", "group:payments-svc");
+    let storm = hypothesis(&a, "rebalance_storm", "group:orders-proc");
+    assert!(storm.demoted.iter().any(|d| d.contains("single episode")), "{:?}", storm.demoted);
+}
+
+#[test]
+fn repeated_rebalances_before_the_lag_are_a_storm_not_a_slow_consumer() {
+    let a = run(vec![
+        span("rebalance", "group:payments-svc", 0, 1500, Some(40)),
+        span("member_timeout", "client:c2", 60, 1400, Some(12)),
+        sig("lag_growing", "group:payments-svc", 10),
+    ]);
+    assert_top(&a, "rebalance_storm", "group:payments-svc");
+}
+
+#[test]
+fn a_topic_that_cannot_ride_through_a_broker_restart_is_under_provisioned() {
+    let a = run(vec![
+        span("broker_down", "broker:2", 0, 240, None),
+        span("leader_election", "cluster", 5, 250, Some(8)),
+        span("under_replicated", "broker:1", 10, 300, None),
+        span("under_min_isr", "partition:audit-1", 30, 240, Some(50)),
+        span("under_min_isr", "partition:audit-0", 31, 240, Some(40)),
+        span("under_replicated", "partition:audit-0", 12, 240, None),
+        span("produce_errors", "partition:audit-1", 32, 240, Some(30)),
+    ]);
+    assert_top(&a, "under_provisioned_replication", "topic:audit");
+    let restart = hypothesis(&a, "broker_down", "broker:2");
+    assert!(restart.demoted.iter().any(|d| d.contains("ride through")), "{:?}", restart.demoted);
+}
+
+#[test]
+fn under_min_isr_on_every_topic_is_the_brokers_effect() {
+    let mut s = vec![
+        sig("broker_down", "broker:3", 0),
+        sig("connection_failed", "broker:3", 2),
+        sig("leader_election", "cluster", 20),
+        sig("under_min_isr", "partition:audit-1", 30),
+        sig("under_min_isr", "partition:orders-2", 31),
+        sig("under_min_isr", "partition:payments-2", 32),
+    ];
+    s.extend(isr_shrinks(3, 40));
+    let a = run(s);
+    assert_top(&a, "broker_down", "broker:3");
+}
+
+#[test]
+fn the_top_hypothesis_says_what_tells_it_from_the_second() {
+    let a = run(vec![
+        span("rebalance", "group:payments-svc", 0, 1500, Some(40)),
+        span("member_timeout", "client:c2", 60, 1400, Some(12)),
+        sig("lag_growing", "group:payments-svc", 10),
+    ]);
+    let t = a.hypotheses[0].tells_apart.as_ref().expect("tells_apart on the first hypothesis");
+    assert_eq!(t.versus, format!("{}@{}", a.hypotheses[1].rule, a.hypotheses[1].on));
+    assert!(t.discriminator.contains("rebalance"), "{}", t.discriminator);
+    assert!(t.verification.is_some());
+    assert!(a.hypotheses[1].tells_apart.is_none());
+}

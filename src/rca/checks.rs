@@ -18,11 +18,16 @@ pub fn verification(
     window: Option<(i64, i64)>,
 ) -> Vec<Verification> {
     let values = placeholder_values(g, anchor, blast, window);
+    let matcher = values[0].1.as_deref().and_then(|b| broker_matcher(g, b));
     let mut out = vec![];
     for check in &rule.check {
         let (start, end) = (values[5].1.clone(), values[6].1.clone());
         let made = match check.kind {
             CheckKind::Promql => fill(check.query.as_deref().unwrap_or_default(), &values).map(|q| {
+                let q = match (&matcher, &values[0].1) {
+                    (Some(m), Some(b)) => q.replace(&format!("broker=\"{b}\""), m),
+                    _ => q,
+                };
                 let mut args = json!({"queries": [q]});
                 add_window(&mut args, start, end);
                 ("prom_snapshot".to_string(), args)
@@ -42,6 +47,38 @@ pub fn verification(
         out.push(Verification { kind: check.kind.name().into(), tool, arguments, confirms });
     }
     out
+}
+
+/// How the broker's metric series are labelled when not by `broker` (host-only or Kubernetes label
+/// schemes): the pod, else its host in `instance` (any port, so its node exporter matches too), from the
+/// labels of a metric signal on that broker. None when they carry `broker` or nothing is known.
+fn broker_matcher(g: &Graph, broker: &str) -> Option<String> {
+    let id: i32 = broker.parse().ok()?;
+    let entity = g.find(&EntityRef::Broker(id))?;
+    let labels = g.signals_on(entity).iter().find_map(|&s| {
+        let sig = &g.signals[s];
+        (sig.source == super::observation::SignalSource::Metric).then_some(())?;
+        let d = sig.detail.as_deref()?;
+        let text = &d[d.rfind(" {")? + 1..];
+        Some(crate::rca::checks::label_pairs(text))
+    })?;
+    let get = |k: &str| labels.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    if get("broker").is_some() {
+        return None;
+    }
+    if let Some(pod) = get("pod") {
+        return Some(format!("pod=\"{pod}\""));
+    }
+    let instance = get("instance")?;
+    let host = instance.rsplit_once(':').map(|(h, _)| h).unwrap_or(&instance);
+    Some(format!("instance=~\"{}(:[0-9]+)?\"", regex::escape(host).replace('\\', "\\\\")))
+}
+
+/// `{a="1", b="x"}` as pairs.
+pub(crate) fn label_pairs(text: &str) -> Vec<(String, String)> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = RE.get_or_init(|| regex::Regex::new(r#"(\w+)="((?:[^"\\]|\\.)*)""#).ok()) else { return vec![] };
+    re.captures_iter(text).map(|c| (c[1].to_string(), c[2].to_string())).collect()
 }
 
 fn add_window(args: &mut Value, start: Option<String>, end: Option<String>) {
@@ -114,5 +151,13 @@ mod tests {
         assert_eq!(fill(r#"up{broker="{broker}"}"#, &values).unwrap(), r#"up{broker="2"}"#);
         assert_eq!(fill(r#"{job="kafka"} |= "{group}""#, &values).unwrap(), r#"{job="kafka"} |= "a\"b""#);
         assert_eq!(fill(r#"{"pattern": "{topic}"}"#, &values), None);
+    }
+
+    #[test]
+    fn label_pairs_read_a_series_label_text() {
+        assert_eq!(
+            label_pairs(r#"{instance="kafka-2:7071", job="kafka"}"#),
+            [("instance".to_string(), "kafka-2:7071".to_string()), ("job".to_string(), "kafka".to_string())]
+        );
     }
 }

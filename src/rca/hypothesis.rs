@@ -58,6 +58,22 @@ pub struct Hypothesis {
     pub verification: Vec<Verification>,
     pub remediation: String,
     pub score: ScoreParts,
+    /// Why the ranking lowered it: an effect of another hypothesis, a short blip, over before the incident.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demoted: Vec<String>,
+    /// On the first hypothesis: what tells it from the second, and the call that decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tells_apart: Option<TellsApart>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TellsApart {
+    /// The hypothesis it is told from, e.g. `slow_consumer@group:orders`.
+    pub versus: String,
+    /// What tells the two apart, in one or two sentences.
+    pub discriminator: String,
+    /// The call to run to decide.
+    pub verification: Option<Verification>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

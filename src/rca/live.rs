@@ -294,7 +294,9 @@ fn stream_signals(
                 None if CLIENT_SIDE.contains(&class.id.as_str()) => continue,
                 _ => {}
             }
-            if let Some(p) = partition_of(&e.line) {
+            if let Some(g) = group_of(&e.line) {
+                entities.push(format!("group:{g}"));
+            } else if let Some(p) = partition_of(&e.line) {
                 entities.push(format!("partition:{p}"));
                 if class.id == "isr_shrink" && placed.insert(p.to_string()) {
                     placements.push(e.line.clone());
@@ -360,11 +362,27 @@ fn stream_signals(
         .collect();
     (signals, placements)
 }
+/// The consumer group a group coordinator's line is about: `Preparing to rebalance group orders in state
+/// ...`, `Stabilized group orders generation 7`, `Member m-1 in group orders has failed, removing it`.
+fn group_of(line: &str) -> Option<&str> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            Regex::new(r"(?:[Rr]ebalance group|Stabilized group|[Mm]ember \S+ in group|for group|[Gg]roup coordinator for group|groupId=) ?([\w.\-]+)").ok()
+        })
+        .as_ref()?;
+    re.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str()).filter(|g| !g.is_empty())
+}
+
 /// The partition a broker's line is about: `[Partition orders-3 broker=1] ...`.
 fn partition_of(line: &str) -> Option<&str> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"\[Partition ([\w.-]+-\d+) broker=").ok()).as_ref()?;
-    re.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str())
+    let re = RE
+        .get_or_init(|| {
+            Regex::new(r"\[Partition ([\w.-]+-\d+) broker=|(?:append operation on|requirement of \d+ for) partition ([\w.-]+-\d+)").ok()
+        })
+        .as_ref()?;
+    re.captures(line).and_then(|c| c.get(1).or(c.get(2))).map(|m| m.as_str())
 }
 
 /// An ISR shrink line tells where a partition lives: `[Partition orders-3 broker=1] Shrinking ISR from

@@ -71,6 +71,15 @@ pub fn render(n: &NoteInput) -> String {
         for c in &h.contradicting {
             let _ = writeln!(md, "   - against: {c}");
         }
+        for d in &h.demoted {
+            let _ = writeln!(md, "   - ranked lower: {d}");
+        }
+    }
+    if let Some(t) = a.hypotheses.first().and_then(|h| h.tells_apart.as_ref()) {
+        let _ = writeln!(md, "\n**What tells the top two apart** (vs `{}`): {}", t.versus, t.discriminator);
+        if let Some(v) = &t.verification {
+            let _ = writeln!(md, "Run `{}` {}: {}", v.tool, v.arguments, v.confirms);
+        }
     }
 
     if let Some(top) = a.hypotheses.first() {

@@ -33,6 +33,16 @@ pub struct Scored {
     pub preceded_by: Vec<usize>,
     pub explained: BTreeSet<usize>,
     pub parts: ScoreParts,
+    /// The signals of its trigger steps.
+    pub trigger: Vec<usize>,
+    /// When its trigger began (ms), if timed.
+    pub onset: Option<i64>,
+    /// When its trigger signals ended, when all did (None: one is ongoing or untimed).
+    pub trigger_end: Option<i64>,
+    /// When the last of its timed signals ended, when all did (None: one is ongoing).
+    pub active_until: Option<i64>,
+    /// Why the ranking demoted it (an effect of another hypothesis, a short blip, over before the rest).
+    pub demoted: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, schemars::JsonSchema)]
@@ -69,6 +79,7 @@ pub fn rank(g: &Graph, rules: &[Rule]) -> Vec<Scored> {
             out.push(score(g, &by_class, ri, rule, a));
         }
     }
+    demote(g, rules, &mut out);
     out.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
@@ -173,6 +184,7 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
                 scope: c.scope.clone(),
                 weight: 1.0,
                 trigger: false,
+                min_count: 0,
             };
             matching(g, by_class, anchor, &step)
                 .into_iter()
@@ -198,7 +210,7 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
     };
 
     let explained_share = if g.signals.is_empty() { 0.0 } else { explained.len() as f64 / g.signals.len() as f64 };
-    let mut confidence = 0.45 * evidence + 0.2 * explained_share + 0.35 * order;
+    let mut confidence: f64 = 0.45 * evidence + 0.2 * explained_share + 0.35 * order;
     if !order_violations.is_empty() {
         confidence *= 0.6;
     }
@@ -210,6 +222,38 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
     if !explained.iter().any(|&s| g.signals[s].start_ms.is_some()) {
         confidence *= 0.5;
     }
+    let trigger_sigs: Vec<usize> =
+        rule.step.iter().zip(&steps).filter(|(s, _)| s.trigger).flat_map(|(_, m)| m.iter().copied()).collect();
+    let ended = |sigs: &mut dyn Iterator<Item = usize>| -> Option<i64> {
+        let mut last: Option<i64> = None;
+        for s in sigs {
+            let sig = &g.signals[s];
+            if sig.start_ms.is_none() {
+                continue;
+            }
+            last = Some(last.unwrap_or(i64::MIN).max(sig.end_ms?));
+        }
+        last
+    };
+    let trigger_end = ended(&mut trigger_sigs.iter().copied());
+    // A step that needs repetition (a storm, churn) seen fewer times is a single episode.
+    let few: Vec<String> = rule
+        .step
+        .iter()
+        .zip(&steps)
+        .filter(|(st, m)| {
+            st.min_count > 1
+                && !m.is_empty()
+                && m.iter().map(|&s| g.signals[s].count.unwrap_or(1)).sum::<u64>() < st.min_count
+        })
+        .map(|(st, _)| {
+            format!("`{}` seen fewer than {} times: a single episode, not a repeated one", st.name, st.min_count)
+        })
+        .collect();
+    if !few.is_empty() {
+        confidence *= 0.6;
+    }
+    let active_until = ended(&mut explained.iter().copied());
     Scored {
         rule: ri,
         anchor,
@@ -221,5 +265,168 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         preceded_by,
         explained,
         parts: ScoreParts { evidence, explained: explained_share, order, contradictions: contradiction_count },
+        onset: trigger_start,
+        trigger: trigger_sigs,
+        trigger_end,
+        active_until,
+        demoted: few,
     }
+}
+
+/// A trigger shorter than this that is over is a blip (a GC spike, one controller move, a brief throttle).
+pub const BLIP_MS: i64 = 3 * 60 * 1000;
+/// At most this many trigger lines in a short span are one event.
+pub const BLIP_LINES: u64 = 2;
+/// A hypothesis whose signals were all over this long before another one's began is a past episode.
+pub const OVER_BEFORE_MS: i64 = 5 * 60 * 1000;
+
+/// Ranking across hypotheses: an earlier cause that explains the symptoms outranks the effects that
+/// followed it in its scope; short blips that were over, and episodes that ended before the incident's
+/// other symptoms began (a routine restart long before), rank low.
+fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
+    let base: Vec<f64> = out.iter().map(|s| s.confidence).collect();
+    let blip: Vec<bool> = out
+        .iter()
+        .map(|s| match (s.onset, s.trigger_end) {
+            // Log lines come in bursts: a few lines are one event, many lines a sustained one.
+            (Some(a), Some(b)) => {
+                b - a < BLIP_MS && s.trigger.iter().filter_map(|&x| g.signals[x].count).sum::<u64>() <= BLIP_LINES
+            }
+            _ => false,
+        })
+        .collect();
+    // Over before another, sustained hypothesis of comparable strength began.
+    let mut past = vec![false; out.len()];
+    for i in 0..out.len() {
+        // Its trigger is what happened; later signals tied to it by scope alone may be unrelated noise.
+        let Some(until) = out[i].trigger_end.or(out[i].active_until) else { continue };
+        if let Some(j) = (0..out.len()).find(|&j| {
+            j != i && !blip[j] && base[j] >= 0.5 * base[i] && out[j].onset.is_some_and(|t| t > until + OVER_BEFORE_MS)
+        }) {
+            past[i] = true;
+            let why = format!(
+                "its signals were over at {}, before {} on {} began: a past episode, not this incident",
+                crate::observe::time::format_ms(until),
+                rules[out[j].rule].id,
+                g.name(out[j].anchor)
+            );
+            out[i].demoted.push(why);
+        }
+    }
+    for (i, s) in out.iter_mut().enumerate() {
+        if past[i] {
+            s.confidence *= 0.6;
+        }
+        if blip[i] {
+            s.confidence *= 0.7;
+            s.demoted.push("a short blip that was over within minutes".into());
+        }
+    }
+    // A topic-level finding confined to one topic (others rode through) is about that topic; the same
+    // finding on several topics at once is about what they share (a broker).
+    let confined: Vec<bool> = (0..out.len())
+        .map(|j| {
+            g.kind(out[j].anchor) == EntityKind::Topic
+                && !(0..out.len()).any(|k| {
+                    k != j
+                        && out[k].rule == out[j].rule
+                        && g.kind(out[k].anchor) == EntityKind::Topic
+                        && match (out[j].onset, out[k].onset) {
+                            (Some(a), Some(b)) => (a - b).abs() <= OVER_BEFORE_MS,
+                            _ => false,
+                        }
+                })
+        })
+        .collect();
+    // A broker that went away and came back (a routine restart) is not the cause when a topic could not
+    // ride through its absence (too few replicas for min.insync.replicas): the topic's provisioning is.
+    for i in 0..out.len() {
+        let (Some(a0), Some(a1)) = (out[i].onset, out[i].trigger_end) else { continue };
+        if g.kind(out[i].anchor) != EntityKind::Broker {
+            continue;
+        }
+        if let Some(j) = (0..out.len()).find(|&j| {
+            confined[j]
+                && base[j] >= 0.5 * base[i]
+                && out[j].onset.is_some_and(|t| t >= a0 - ORDER_TOLERANCE_MS && t <= a1 + OVER_BEFORE_MS)
+        }) {
+            out[i].confidence *= 0.6;
+            let why = format!(
+                "the broker came back at {}; {} on {} could not ride through its absence",
+                crate::observe::time::format_ms(a1),
+                rules[out[j].rule].id,
+                g.name(out[j].anchor)
+            );
+            out[i].demoted.push(why);
+        }
+    }
+    // Effects: a hypothesis whose trigger began after another one's, within its horizon and its scope.
+    let mut effect_of: Vec<Option<usize>> = vec![None; out.len()];
+    for (j, b) in out.iter().enumerate() {
+        let Some(tb) = b.onset else { continue };
+        let cause = (0..out.len())
+            .filter(|&i| i != j && !past[i] && !blip[i] && base[i] >= 0.6 * base[j])
+            .filter(|&i| {
+                active_before(g, &out[i], tb)
+                    && (out[i].rule != b.rule || out[i].anchor != b.anchor)
+                    && reaches(g, &out[i], b, confined[j])
+            })
+            .min_by_key(|&i| out[i].onset);
+        effect_of[j] = cause;
+    }
+    for (j, c) in effect_of.into_iter().enumerate() {
+        if let Some(i) = c {
+            let why = format!(
+                "began after {} on {} (in its scope): likely an effect of it",
+                rules[out[i].rule].id,
+                g.name(out[i].anchor)
+            );
+            out[j].confidence *= 0.6;
+            out[j].demoted.push(why);
+        }
+    }
+}
+
+/// Whether one of `a`'s trigger signals began before `t` and was still going (or had just ended) then:
+/// an effect follows its cause while the cause lasts.
+fn active_before(g: &Graph, a: &Scored, t: i64) -> bool {
+    a.trigger.iter().any(|&s| {
+        let sig = &g.signals[s];
+        // No tolerance: the cause's first line or sample a few seconds earlier is what tells it apart.
+        sig.start_ms.is_some_and(|t0| t0 < t && t <= t0 + HORIZON_MS)
+            && sig.end_ms.is_none_or(|t1| t1 + OVER_BEFORE_MS >= t)
+    })
+}
+
+/// Whether a cause on `a`'s anchor can produce `b`'s symptoms: the same entity, a broker or cluster
+/// failure reaching the clients, groups, partitions and controller, a hot partition the group reads, a
+/// producer and the group of the same application (or its member), or a signal `a` already explains.
+fn reaches(g: &Graph, a: &Scored, b: &Scored, confined_topic: bool) -> bool {
+    use EntityKind::*;
+    if a.anchor == b.anchor || b.trigger.iter().any(|s| a.explained.contains(s)) {
+        return true;
+    }
+    let (ka, kb) = (g.kind(a.anchor), g.kind(b.anchor));
+    match (ka, kb) {
+        (Broker, Group | Partition | Client | Cluster) => true,
+        (Cluster, Group | Partition | Client) => true,
+        // A topic whose partitions alone could not ride through a broker's absence is its own cause.
+        (Broker | Cluster, Topic) => !confined_topic,
+        (Partition, Group) => {
+            g.topic_of(a.anchor).is_some_and(|t| g.targets(b.anchor, super::graph::EdgeKind::Consumes).contains(&t))
+        }
+        (Topic, Group) => g.targets(b.anchor, super::graph::EdgeKind::Consumes).contains(&a.anchor),
+        (Client, Group) => {
+            g.targets(a.anchor, super::graph::EdgeKind::MemberOf).contains(&b.anchor)
+                || same_app(&g.name(a.anchor), &g.name(b.anchor))
+        }
+        _ => false,
+    }
+}
+
+/// `client:orders-ingest` and `group:orders-ingest` (or `orders-ingest-producer`): one application.
+fn same_app(a: &str, b: &str) -> bool {
+    let strip = |s: &str| s.split_once(':').map(|(_, n)| n.to_string()).unwrap_or_else(|| s.to_string());
+    let (a, b) = (strip(a), strip(b));
+    !a.is_empty() && !b.is_empty() && (a == b || a.starts_with(&format!("{b}-")) || b.starts_with(&format!("{a}-")))
 }

@@ -24,6 +24,9 @@ pub struct Rule {
     pub anchor: EntityKind,
     pub summary: String,
     pub remediation: String,
+    /// What this cause shows that its look-alikes do not (tells the top two hypotheses apart).
+    #[serde(default)]
+    pub tell: Option<String>,
     pub step: Vec<Step>,
     #[serde(default)]
     pub contradiction: Vec<Contradiction>,
@@ -44,6 +47,9 @@ pub struct Step {
     /// A hypothesis is only formed for an anchor where a trigger step is seen.
     #[serde(default)]
     pub trigger: bool,
+    /// Lines (or signals) the step needs in all to count as repeated (a storm, churn); 0 = any.
+    #[serde(default)]
+    pub min_count: u64,
 }
 
 fn one() -> f64 {
