@@ -74,6 +74,16 @@ struct Global {
     /// The language model's API: openai (default) or ollama.
     #[arg(long, env = "KAFKA_QA_LLM_KIND", global = true, value_enum)]
     llm_kind: Option<LlmKind>,
+    /// A librdkafka property set over the config's `[kafka.properties]`, KEY=VALUE; repeatable, or
+    /// comma-separated (environment: KAFKA_QA_KAFKA_PROPERTIES="batch.num.messages=1,linger.ms=0").
+    #[arg(
+        long = "kafka-property",
+        value_name = "KEY=VALUE",
+        env = "KAFKA_QA_KAFKA_PROPERTIES",
+        hide_env_values = true,
+        global = true
+    )]
+    kafka_property: Vec<String>,
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
@@ -130,8 +140,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
-    Overrides {
+fn overrides(g: &Global, auth_token: Option<String>) -> anyhow::Result<Overrides> {
+    let mut kafka_properties = vec![];
+    for text in &g.kafka_property {
+        kafka_properties.extend(kafka_qa_mcp::config::parse_properties(text)?);
+    }
+    Ok(Overrides {
         bootstrap_servers: g.bootstrap_servers.clone(),
         read_only: g.read_only.then_some(true),
         export_dir: g.export_dir.clone(),
@@ -154,7 +168,8 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         qdrant_url: std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()),
         qdrant_api_key: std::env::var("QDRANT_API_KEY").ok().filter(|k| !k.is_empty()),
         llm_api_key: std::env::var("KAFKA_QA_LLM_API_KEY").ok().filter(|k| !k.is_empty()),
-    }
+        kafka_properties,
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -164,7 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { auth_token, .. } => auth_token.clone(),
         _ => None,
     };
-    let config = Config::load(cli.global.config.as_deref(), &overrides(&cli.global, auth_token))?;
+    let config = Config::load(cli.global.config.as_deref(), &overrides(&cli.global, auth_token)?)?;
     let state = AppState::new(config)?;
     let registry = Arc::new(Registry::new());
     match command {

@@ -299,6 +299,8 @@ pub struct Overrides {
     pub qdrant_url: Option<String>,
     pub qdrant_api_key: Option<String>,
     pub llm_api_key: Option<String>,
+    /// librdkafka properties (`--kafka-property`, KAFKA_QA_KAFKA_PROPERTIES), set over `[kafka.properties]`.
+    pub kafka_properties: Vec<(String, String)>,
 }
 
 impl Config {
@@ -388,6 +390,9 @@ impl Config {
         if let Some(v) = &o.llm_api_key {
             self.llm.api_key = Some(Secret::new(v.clone()));
         }
+        for (k, v) in &o.kafka_properties {
+            self.kafka.properties.0.insert(k.clone(), v.clone());
+        }
         if let (Some(user), Some(password)) = (&o.sasl_username, &o.sasl_password) {
             self.kafka.sasl = Some(SaslConfig {
                 mechanism: o.sasl_mechanism.clone().unwrap_or_else(|| "PLAIN".into()),
@@ -451,6 +456,47 @@ impl Config {
     }
 }
 
+/// The environment variable of librdkafka pass-through properties, `KEY=VALUE[,KEY=VALUE...]`: how
+/// `tools/stack` gives its broker's quirks to every client (see [`KafkaConfig::add_env_properties`]).
+pub const KAFKA_PROPERTIES_ENV: &str = "KAFKA_QA_KAFKA_PROPERTIES";
+
+/// `KEY=VALUE` pairs separated by commas. A piece without `=` continues the previous value, so values that
+/// are lists (`debug=broker,topic`) survive. Empty text is no properties.
+pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, Error> {
+    let mut out: Vec<(String, String)> = vec![];
+    for piece in text.split(',') {
+        match piece.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => out.push((k.trim().to_string(), v.trim().to_string())),
+            None if piece.trim().is_empty() => {}
+            None if !out.is_empty() => {
+                let last = out.len() - 1;
+                out[last].1.push(',');
+                out[last].1.push_str(piece.trim());
+            }
+            _ => {
+                // Never echo the piece: it may hold a credential.
+                return Err(Error::bad_input(
+                    "kafka properties",
+                    "librdkafka properties as KEY=VALUE[,KEY=VALUE...] (--kafka-property, KAFKA_QA_KAFKA_PROPERTIES)",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl KafkaConfig {
+    /// Adds the properties of [`KAFKA_PROPERTIES_ENV`] over the configured ones, as the command line does:
+    /// for programs and tests that build their configuration in code.
+    pub fn add_env_properties(&mut self) -> Result<(), Error> {
+        let text = std::env::var(KAFKA_PROPERTIES_ENV).unwrap_or_default();
+        for (k, v) in parse_properties(&text)? {
+            self.properties.0.insert(k, v);
+        }
+        Ok(())
+    }
+}
+
 /// librdkafka properties; Debug masks the values of credential keys.
 #[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]
@@ -495,6 +541,27 @@ mod tests {
         assert_eq!(c.kafka.bootstrap_servers, "flag:9092");
         assert!(c.safety.read_only);
         assert_eq!(c.safety.produce_deny, vec!["prod.*".to_string()]);
+    }
+
+    #[test]
+    fn kafka_properties_parse_and_win_over_the_file() {
+        assert_eq!(parse_properties("").unwrap(), vec![]);
+        assert_eq!(
+            parse_properties("batch.num.messages=1, linger.ms=0,debug=broker,topic").unwrap(),
+            vec![
+                ("batch.num.messages".to_string(), "1".to_string()),
+                ("linger.ms".to_string(), "0".to_string()),
+                ("debug".to_string(), "broker,topic".to_string())
+            ]
+        );
+        let e = parse_properties("sasl.password").unwrap_err();
+        assert_eq!(e.argument(), Some("kafka properties"));
+        assert!(!e.to_string().contains("sasl.password"));
+        assert!(parse_properties("=1").is_err());
+        let mut c = Config::from_toml("[kafka.properties]\n\"linger.ms\" = \"20\"\n\"acks\" = \"all\"\n").unwrap();
+        c.apply(&Overrides { kafka_properties: parse_properties("linger.ms=0").unwrap(), ..Default::default() });
+        let props: Vec<(&str, &str)> = c.kafka.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(props, vec![("acks", "all"), ("linger.ms", "0")]);
     }
 
     #[test]
