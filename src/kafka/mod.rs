@@ -20,7 +20,7 @@ pub mod start_arg;
 pub use admin::{BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo};
 pub use decode::{decode, Encoding};
 pub use groups::GroupLag;
-pub use produce::{Delivery, OutRecord};
+pub use produce::{Delivery, OutRecord, Pipeline};
 pub use sample::{Record, Sample, SampleRequest, StartAt, StopReason};
 
 use crate::config::{KafkaConfig, Secret};
