@@ -164,7 +164,7 @@ impl Kafka {
         self.after(result)
     }
 
-    fn after<T>(&self, result: Result<T>) -> Result<T> {
+    pub(crate) fn after<T>(&self, result: Result<T>) -> Result<T> {
         if matches!(result, Err(Error::Unreachable { .. })) {
             self.forget_clients();
         }

@@ -10,8 +10,11 @@ use super::sample::{Limits, Range, Record};
 use super::{Kafka, OffRuntime, TopicInfo};
 use crate::error::{Error, Result};
 use crate::safety::Guard;
+use futures::channel::oneshot::Canceled;
+use futures::FutureExt;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -122,11 +125,14 @@ impl Pipeline {
     /// Queues one record; waits only while the window is full (or librdkafka's queue is).
     pub async fn send(&mut self, r: &OutRecord) -> Result<()> {
         let topic = self.topic.clone();
-        let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
-        for (k, v) in &r.headers {
-            headers = headers.insert(Header { key: k, value: Some(v) });
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic);
+        if !r.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
+            for (k, v) in &r.headers {
+                headers = headers.insert(Header { key: k, value: Some(v) });
+            }
+            record = record.headers(headers);
         }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic).headers(headers);
         if let Some(k) = &r.key {
             record = record.key(k.as_slice());
         }
@@ -166,17 +172,18 @@ impl Pipeline {
 
     /// Awaits the oldest send in flight, bounded by the request timeout.
     async fn settle_one(&mut self) -> Result<()> {
-        let Some((started, future)) = self.inflight.pop_front() else { return Ok(()) };
-        let kafka = self.kafka.clone();
-        let d = kafka
-            .bounded("produce", async {
-                match future.await {
-                    Ok(Ok(d)) => Ok(d),
-                    Ok(Err((e, _))) => Err(kafka.map_err(e, "produce", started)),
-                    Err(_) => Err(kafka.map_err(KafkaError::Canceled, "produce", started)),
-                }
-            })
-            .await?;
+        let Some((started, mut future)) = self.inflight.pop_front() else { return Ok(()) };
+        let kafka = &self.kafka;
+        let settled = |outcome: Result<OwnedDeliveryResult, Canceled>| match outcome {
+            Ok(Ok(d)) => Ok(d),
+            Ok(Err((e, _))) => Err(kafka.map_err(e, "produce", started)),
+            Err(_) => Err(kafka.map_err(KafkaError::Canceled, "produce", started)),
+        };
+        // Most deliveries have arrived by the time they are looked at: no timer for those.
+        let d = match (&mut future).now_or_never() {
+            Some(outcome) => kafka.after(settled(outcome))?,
+            None => kafka.bounded("produce", async { settled(future.await) }).await?,
+        };
         self.delivered += 1;
         if self.keep {
             self.deliveries.push(Delivery {
