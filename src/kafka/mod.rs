@@ -11,6 +11,7 @@ pub mod groups;
 pub mod infer_schema;
 pub mod list_topics;
 pub mod payloads;
+pub mod peek_messages;
 pub mod produce;
 pub mod produce_test_message;
 pub mod resources;
@@ -207,6 +208,7 @@ pub fn tools() -> Vec<Box<dyn crate::mcp::tool::DynTool>> {
     vec![
         Box::new(list_topics::ListTopics),
         Box::new(infer_schema::InferSchema),
+        Box::new(peek_messages::PeekMessages),
         Box::new(produce_test_message::ProduceTestMessage),
     ]
 }
