@@ -55,7 +55,10 @@ impl AppState {
         let llm = config.llm.url.is_some().then(|| ChatClient::from_config(&http, &config.llm)).transpose()?;
         Ok(Arc::new(AppState {
             guard,
-            resources: ResourceStore::default(),
+            resources: ResourceStore::with_files(crate::store::FileStore::new(
+                &config.store_dir(),
+                config.store.max_files,
+            )),
             kafka,
             loki,
             prometheus,

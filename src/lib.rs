@@ -20,6 +20,7 @@ pub mod resources;
 pub mod safety;
 pub mod schema;
 pub mod similar;
+pub mod store;
 pub mod testcases;
 pub mod text;
 

@@ -52,6 +52,9 @@ struct Global {
     /// The only folder files are written to.
     #[arg(long, env = "KAFKA_QA_EXPORT_DIR", global = true)]
     export_dir: Option<PathBuf>,
+    /// Where case sets and test runs are kept between calls (default: `store` under the export folder).
+    #[arg(long, env = "KAFKA_QA_STORE_DIR", global = true)]
+    store_dir: Option<PathBuf>,
     #[arg(long, env = "LOKI_URL", global = true)]
     loki_url: Option<String>,
     #[arg(long, env = "PROMETHEUS_URL", global = true)]
@@ -169,6 +172,7 @@ fn overrides(g: &Global, auth_token: Option<String>) -> anyhow::Result<Overrides
         qdrant_api_key: std::env::var("QDRANT_API_KEY").ok().filter(|k| !k.is_empty()),
         llm_api_key: std::env::var("KAFKA_QA_LLM_API_KEY").ok().filter(|k| !k.is_empty()),
         kafka_properties,
+        store_dir: g.store_dir.clone(),
     })
 }
 

@@ -27,6 +27,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub llm: LlmConfig,
     pub similar: SimilarConfig,
+    pub store: StoreConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +127,22 @@ pub struct ExportConfig {
 impl Default for ExportConfig {
     fn default() -> Self {
         ExportConfig { dir: PathBuf::from("exports") }
+    }
+}
+
+/// Where case sets and test runs are kept between processes (see `store.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The folder; default `store` under the export folder.
+    pub dir: Option<PathBuf>,
+    /// Files kept per kind (case sets, test runs); the oldest go first.
+    pub max_files: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { dir: None, max_files: 500 }
     }
 }
 
@@ -301,6 +318,7 @@ pub struct Overrides {
     pub llm_api_key: Option<String>,
     /// librdkafka properties (`--kafka-property`, KAFKA_QA_KAFKA_PROPERTIES), set over `[kafka.properties]`.
     pub kafka_properties: Vec<(String, String)>,
+    pub store_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -390,6 +408,9 @@ impl Config {
         if let Some(v) = &o.llm_api_key {
             self.llm.api_key = Some(Secret::new(v.clone()));
         }
+        if let Some(v) = &o.store_dir {
+            self.store.dir = Some(v.clone());
+        }
         for (k, v) in &o.kafka_properties {
             self.kafka.properties.0.insert(k.clone(), v.clone());
         }
@@ -421,10 +442,18 @@ impl Config {
         if !(1_000..=600_000).contains(&self.llm.timeout_ms) {
             return Err(Error::bad_input("llm.timeout_ms", "a timeout from 1000 to 600000 ms"));
         }
+        if self.store.max_files == 0 {
+            return Err(Error::bad_input("store.max_files", "1 or more files kept per kind"));
+        }
         if self.safety.max_messages_per_call == 0 || self.safety.max_message_bytes == 0 {
             return Err(Error::bad_input("safety", "max_messages_per_call and max_message_bytes above 0"));
         }
         Ok(())
+    }
+
+    /// The folder of case sets and test runs: `[store] dir`, else `store` under the export folder.
+    pub fn store_dir(&self) -> PathBuf {
+        self.store.dir.clone().unwrap_or_else(|| self.export.dir.join("store"))
     }
 
     /// Every credential in the configuration, for [`redact`].
