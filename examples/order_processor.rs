@@ -110,14 +110,14 @@ async fn main() {
         .set("enable.auto.commit", "true")
         .create()
         .expect("consumer");
-    // One record per batch: the local broker (tansu) needs it for exact watermarks.
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &o.bootstrap)
-        .set("batch.num.messages", "1")
-        .set("linger.ms", "0")
-        .set("enable.idempotence", "true")
-        .create()
-        .expect("producer");
+    let mut producer_config = ClientConfig::new();
+    producer_config.set("bootstrap.servers", &o.bootstrap).set("enable.idempotence", "true");
+    // The broker's own needs, as tools/stack gives them (one record per batch for tansu's watermarks).
+    let quirks = std::env::var(kafka_qa_mcp::config::KAFKA_PROPERTIES_ENV).unwrap_or_default();
+    for (k, v) in kafka_qa_mcp::config::parse_properties(&quirks).expect("KAFKA_QA_KAFKA_PROPERTIES") {
+        producer_config.set(k, v);
+    }
+    let producer: FutureProducer = producer_config.create().expect("producer");
     consumer.subscribe(&[&o.input]).expect("subscribe");
     eprintln!("order_processor: {} -> {} / {} (break_validation: {})", o.input, o.output, o.dlq, o.break_validation);
     loop {

@@ -61,7 +61,10 @@ impl AppState {
             .transpose()?;
         Ok(Arc::new(AppState {
             guard,
-            resources: ResourceStore::default(),
+            resources: ResourceStore::with_files(crate::store::FileStore::new(
+                &config.store_dir(),
+                config.store.max_files,
+            )),
             kafka,
             loki,
             prometheus,

@@ -21,6 +21,7 @@ pub mod resources;
 pub mod safety;
 pub mod schema;
 pub mod similar;
+pub mod store;
 pub mod testcases;
 pub mod text;
 

@@ -52,6 +52,9 @@ struct Global {
     /// The only folder files are written to.
     #[arg(long, env = "KAFKA_QA_EXPORT_DIR", global = true)]
     export_dir: Option<PathBuf>,
+    /// Where case sets and test runs are kept between calls (default: `store` under the export folder).
+    #[arg(long, env = "KAFKA_QA_STORE_DIR", global = true)]
+    store_dir: Option<PathBuf>,
     #[arg(long, env = "LOKI_URL", global = true)]
     loki_url: Option<String>,
     #[arg(long, env = "PROMETHEUS_URL", global = true)]
@@ -86,6 +89,16 @@ struct Global {
     /// Timeout of one language-model request in ms, until its last token (default 300000; 1000 to 3600000).
     #[arg(long, env = "KAFKA_QA_LLM_TIMEOUT_MS", global = true)]
     llm_timeout_ms: Option<u64>,
+    /// A librdkafka property set over the config's `[kafka.properties]`, KEY=VALUE; repeatable, or
+    /// comma-separated (environment: KAFKA_QA_KAFKA_PROPERTIES="batch.num.messages=1,linger.ms=0").
+    #[arg(
+        long = "kafka-property",
+        value_name = "KEY=VALUE",
+        env = "KAFKA_QA_KAFKA_PROPERTIES",
+        hide_env_values = true,
+        global = true
+    )]
+    kafka_property: Vec<String>,
     /// Default byte budget of a tool reply.
     #[arg(long, env = "KAFKA_QA_MAX_OUTPUT_BYTES", global = true)]
     max_output_bytes: Option<usize>,
@@ -151,8 +164,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
-    Overrides {
+fn overrides(g: &Global, auth_token: Option<String>) -> anyhow::Result<Overrides> {
+    let mut kafka_properties = vec![];
+    for text in &g.kafka_property {
+        kafka_properties.extend(kafka_qa_mcp::config::parse_properties(text)?);
+    }
+    Ok(Overrides {
         bootstrap_servers: g.bootstrap_servers.clone(),
         read_only: g.read_only.then_some(true),
         export_dir: g.export_dir.clone(),
@@ -184,7 +201,9 @@ fn overrides(g: &Global, auth_token: Option<String>) -> Overrides {
         schema_registry_password: std::env::var("SCHEMA_REGISTRY_PASSWORD").ok().filter(|p| !p.is_empty()),
         schema_registry_bearer_token: std::env::var("SCHEMA_REGISTRY_BEARER_TOKEN").ok().filter(|t| !t.is_empty()),
         schema_registry_ca_file: g.schema_registry_ca_file.clone(),
-    }
+        kafka_properties,
+        store_dir: g.store_dir.clone(),
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -200,7 +219,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         _ => (None, (None, None)),
     };
-    let mut overrides = overrides(&cli.global, auth_token);
+    let mut overrides = overrides(&cli.global, auth_token)?;
     (overrides.session_idle_secs, overrides.max_sessions) = sessions;
     let config = Config::load(cli.global.config.as_deref(), &overrides)?;
     let state = AppState::new(config)?;

@@ -1,6 +1,9 @@
 //! Results worth reading again, kept as MCP resources: inferred schemas (`kafka://topics/{name}/schema`),
 //! test runs (`testrun://{id}`), incident notes (`incident://{id}`). Bounded: the oldest go first.
+//! Case sets and test runs are also kept on disk when a [`FileStore`] is given, and read back from it when
+//! they are not in memory (another process wrote them).
 
+use crate::store::FileStore;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::RwLock;
@@ -23,6 +26,7 @@ pub struct StoredResource {
 #[derive(Default)]
 pub struct ResourceStore {
     inner: RwLock<Inner>,
+    files: Option<FileStore>,
 }
 
 #[derive(Default)]
@@ -33,8 +37,19 @@ struct Inner {
 }
 
 impl ResourceStore {
-    /// Stores (or replaces) a resource.
+    /// A store that also keeps case sets and test runs in `files`.
+    pub fn with_files(files: FileStore) -> ResourceStore {
+        ResourceStore { inner: RwLock::default(), files: Some(files) }
+    }
+
+    /// Stores (or replaces) a resource; a case set or test run is written to the file store too (a failed
+    /// write is logged: the resource still lives in memory for this process).
     pub fn put(&self, resource: StoredResource) {
+        if let Some(files) = self.files.as_ref().filter(|_| FileStore::keeps(&resource.uri)) {
+            if let Err(e) = files.save(&resource) {
+                tracing::warn!(uri = %resource.uri, dir = %files.dir().display(), "cannot keep the resource on disk: {e}");
+            }
+        }
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let uri = resource.uri.clone();
         inner.bytes += resource.text.len();
@@ -53,14 +68,22 @@ impl ResourceStore {
         }
     }
 
+    /// The resource from memory, else (a case set or test run) from the file store.
     pub fn get(&self, uri: &str) -> Option<StoredResource> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).by_uri.get(uri).cloned()
+        let found = self.inner.read().unwrap_or_else(|p| p.into_inner()).by_uri.get(uri).cloned();
+        found.or_else(|| self.files.as_ref()?.load(uri))
     }
 
-    /// Stored resources, newest first.
+    /// Stored resources, newest first: this process's, then those only on disk (metadata only, `text`
+    /// empty; [`ResourceStore::get`] reads them).
     pub fn list(&self) -> Vec<StoredResource> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        inner.order.iter().rev().filter_map(|u| inner.by_uri.get(u).cloned()).collect()
+        let mut out: Vec<StoredResource> =
+            inner.order.iter().rev().filter_map(|u| inner.by_uri.get(u).cloned()).collect();
+        if let Some(files) = &self.files {
+            out.extend(files.list().into_iter().filter(|r| !inner.by_uri.contains_key(&r.uri)));
+        }
+        out
     }
 }
 
@@ -104,5 +127,20 @@ mod tests {
         }
         assert_eq!(s.list().len(), MAX_STORED);
         assert!(s.get("testrun://2").is_none());
+    }
+
+    #[test]
+    fn case_sets_and_runs_outlive_the_store_that_wrote_them() {
+        let dir = std::env::temp_dir().join(format!("kqm-resources-{}", uuid::Uuid::new_v4().simple()));
+        let first = ResourceStore::with_files(FileStore::new(&dir, 10));
+        first.put(res("testcases://abc", "cases"));
+        first.put(res("incident://1", "note"));
+        let second = ResourceStore::with_files(FileStore::new(&dir, 10));
+        assert_eq!(second.get("testcases://abc").unwrap().text, "cases");
+        assert!(second.get("incident://1").is_none(), "only case sets and test runs are kept on disk");
+        second.put(res("testrun://r1", "run"));
+        let uris: Vec<String> = second.list().into_iter().map(|r| r.uri).collect();
+        assert_eq!(uris, vec!["testrun://r1", "testcases://abc"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -13,6 +13,7 @@ fn state() -> std::sync::Arc<AppState> {
     let mut config = Config::default();
     config.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
         .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run tools/stack up and source .stack/env");
+    config.kafka.add_env_properties().unwrap();
     config.export.dir = std::env::temp_dir().join(format!("kqm-datagen-{}", std::process::id()));
     AppState::new(config).unwrap()
 }

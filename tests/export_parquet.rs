@@ -29,6 +29,7 @@ fn state(export_dir: &Path, f: impl FnOnce(&mut Config)) -> Arc<AppState> {
     let mut c = Config::default();
     c.kafka.bootstrap_servers = bootstrap();
     c.kafka.request_timeout_ms = 5000;
+    c.kafka.add_env_properties().unwrap();
     c.safety.max_messages_per_call = 100_000;
     c.export.dir = export_dir.to_path_buf();
     f(&mut c);

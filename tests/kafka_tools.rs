@@ -24,6 +24,7 @@ fn config(bootstrap: &str) -> Config {
     let mut c = Config::default();
     c.kafka.bootstrap_servers = bootstrap.to_string();
     c.kafka.request_timeout_ms = 5000;
+    c.kafka.add_env_properties().unwrap();
     c.export.dir = std::env::temp_dir().join("kqm-kafka-tests");
     c
 }

@@ -29,6 +29,7 @@ async fn config(kafka: Option<String>) -> Config {
     if let Some(bootstrap) = kafka {
         config.kafka.bootstrap_servers = bootstrap;
         config.kafka.request_timeout_ms = 5000;
+        config.kafka.add_env_properties().unwrap();
     }
     config
 }

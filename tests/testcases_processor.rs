@@ -49,6 +49,7 @@ struct Setup {
 async fn setup(tag: &str) -> Setup {
     let mut config = Config::default();
     config.kafka.bootstrap_servers = bootstrap();
+    config.kafka.add_env_properties().unwrap();
     config.export.dir = std::env::temp_dir().join(format!("kqm-testcases-{}", std::process::id()));
     let state = AppState::new(config).unwrap();
     let suffix = format!("{tag}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);

@@ -28,6 +28,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub similar: SimilarConfig,
     pub schema_registry: SchemaRegistryConfig,
+    pub store: StoreConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +128,22 @@ pub struct ExportConfig {
 impl Default for ExportConfig {
     fn default() -> Self {
         ExportConfig { dir: PathBuf::from("exports") }
+    }
+}
+
+/// Where case sets and test runs are kept between processes (see `store.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The folder; default `store` under the export folder.
+    pub dir: Option<PathBuf>,
+    /// Files kept per kind (case sets, test runs); the oldest go first.
+    pub max_files: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { dir: None, max_files: 500 }
     }
 }
 
@@ -377,6 +394,9 @@ pub struct Overrides {
     pub schema_registry_password: Option<String>,
     pub schema_registry_bearer_token: Option<String>,
     pub schema_registry_ca_file: Option<PathBuf>,
+    /// librdkafka properties (`--kafka-property`, KAFKA_QA_KAFKA_PROPERTIES), set over `[kafka.properties]`.
+    pub kafka_properties: Vec<(String, String)>,
+    pub store_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -494,6 +514,12 @@ impl Config {
         if let Some(v) = &o.schema_registry_ca_file {
             self.schema_registry.ca_file = Some(v.clone());
         }
+        if let Some(v) = &o.store_dir {
+            self.store.dir = Some(v.clone());
+        }
+        for (k, v) in &o.kafka_properties {
+            self.kafka.properties.0.insert(k.clone(), v.clone());
+        }
         if let (Some(user), Some(password)) = (&o.sasl_username, &o.sasl_password) {
             self.kafka.sasl = Some(SaslConfig {
                 mechanism: o.sasl_mechanism.clone().unwrap_or_else(|| "PLAIN".into()),
@@ -540,10 +566,18 @@ impl Config {
                 "the user (--schema-registry-user, SCHEMA_REGISTRY_USER) that goes with the password",
             ));
         }
+        if self.store.max_files == 0 {
+            return Err(Error::bad_input("store.max_files", "1 or more files kept per kind"));
+        }
         if self.safety.max_messages_per_call == 0 || self.safety.max_message_bytes == 0 {
             return Err(Error::bad_input("safety", "max_messages_per_call and max_message_bytes above 0"));
         }
         Ok(())
+    }
+
+    /// The folder of case sets and test runs: `[store] dir`, else `store` under the export folder.
+    pub fn store_dir(&self) -> PathBuf {
+        self.store.dir.clone().unwrap_or_else(|| self.export.dir.join("store"))
     }
 
     /// Every credential in the configuration, for [`redact`].
@@ -574,6 +608,47 @@ impl Config {
         ];
         out.extend(optional.into_iter().flatten().cloned());
         out
+    }
+}
+
+/// The environment variable of librdkafka pass-through properties, `KEY=VALUE[,KEY=VALUE...]`: how
+/// `tools/stack` gives its broker's quirks to every client (see [`KafkaConfig::add_env_properties`]).
+pub const KAFKA_PROPERTIES_ENV: &str = "KAFKA_QA_KAFKA_PROPERTIES";
+
+/// `KEY=VALUE` pairs separated by commas. A piece without `=` continues the previous value, so values that
+/// are lists (`debug=broker,topic`) survive. Empty text is no properties.
+pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, Error> {
+    let mut out: Vec<(String, String)> = vec![];
+    for piece in text.split(',') {
+        match piece.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => out.push((k.trim().to_string(), v.trim().to_string())),
+            None if piece.trim().is_empty() => {}
+            None if !out.is_empty() => {
+                let last = out.len() - 1;
+                out[last].1.push(',');
+                out[last].1.push_str(piece.trim());
+            }
+            _ => {
+                // Never echo the piece: it may hold a credential.
+                return Err(Error::bad_input(
+                    "kafka properties",
+                    "librdkafka properties as KEY=VALUE[,KEY=VALUE...] (--kafka-property, KAFKA_QA_KAFKA_PROPERTIES)",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl KafkaConfig {
+    /// Adds the properties of [`KAFKA_PROPERTIES_ENV`] over the configured ones, as the command line does:
+    /// for programs and tests that build their configuration in code.
+    pub fn add_env_properties(&mut self) -> Result<(), Error> {
+        let text = std::env::var(KAFKA_PROPERTIES_ENV).unwrap_or_default();
+        for (k, v) in parse_properties(&text)? {
+            self.properties.0.insert(k, v);
+        }
+        Ok(())
     }
 }
 
@@ -621,6 +696,27 @@ mod tests {
         assert_eq!(c.kafka.bootstrap_servers, "flag:9092");
         assert!(c.safety.read_only);
         assert_eq!(c.safety.produce_deny, vec!["prod.*".to_string()]);
+    }
+
+    #[test]
+    fn kafka_properties_parse_and_win_over_the_file() {
+        assert_eq!(parse_properties("").unwrap(), vec![]);
+        assert_eq!(
+            parse_properties("batch.num.messages=1, linger.ms=0,debug=broker,topic").unwrap(),
+            vec![
+                ("batch.num.messages".to_string(), "1".to_string()),
+                ("linger.ms".to_string(), "0".to_string()),
+                ("debug".to_string(), "broker,topic".to_string())
+            ]
+        );
+        let e = parse_properties("sasl.password").unwrap_err();
+        assert_eq!(e.argument(), Some("kafka properties"));
+        assert!(!e.to_string().contains("sasl.password"));
+        assert!(parse_properties("=1").is_err());
+        let mut c = Config::from_toml("[kafka.properties]\n\"linger.ms\" = \"20\"\n\"acks\" = \"all\"\n").unwrap();
+        c.apply(&Overrides { kafka_properties: parse_properties("linger.ms=0").unwrap(), ..Default::default() });
+        let props: Vec<(&str, &str)> = c.kafka.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(props, vec![("acks", "all"), ("linger.ms", "0")]);
     }
 
     #[test]

@@ -19,8 +19,10 @@ use std::time::{Duration, Instant};
 
 /// Records per progress report and cancellation check.
 const CHUNK: u64 = 10_000;
-/// Records per produce call to a topic (each is still sent one per batch).
-const PRODUCE_CHUNK: usize = 200;
+/// Records sent to a topic between progress reports and cancellation checks (sends stay in flight).
+const PRODUCE_CHUNK: u64 = 10_000;
+/// At most this many records are sent at once under a rate, so the rate is held smoothly.
+const RATE_CHUNK: u64 = 200;
 
 /// What a job delivered.
 #[derive(Debug, Default, Serialize, JsonSchema)]
@@ -120,9 +122,10 @@ pub fn tags_path(path: &Path) -> std::path::PathBuf {
     p.into()
 }
 
-/// Produces to `topic` through the Kafka API (which applies the write rules and caps), keyed by
-/// `key_field` when given, at most `rate` records per second when given. Defect tags go in the header
-/// `x-test-defect` so a consumer under test can be scored; the value stays the raw payload.
+/// Produces to `topic` through one Kafka pipeline (the write rules checked when it opens, each record's
+/// size against the cap), keyed by `key_field` when given, at most `rate` records per second when given.
+/// Sends stay in flight across chunks; the job ends when every delivery is confirmed. Defect tags go in the
+/// header `x-test-defect` so a consumer under test can be scored; the value stays the raw payload.
 pub async fn to_topic(
     cx: &CallContext,
     stream: &mut Stream,
@@ -133,8 +136,11 @@ pub async fn to_topic(
 ) -> Result<Delivered> {
     let started = Instant::now();
     let mut out = Delivered::default();
-    let mut batch = Vec::with_capacity(PRODUCE_CHUNK);
-    let mut sent = 0u64;
+    let mut pipeline = cx.state.kafka.pipeline(cx.guard(), topic, false).await?;
+    let chunk = match rate {
+        Some(r) => (r.ceil() as u64).clamp(1, RATE_CHUNK),
+        None => PRODUCE_CHUNK,
+    };
     for i in 0..count {
         let (record, defect) = stream.next_record();
         let value = serde_json::to_vec(&record).map_err(Error::internal)?;
@@ -143,16 +149,15 @@ pub async fn to_topic(
         let headers = defect
             .map(|d| vec![("x-test-defect".to_string(), format!("{}:{}", d.constraint, d.path).into_bytes())])
             .unwrap_or_default();
-        batch.push(OutRecord { key, value: Some(value), headers, partition: None });
-        let chunk = match rate {
-            Some(r) => (r.ceil() as usize).clamp(1, PRODUCE_CHUNK),
-            None => PRODUCE_CHUNK,
-        };
-        if batch.len() >= chunk || i + 1 == count {
+        let r = OutRecord { key, value: Some(value), headers, partition: None };
+        if r.size() > cx.guard().max_message_bytes {
+            cx.guard().check_message_size(&format!("record {i}"), r.size())?;
+        }
+        pipeline.send(&r).await?;
+        let sent = i + 1;
+        if sent % chunk == 0 || sent == count {
             cx.check_cancelled()?;
-            cx.state.kafka.produce(cx.guard(), topic, std::mem::take(&mut batch)).await?;
-            sent = i + 1;
-            cx.progress.report(sent, Some(count), format!("{sent} records produced to {topic}")).await;
+            cx.progress.report(pipeline.delivered(), Some(count), format!("{sent} records sent to {topic}")).await;
             if let Some(r) = rate {
                 // Hold the average at the rate: sleep until the time these records were due.
                 let due = Duration::from_secs_f64(sent as f64 / r);
@@ -162,7 +167,8 @@ pub async fn to_topic(
             }
         }
     }
-    debug_assert_eq!(sent, count);
+    pipeline.flush().await?;
+    debug_assert_eq!(pipeline.delivered(), count);
     Ok(out.finish(started))
 }
 

@@ -73,11 +73,11 @@ pub fn properties(cfg: &KafkaConfig, role: Role, group_id: Option<&str>) -> Vec<
     match role {
         Role::Admin => {}
         Role::Producer => {
+            // Idempotent with acks=all: no duplicates, and order kept per partition across retries.
+            // Batching (linger.ms, batch.size) stays librdkafka's: a broker that needs one record per batch
+            // (tansu) gets it through the pass-through properties, as tools/stack does.
             set("enable.idempotence", "true".into());
             set("acks", "all".into());
-            // One record per batch: some brokers (tansu) mis-report watermarks after multi-record batches.
-            set("batch.num.messages", "1".into());
-            set("linger.ms", "0".into());
             set("message.timeout.ms", timeout_ms.to_string());
             set("request.timeout.ms", timeout_ms.to_string());
         }
@@ -254,6 +254,9 @@ mod tests {
             ]
             .into(),
         );
+        let plain = properties(&cfg(), Role::Producer, None);
+        assert_eq!(get(&plain, "acks"), Some("all"));
+        assert!(get(&plain, "batch.num.messages").is_none() && get(&plain, "linger.ms").is_none());
         let p = properties(&c, Role::Producer, None);
         assert_eq!(get(&p, "enable.idempotence"), Some("true"));
         assert_eq!(get(&p, "acks"), Some("1"), "pass-through properties are set last");

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod infer_schema;
 pub mod list_topics;
 pub mod payloads;
+pub mod peek_messages;
 pub mod produce;
 pub mod produce_test_message;
 pub mod resources;
@@ -20,7 +21,7 @@ pub mod start_arg;
 pub use admin::{BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo};
 pub use decode::{decode, Encoding};
 pub use groups::GroupLag;
-pub use produce::{Delivery, OutRecord};
+pub use produce::{Delivery, OutRecord, Pipeline};
 pub use sample::{Record, Sample, SampleRequest, StartAt, StopReason};
 
 use crate::config::{KafkaConfig, Secret};
@@ -164,7 +165,7 @@ impl Kafka {
         self.after(result)
     }
 
-    fn after<T>(&self, result: Result<T>) -> Result<T> {
+    pub(crate) fn after<T>(&self, result: Result<T>) -> Result<T> {
         if matches!(result, Err(Error::Unreachable { .. })) {
             self.forget_clients();
         }
@@ -207,6 +208,7 @@ pub fn tools() -> Vec<Box<dyn crate::mcp::tool::DynTool>> {
     vec![
         Box::new(list_topics::ListTopics),
         Box::new(infer_schema::InferSchema),
+        Box::new(peek_messages::PeekMessages),
         Box::new(produce_test_message::ProduceTestMessage),
     ]
 }

@@ -1,20 +1,31 @@
-//! Producing: the safety checks first (so no caller can skip them), then one record per batch with an
-//! idempotent producer and acks=all, each delivery awaited. Read-back verification fetches the exact
-//! partition and offset of each delivery and compares key, value and header bytes.
+//! Producing: the safety checks first (so no caller can skip them), then an idempotent producer with
+//! acks=all and librdkafka's own batching, deliveries pipelined: up to [`WINDOW`] sends in flight, each
+//! delivery awaited in the order it was sent. Order is kept per partition, so per key: librdkafka sends a
+//! partition's records in the order they were queued, and idempotence keeps that order across retries.
+//! Read-back verification fetches, per partition, the offset range the deliveries span and compares key,
+//! value and header bytes of each record.
 
-use super::client::Role;
+use super::client::{QaContext, Role};
 use super::sample::{Limits, Range, Record};
-use super::{Kafka, TopicInfo};
+use super::{Kafka, OffRuntime, TopicInfo};
 use crate::error::{Error, Result};
 use crate::safety::Guard;
+use futures::channel::oneshot::Canceled;
+use futures::FutureExt;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
-use rdkafka::util::Timeout;
+use rdkafka::producer::future_producer::OwnedDeliveryResult;
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Sends in flight at once: enough to keep librdkafka's batches full, few enough to bound the memory of
+/// the delivery futures (and of records librdkafka holds) on a slow cluster.
+pub const WINDOW: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OutRecord {
@@ -87,49 +98,149 @@ pub fn check_partitions(info: &TopicInfo, records: &[OutRecord]) -> Result<()> {
     Ok(())
 }
 
-impl Kafka {
-    /// Writes records one at a time after the guard's checks; returns where each landed.
-    pub async fn produce(&self, guard: &Guard, topic: &str, records: Vec<OutRecord>) -> Result<Vec<Delivery>> {
-        check_produce(guard, topic, &records)?;
-        check_partitions(&self.topic(topic).await?, &records)?;
-        let producer = self.producer()?;
-        let mut out = Vec::with_capacity(records.len());
-        for r in &records {
+/// An open stream of sends to one topic, see the module comment. Deliveries come back in the order of the
+/// sends; `keep` chooses whether they are kept for the caller or only counted (a long stream).
+pub struct Pipeline {
+    kafka: Kafka,
+    producer: OffRuntime<FutureProducer<QaContext>>,
+    topic: Arc<str>,
+    info: TopicInfo,
+    inflight: VecDeque<(Instant, DeliveryFuture)>,
+    keep: bool,
+    deliveries: Vec<Delivery>,
+    delivered: u64,
+}
+
+impl Pipeline {
+    /// The topic's metadata, as read when the pipeline opened.
+    pub fn info(&self) -> &TopicInfo {
+        &self.info
+    }
+
+    /// Records whose delivery was confirmed so far.
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// Queues one record; waits only while the window is full (or librdkafka's queue is).
+    pub async fn send(&mut self, r: &OutRecord) -> Result<()> {
+        let topic = self.topic.clone();
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic);
+        if !r.headers.is_empty() {
             let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
             for (k, v) in &r.headers {
                 headers = headers.insert(Header { key: k, value: Some(v) });
             }
-            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
-            if let Some(k) = &r.key {
-                record = record.key(k.as_slice());
-            }
-            if let Some(v) = &r.value {
-                record = record.payload(v.as_slice());
-            }
-            if let Some(p) = r.partition {
-                record = record.partition(p);
-            }
-            let started = Instant::now();
-            let timeout = self.timeout();
-            let delivery = self
-                .bounded("produce", async {
-                    producer
-                        .send(record, Timeout::After(timeout))
-                        .await
-                        .map_err(|(e, _)| self.map_err(e, "produce", started))
-                })
-                .await?;
-            out.push(Delivery {
-                partition: delivery.partition,
-                offset: delivery.offset,
-                timestamp_ms: delivery.timestamp.to_millis(),
-            });
+            record = record.headers(headers);
         }
-        Ok(out)
+        if let Some(k) = &r.key {
+            record = record.key(k.as_slice());
+        }
+        if let Some(v) = &r.value {
+            record = record.payload(v.as_slice());
+        }
+        if let Some(p) = r.partition {
+            record = record.partition(p);
+        }
+        let started = Instant::now();
+        loop {
+            match self.producer.send_result(record) {
+                Ok(future) => {
+                    self.inflight.push_back((started, future));
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    // librdkafka's queue is full (other calls share the producer): make room first.
+                    if self.inflight.is_empty() {
+                        if started.elapsed() > self.kafka.timeout() {
+                            return Err(super::client::timed_out("produce (queue full)", started.elapsed()));
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    } else {
+                        self.settle_one().await?;
+                    }
+                }
+                Err((e, _)) => return Err(self.kafka.map_err(e, "produce", started)),
+            }
+        }
+        while self.inflight.len() >= WINDOW {
+            self.settle_one().await?;
+        }
+        Ok(())
     }
 
-    /// Reads back each delivered record at its exact partition and offset; per record, None when it is
-    /// byte-identical to what was sent, else what differs.
+    /// Awaits the oldest send in flight, bounded by the request timeout.
+    async fn settle_one(&mut self) -> Result<()> {
+        let Some((started, mut future)) = self.inflight.pop_front() else { return Ok(()) };
+        let kafka = &self.kafka;
+        let settled = |outcome: Result<OwnedDeliveryResult, Canceled>| match outcome {
+            Ok(Ok(d)) => Ok(d),
+            Ok(Err((e, _))) => Err(kafka.map_err(e, "produce", started)),
+            Err(_) => Err(kafka.map_err(KafkaError::Canceled, "produce", started)),
+        };
+        // Most deliveries have arrived by the time they are looked at: no timer for those.
+        let d = match (&mut future).now_or_never() {
+            Some(outcome) => kafka.after(settled(outcome))?,
+            None => kafka.bounded("produce", async { settled(future.await) }).await?,
+        };
+        self.delivered += 1;
+        if self.keep {
+            self.deliveries.push(Delivery {
+                partition: d.partition,
+                offset: d.offset,
+                timestamp_ms: d.timestamp.to_millis(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Awaits every send in flight.
+    pub async fn flush(&mut self) -> Result<()> {
+        while !self.inflight.is_empty() {
+            self.settle_one().await?;
+        }
+        Ok(())
+    }
+
+    /// Awaits every send in flight; the deliveries in the order of the sends (empty unless kept).
+    pub async fn finish(mut self) -> Result<Vec<Delivery>> {
+        self.flush().await?;
+        Ok(std::mem::take(&mut self.deliveries))
+    }
+}
+
+impl Kafka {
+    /// Opens a pipeline to an existing topic after the topic rules (read-only mode, allow and deny globs).
+    /// Callers check each record's size (`Guard::check_message_size`).
+    pub async fn pipeline(&self, guard: &Guard, topic: &str, keep: bool) -> Result<Pipeline> {
+        guard.check_topic_write(topic)?;
+        let info = self.topic(topic).await?;
+        Ok(Pipeline {
+            kafka: self.clone(),
+            producer: self.producer()?,
+            topic: Arc::from(topic),
+            info,
+            inflight: VecDeque::new(),
+            keep,
+            deliveries: vec![],
+            delivered: 0,
+        })
+    }
+
+    /// Writes records after the guard's checks, pipelined; returns where each landed, in their order.
+    pub async fn produce(&self, guard: &Guard, topic: &str, records: Vec<OutRecord>) -> Result<Vec<Delivery>> {
+        check_produce(guard, topic, &records)?;
+        let mut pipeline = self.pipeline(guard, topic, true).await?;
+        check_partitions(pipeline.info(), &records)?;
+        for r in &records {
+            pipeline.send(r).await?;
+        }
+        pipeline.finish().await
+    }
+
+    /// Reads back, per partition, the offset range the deliveries span (one bounded read); per record, None
+    /// when the record at its partition and offset is byte-identical to what was sent, else what differs.
     pub async fn verify(
         &self,
         topic: &str,

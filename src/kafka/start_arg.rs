@@ -88,7 +88,7 @@ impl FromArg {
     }
 }
 
-fn millis(t: &TimeValue) -> Option<i64> {
+pub(crate) fn millis(t: &TimeValue) -> Option<i64> {
     let ms = match t {
         TimeValue::Millis(ms) => *ms,
         TimeValue::Text(s) => match s.trim().parse::<i64>() {

@@ -106,7 +106,9 @@ async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
             let stored = cx.state.resources.get(&format!("{CASE_SET_PREFIX}{id}")).ok_or_else(|| {
                 Error::bad_input(
                     "case_set",
-                    format!("the case_set of a generate_test_cases call in this server session; `{id}` is unknown"),
+                    format!(
+                        "the case_set of a generate_test_cases call (kept in the store folder); `{id}` is unknown or was pruned"
+                    ),
                 )
             })?;
             let v: Value = serde_json::from_str(&stored.text).map_err(Error::internal)?;
