@@ -194,6 +194,8 @@ fn setup_with(
     config.llm.model = Some("story-model".into());
     config.llm.kind = if kind == "ollama" { LlmKind::Ollama } else { LlmKind::Openai };
     config.llm.api_key = key.map(Secret::new);
+    // Case sets persist in the store folder: each test its own, so what one stores is not seen by another.
+    config.store.dir = Some(tempfile::tempdir().unwrap().keep());
     edit(&mut config);
     (Registry::new(), CallContext::new(AppState::new(config).unwrap()))
 }
