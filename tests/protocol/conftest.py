@@ -63,8 +63,11 @@ class HttpServer:
 
 @pytest.fixture(scope="session", autouse=True)
 def loki_replay():
-    """Recorded real Loki responses on a loopback port (no real Loki can be installed here); every server
-    these tests start gets LOKI_URL pointing at it."""
+    """The stack's real Loki when tools/test runs them (LOKI_URL); else recorded real Loki responses on a
+    loopback port. Every server these tests start gets LOKI_URL pointing at it."""
+    if os.environ.get("KAFKA_QA_TEST_STACK") and os.environ.get("LOKI_URL"):
+        yield os.environ["LOKI_URL"]
+        return
     port = free_port()
     replay = ROOT / "target" / "debug" / "examples" / "loki_replay"
     if not replay.exists():

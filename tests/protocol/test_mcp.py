@@ -28,7 +28,24 @@ EXAMPLES = {
     "graph_rca": {"sources": "live", "start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z"},
     "export_parquet": {"source": {"kind": "topic", "topic": "{topic}"}, "path": "protocol/{topic}.parquet", "overwrite": True},
     "produce_test_message": {"topic": "{topic}", "messages": [{"key": "k-new", "value": {"order_id": "o-new", "amount": 12.5, "status": "new", "email": "a@example.com"}}]},
+    "peek_messages": {"topic": "{topic}", "tail": 2},
+    # The subject is registered by register_compat_subject (not the topic's own subject, so produce stays JSON).
+    "check_schema_compatibility": {"subject": "proto-compat-{topic}", "schema": json.dumps(
+        {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"},
+                                                        {"name": "note", "type": ["null", "string"], "default": None}]})},
 }
+
+
+def register_compat_subject(topic):
+    """Registers version 1 of the subject check_schema_compatibility's example checks against."""
+    url = os.environ.get("SCHEMA_REGISTRY_URL")
+    if not url:
+        return
+    schema = json.dumps({"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]})
+    req = urllib.request.Request(f"{url}/subjects/proto-compat-{topic}/versions", method="POST",
+                                 data=json.dumps({"schema": schema}).encode(),
+                                 headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    urllib.request.urlopen(req, timeout=30).read()
 
 
 def fill(args, topic, case_set=""):
@@ -53,6 +70,7 @@ async def exercise(client, topic):
         assert t.output_schema and t.output_schema.get("type") == "object", t.name
         assert t.annotations is not None and t.annotations.read_only_hint is not None, t.name
 
+    register_compat_subject(topic)
     case_set = ""
     for name in sorted(names, key=list(EXAMPLES).index):
         result = await client.call_tool(name, fill(EXAMPLES[name], topic, case_set))
