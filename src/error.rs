@@ -1,6 +1,7 @@
 //! The one error type of the server. Each kind carries what an agent needs to act on it: which argument and
 //! what was expected, which backend and how to configure it, which rule refused, what the backend said.
 
+use crate::text::cut_bytes;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -132,18 +133,6 @@ pub fn quote_arg(value: &str) -> String {
         return escaped;
     }
     format!("{} ({} bytes in all)", cut_bytes(&escaped, QUOTE_BYTES), value.len())
-}
-
-/// The first `max` bytes of `s` (at a character boundary), followed by `…` when cut.
-pub fn cut_bytes(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 impl Error {

@@ -4,7 +4,6 @@
 //! reply or a typed error (no panic, no hang, no internal error), within its byte budget.
 
 use futures::StreamExt;
-use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::server::to_call_result;
 use kafka_qa_mcp::mcp::Registry;
@@ -20,20 +19,12 @@ const MIN_CALLS: usize = 2000;
 const MAX_CALLS: usize = 5000;
 const PER_CALL: Duration = Duration::from_secs(20);
 
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+#[path = "support/closed_backends.rs"]
+mod closed_backends;
+use closed_backends::closed_state;
 
 fn state() -> Arc<AppState> {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = format!("127.0.0.1:{}", closed_port());
-    c.kafka.request_timeout_ms = 1000;
-    c.prometheus.url = Some(format!("http://127.0.0.1:{}", closed_port()));
-    c.prometheus.timeout_ms = 1000;
-    c.loki.url = Some(format!("http://127.0.0.1:{}", closed_port()));
-    c.loki.timeout_ms = 1000;
-    c.export.dir = std::env::temp_dir().join(format!("kqm-fuzz-{}", std::process::id()));
-    AppState::new(c).unwrap()
+    closed_state("fuzz")
 }
 
 const STRINGS: &[&str] = &[
@@ -238,7 +229,7 @@ async fn thousands_of_generated_calls_all_end_in_a_reply_or_a_typed_error() {
             let (state, registry) = (state.clone(), registry.clone());
             async move {
                 let budget = budget(&args, default_budget);
-                let shown = kafka_qa_mcp::error::cut_bytes(&Value::Object(args.clone()).to_string(), 300);
+                let shown = kafka_qa_mcp::text::cut_bytes(&Value::Object(args.clone()).to_string(), 300);
                 let task = tokio::spawn({
                     let (state, name) = (state.clone(), name.clone());
                     async move {

@@ -11,21 +11,12 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A port nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+#[path = "support/closed_backends.rs"]
+mod closed_backends;
+use closed_backends::{closed_port, closed_state};
 
 fn state() -> Arc<AppState> {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = format!("127.0.0.1:{}", closed_port());
-    c.kafka.request_timeout_ms = 1000;
-    c.prometheus.url = Some(format!("http://127.0.0.1:{}", closed_port()));
-    c.prometheus.timeout_ms = 1000;
-    c.loki.url = Some(format!("http://127.0.0.1:{}", closed_port()));
-    c.loki.timeout_ms = 1000;
-    c.export.dir = std::env::temp_dir().join(format!("kqm-hard-{}", std::process::id()));
-    AppState::new(c).unwrap()
+    closed_state("hard")
 }
 
 async fn call(state: &Arc<AppState>, tool: &str, args: Value) -> Result<kafka_qa_mcp::mcp::reply::Rendered, Error> {

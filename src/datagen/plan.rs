@@ -161,7 +161,7 @@ struct Compiler<'a> {
 impl<'a> Compiler<'a> {
     fn node(&mut self, schema: &Value, name: &str, at: &str) -> Result<Node, String> {
         if self.nesting >= MAX_NESTING {
-            let at = crate::error::cut_bytes(at, 200);
+            let at = crate::text::cut_bytes(at, 200);
             return Err(format!(
                 "{at}: the schema nests deeper than {MAX_NESTING} levels (a recursive `$ref` or `allOf`?); recursive schemas are not supported this deep"
             ));

@@ -211,7 +211,7 @@ fn describe(err: &jsonschema::ValidationError<'_>) -> (u8, String, String) {
         _ => (
             0,
             if path.is_empty() { "arguments".to_string() } else { crate::error::quote_arg(&path) },
-            crate::error::cut_bytes(&err.to_string(), 2 * crate::error::QUOTE_BYTES),
+            crate::text::cut_bytes(&err.to_string(), 2 * crate::error::QUOTE_BYTES),
         ),
     }
 }

@@ -38,7 +38,7 @@ pub fn check_message(bytes: &[u8]) -> Result<ClientJsonRpcMessage, Value> {
         return Err(error_reply(id, INVALID_REQUEST, "Invalid request: JSON-RPC batches are not supported"));
     }
     serde_json::from_value(value).map_err(|e| {
-        let why = crate::error::cut_bytes(&e.to_string(), 300);
+        let why = crate::text::cut_bytes(&e.to_string(), 300);
         error_reply(id, INVALID_REQUEST, &format!("Invalid request: not an MCP message ({why})"))
     })
 }

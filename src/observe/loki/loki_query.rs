@@ -263,7 +263,7 @@ pub fn build_logql(args: &LokiQueryArgs) -> Result<String> {
                 format!(
                     "a valid regular expression (RE2 syntax); got `{}`: {}",
                     crate::error::quote_arg(re),
-                    crate::error::cut_bytes(&e.to_string().replace('\n', " "), 300)
+                    crate::text::cut_bytes(&e.to_string().replace('\n', " "), 300)
                 ),
             ));
         }
