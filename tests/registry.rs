@@ -201,3 +201,24 @@ async fn registry_down_is_a_clear_error_and_nothing_is_written() {
     let s = r.structured;
     assert_eq!(s["messages_sampled"], 1, "nothing but the framed message was written: {s}");
 }
+
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn a_new_subject_is_registered_only_when_asked_and_then_checked_against() {
+    let state = state_with(&env("SCHEMA_REGISTRY_URL"));
+    let subject = unique("new");
+    let v1 = r#"{"type":"record","name":"N","fields":[{"name":"a","type":"int"}]}"#;
+    let err = call(&state, "check_schema_compatibility", json!({"subject": subject, "schema": v1})).await.unwrap_err();
+    assert_eq!(err.argument(), Some("subject"), "{err}");
+    assert!(err.to_string().contains("register: true"), "{err}");
+    assert!(state.registry().unwrap().latest(&subject).await.unwrap().is_none(), "nothing registered unasked");
+    let first = call(&state, "check_schema_compatibility", json!({"subject": subject, "schema": v1, "register": true}))
+        .await
+        .unwrap();
+    assert!(first.structured["registered_id"].as_u64().is_some(), "{}", first.text);
+    // The next candidate is checked against that first version: a new field without a default breaks BACKWARD.
+    let v2 = r#"{"type":"record","name":"N","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}"#;
+    let second = call(&state, "check_schema_compatibility", json!({"subject": subject, "schema": v2})).await.unwrap();
+    assert_eq!(second.structured["registry"]["is_compatible"], false, "{}", second.text);
+    assert_eq!(second.structured["latest_version"], 1);
+}

@@ -102,25 +102,39 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
         _ => return Err(Error::bad_input("schema", "Protobuf schema text (.proto source) as a string")),
     };
     let candidate = Parsed::parse(args.schema_type, &text, &[]).map_err(|e| Error::bad_input("schema", e))?;
-    let latest = registry.latest(&subject).await?.ok_or_else(|| {
-        Error::bad_input(
-            "subject",
-            format!("a subject the registry has (`{subject}` does not exist; nothing to be compatible with)"),
-        )
-    })?;
+    let Some(latest) = registry.latest(&subject).await? else {
+        // A new subject: nothing to be compatible with. Registering its first version is what `register` asks.
+        if !args.register {
+            return Err(Error::bad_input(
+                "subject",
+                format!("a subject the registry has (`{subject}` does not exist, so nothing to be compatible with; pass register: true to register this schema as its first version)"),
+            ));
+        }
+        let id = register_checked(cx, registry, &subject, args.schema_type, &text).await?;
+        let level = registry.compatibility_level(&subject).await?;
+        let summary = format!(
+            "# Compatibility with `{subject}` ({level})\n`{subject}` had no version, so there is nothing to be compatible with: registered as its first version (schema id {id})."
+        );
+        let out = CheckOutput {
+            subject,
+            level,
+            latest_version: None,
+            registry: super::client::Verdict { is_compatible: true, messages: vec![] },
+            breaking_changes: vec![],
+            registered_id: Some(id),
+        };
+        return Ok(Reply::new(&out)?.summary(summary));
+    };
     let level = registry.compatibility_level(&subject).await?;
     let verdict = registry.check_compatibility(&subject, args.schema_type, &text, &Value::Null).await?;
     let breaking = compat::explain(&latest.parsed, &candidate, &level);
 
     let mut registered_id = None;
-    if args.register {
-        if cx.guard().read_only() {
-            return Err(Error::denied("read_only", "the server is read-only: schemas are not registered"));
-        }
-        check_subject(&cx.config().schema_registry, &subject)?;
-        if verdict.is_compatible {
-            registered_id = Some(registry.register(&subject, args.schema_type, &text).await?);
-        }
+    if args.register && verdict.is_compatible {
+        registered_id = Some(register_checked(cx, registry, &subject, args.schema_type, &text).await?);
+    } else if args.register {
+        // Refused either way, but say which rule would have refused it too.
+        allowed_to_register(cx, &subject)?;
     }
 
     let verdict_text = if verdict.is_compatible { "compatible" } else { "NOT compatible" };
@@ -153,6 +167,26 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
         "Breaking changes against the latest version:",
         rows,
     ))
+}
+
+/// Read-only mode and the subject globs allow registering under `subject`.
+fn allowed_to_register(cx: &CallContext, subject: &str) -> Result<()> {
+    if cx.guard().read_only() {
+        return Err(Error::denied("read_only", "the server is read-only: schemas are not registered"));
+    }
+    check_subject(&cx.config().schema_registry, subject)
+}
+
+/// Registers `text` under `subject` once the safety rules allow it; the new schema id.
+async fn register_checked(
+    cx: &CallContext,
+    registry: &super::client::RegistryClient,
+    subject: &str,
+    schema_type: SchemaType,
+    text: &str,
+) -> Result<u32> {
+    allowed_to_register(cx, subject)?;
+    registry.register(subject, schema_type, text).await
 }
 
 /// Subjects may be registered only when they match an allow glob and no deny glob.
