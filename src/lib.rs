@@ -9,6 +9,7 @@
 pub mod config;
 pub mod context;
 pub mod datagen;
+pub mod defaults;
 pub mod error;
 pub mod export;
 pub mod kafka;

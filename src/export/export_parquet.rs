@@ -34,9 +34,6 @@ fn default_from() -> FromArg {
 fn default_tail() -> u64 {
     1000
 }
-fn default_true() -> bool {
-    true
-}
 fn default_step() -> u64 {
     15
 }
@@ -81,7 +78,7 @@ pub enum Source {
         #[schemars(range(min = 1, max = 10000000))]
         tail_count: u64,
         /// Add the top-level fields of JSON values as typed columns (schema inferred from the first page). Default true.
-        #[serde(default = "default_true")]
+        #[serde(default = "crate::defaults::yes")]
         json_columns: bool,
     },
     /// Log lines of a LogQL log query over a window, oldest first. Columns: time (ns, UTC), labels, line, event_class (the Kafka event the line shows, if any).

@@ -39,7 +39,7 @@ pub struct ProduceArgs {
     #[serde(default)]
     pub dry_run: bool,
     /// Read each written message back at its partition and offset and compare key, value and header bytes. Default true.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::defaults::yes")]
     pub verify: bool,
     /// With a Schema Registry: JSON values are serialised with the schema of the topic's value subject (Confluent
     /// wire format) when it has one. Subject naming: topic_name (default, `<topic>-value`), record_name or topic_record_name.
@@ -48,10 +48,6 @@ pub struct ProduceArgs {
     /// The record's full name (e.g. shop.Order) for the record_name strategies; with Protobuf, the message to write (default: the schema's first).
     #[serde(default)]
     pub record_name: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -42,16 +42,12 @@ pub struct GraphRcaArgs {
     pub observations: Option<Observations>,
     /// Store the analysis in the graph store and the similar-incident index (default true). The note is
     /// served as incident://{id} either way.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::defaults::yes")]
     pub persist: bool,
     /// Record the confirmed cause of a past incident, so later analyses say "seen before: X, confirmed
     /// cause Y". Alone, it only confirms; with observations or live sources, it confirms then analyses.
     #[serde(default)]
     pub confirm: Option<Confirm>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

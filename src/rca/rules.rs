@@ -42,7 +42,8 @@ pub struct Step {
     pub phase: u32,
     pub classes: Vec<String>,
     pub scope: Vec<Scope>,
-    #[serde(default = "one")]
+    /// How much the step counts in the score (default: a full step, 1.0).
+    #[serde(default = "full_weight")]
     pub weight: f64,
     /// A hypothesis is only formed for an anchor where a trigger step is seen.
     #[serde(default)]
@@ -52,7 +53,7 @@ pub struct Step {
     pub min_count: u64,
 }
 
-fn one() -> f64 {
+fn full_weight() -> f64 {
     1.0
 }
 

@@ -49,24 +49,18 @@ pub struct GenerateTestCasesArgs {
     #[serde(default)]
     pub target: Option<Targets>,
     /// Seed of the generated messages. Default 1.
-    #[serde(default = "one")]
+    #[serde(default = "crate::defaults::u64::<1>")]
     pub seed: u64,
     /// Most cases generated (most important kept). Default 60, at most 500. With a `user_story`: the most cases the model writes (its answer's token budget follows), default 6, at most 20.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub max_cases: Option<usize>,
     /// Positive cases besides the header variation. Default 2, at most 20.
-    #[serde(default = "two")]
+    #[serde(default = "crate::defaults::usize::<2>")]
     #[schemars(range(min = 1, max = 20))]
     pub positives: usize,
 }
 
-fn one() -> u64 {
-    1
-}
-fn two() -> usize {
-    2
-}
 /// Cases generated from a schema when `max_cases` is not given.
 const DEFAULT_MAX_CASES: usize = 60;
 

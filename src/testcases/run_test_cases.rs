@@ -49,16 +49,12 @@ pub struct RunTestCasesArgs {
     #[schemars(range(min = 100, max = 300_000))]
     pub timeout_ms: Option<u64>,
     /// Cases in flight at once. Default 4, 1 to 64.
-    #[serde(default = "four")]
+    #[serde(default = "crate::defaults::usize::<4>")]
     #[schemars(range(min = 1, max = 64))]
     pub parallelism: usize,
     /// Report files written under the export folder as `reports/testrun-{id}.{json,md,xml}`: json, markdown, junit. Default: none (the report is always the resource testrun://{id}).
     #[serde(default)]
     pub report_formats: Vec<ReportFormat>,
-}
-
-fn four() -> usize {
-    4
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
