@@ -91,12 +91,7 @@ impl Endpoint {
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let content_type = content_type(&response);
         let cap = self.max_body_bytes;
         let too_big = || {
             Error::upstream(
@@ -131,6 +126,11 @@ fn describe(e: &reqwest::Error) -> String {
         source = next;
     }
     source.to_string()
+}
+
+/// A response's Content-Type header ("" when absent or not text).
+pub fn content_type(response: &reqwest::Response) -> String {
+    response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
 /// The first `max` characters of a backend's message, on one line.

@@ -272,12 +272,7 @@ impl ChatClient {
         let response =
             self.within(deadline, cancel, started, 0, send).await?.map_err(|e| self.unreachable(started, e))?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let content_type = crate::observe::http::content_type(&response);
         if !(200..300).contains(&status) {
             let body = self.within(deadline, cancel, started, 0, response.text()).await?.unwrap_or_default();
             return Ok(Err(Refusal { status, body }));
