@@ -133,7 +133,8 @@ impl Entity {
                 "order_id": id("ord"), "customer_id": id("usr"), "items": {"type": "array", "minItems": 1, "maxItems": 20, "items": line("price")},
                 "shipping_address": address, "payment": {"type": "object", "required": ["method", "amount"], "additionalProperties": false, "properties": {
                     "method": {"enum": METHODS}, "amount": money}},
-                "status": {"enum": ORDER_STATUSES}, "total": money, "created_at": {"type": "string", "format": "date-time"}}),
+                "status": {"enum": ORDER_STATUSES}, "total": money, "created_at": {"type": "string", "format": "date-time"},
+                "note": {"type": ["string", "null"], "maxLength": 200}}),
             ),
             Entity::Payment => (
                 vec!["payment_id", "order_id", "method", "amount", "status", "card_last_four"],
@@ -151,6 +152,35 @@ impl Entity {
         };
         json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": self.name(), "type": "object",
                "required": required, "additionalProperties": false, "properties": properties})
+    }
+
+    /// Recomputes the derived amounts of an order or a cart from its items (after one value was changed on
+    /// purpose, e.g. a quantity set to its bound), so the record is coherent again; other entities unchanged.
+    pub fn rebalance(self, r: &mut Value) {
+        let cents = |x: f64| json!((x * 100.0).round() / 100.0);
+        let price_key = if self == Entity::Cart { "unit_price" } else { "price" };
+        let Some(sum) = r["items"].as_array().map(|items| {
+            items
+                .iter()
+                .map(|i| i[price_key].as_f64().unwrap_or(0.0) * i["quantity"].as_f64().unwrap_or(0.0))
+                .sum::<f64>()
+        }) else {
+            return;
+        };
+        match self {
+            Entity::Order => {
+                r["total"] = cents(sum);
+                if r["payment"].is_object() {
+                    r["payment"]["amount"] = cents(sum);
+                }
+            }
+            Entity::Cart => {
+                let tax = r["tax"].as_f64().unwrap_or(0.0);
+                r["subtotal"] = cents(sum);
+                r["total"] = cents(sum + tax);
+            }
+            _ => {}
+        }
     }
 
     /// The coherence rules of one record: the broken ones, in words (empty when coherent).
@@ -299,7 +329,7 @@ impl EntityGen {
                 }
                 json!({"order_id": own_id, "customer_id": customer, "items": items, "shipping_address": self.address(rng),
                        "payment": {"method": pick(rng, METHODS), "amount": cents(sum)}, "status": pick(rng, ORDER_STATUSES),
-                       "total": cents(sum), "created_at": values::rfc3339(self.window.pick_ms(rng))})
+                       "total": cents(sum), "created_at": values::rfc3339(self.window.pick_ms(rng)), "note": order_note(index, self.edge)})
             }
             Entity::Payment => {
                 let method = pick(rng, METHODS);
@@ -335,6 +365,17 @@ impl EntityGen {
         json!({"line1": format!("{} {}", rng.random_range(1..9999), StreetName().fake_with_rng::<String, _>(rng)),
                "city": CityName().fake_with_rng::<String, _>(rng), "postal_code": ZipCode().fake_with_rng::<String, _>(rng),
                "country_code": country})
+    }
+}
+
+/// An order's optional delivery note, from its index (no random draw, so the other fields stay as they were).
+fn order_note(index: u64, edge: bool) -> Value {
+    const NOTES: &[&str] = &["Leave at the door", "Gift wrap, please", "Call on arrival"];
+    match (index % 3, edge) {
+        (0, _) => Value::Null,
+        (1, true) => json!(""),
+        (_, true) => json!("n".repeat(200)),
+        (i, false) => json!(NOTES[(index / 3 % 3 + i) as usize % NOTES.len()]),
     }
 }
 

@@ -2,7 +2,7 @@
 //! model-written, from a user story) cases validated and scored; stored as `testcases://{id}`.
 
 use super::generate::{self, Coverage, Request};
-use super::model::{parse_cases, CaseKind, Targets, TestCase};
+use super::model::{parse_cases, CaseKind, Source, SourceKind, Targets, TestCase};
 use super::score::{self, Score};
 use super::story;
 use crate::context::CallContext;
@@ -51,7 +51,7 @@ pub struct GenerateTestCasesArgs {
     /// Seed of the generated messages. Default 1.
     #[serde(default = "crate::defaults::u64::<1>")]
     pub seed: u64,
-    /// Most cases generated (most important kept). Default 60, at most 500. With a `user_story`: the most cases the model writes (its answer's token budget follows), default 6, at most 20.
+    /// Most cases generated (one per constraint kept first). Default 100, at most 500. With a `user_story`: the most cases the model writes (its answer's token budget follows), default 6, at most 20.
     #[serde(default)]
     #[schemars(range(min = 1, max = 500))]
     pub max_cases: Option<usize>,
@@ -62,7 +62,7 @@ pub struct GenerateTestCasesArgs {
 }
 
 /// Cases generated from a schema when `max_cases` is not given.
-const DEFAULT_MAX_CASES: usize = 60;
+const DEFAULT_MAX_CASES: usize = 100;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct GenerateTestCasesOutput {
@@ -142,7 +142,7 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         }
         let request = story::StoryRequest { story: text, targets: &targets, format: format.as_ref(), max_cases };
         let answer = story::cases_from_story(cx, &request).await?;
-        let (cases, s) = validate_and_score(&answer.raw, format.as_ref());
+        let (cases, s) = validate_and_score(&answer.raw, format.as_ref(), SourceKind::Story);
         let run = answer.run;
         attempt = Some(run.attempt);
         let source = format!(
@@ -152,7 +152,7 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         model_run = Some(run);
         (cases, None, Some(s), source)
     } else if let Some(raw) = &args.cases {
-        let (cases, s) = validate_and_score(raw, None);
+        let (cases, s) = validate_and_score(raw, None, SourceKind::Agent);
         (cases, None, Some(s), format!("{} agent-written cases", raw.len()))
     } else {
         let (schema, source) = match (&args.schema, &args.topic) {
@@ -210,6 +210,16 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
             }
         ));
     }
+    if let Some(c) = coverage.as_ref().filter(|c| !c.dropped_by_cap.is_empty()) {
+        let shown: Vec<&str> = c.dropped_by_cap.iter().take(12).map(String::as_str).collect();
+        let more = c.dropped_by_cap.len().saturating_sub(shown.len());
+        summary.push_str(&format!(
+            "\n- max_cases left out {} cases (each constraint kept one case first): {}{}",
+            c.dropped_by_cap.len(),
+            shown.join(", "),
+            if more > 0 { format!(", … {more} more") } else { String::new() }
+        ));
+    }
     if let Some(s) = &score {
         summary.push_str(&format!(
             "\n- score {:.1}/100: structure {:.2}, fields {:.2}, preconditions {:.2}, steps {:.2}, kinds balance {:.2}, content {:.2}",
@@ -260,9 +270,12 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
 }
 
 /// The one check of cases not generated here (agent-written, or a language model's): parse and score
-/// (against the message format when one is known).
-fn validate_and_score(raw: &[Value], format: Option<&Value>) -> (Vec<TestCase>, Score) {
-    let (cases, problems) = parse_cases(raw);
+/// (against the message format when one is known); a case that names no source gets `from` (agent or story).
+fn validate_and_score(raw: &[Value], format: Option<&Value>, from: SourceKind) -> (Vec<TestCase>, Score) {
+    let (mut cases, problems) = parse_cases(raw);
     let s = score::score(&cases, &problems, raw.len(), format);
+    for c in cases.iter_mut().filter(|c| c.source.is_none()) {
+        c.source = Some(Source { from, pointer: None, rule: None });
+    }
     (cases, s)
 }

@@ -49,6 +49,37 @@ pub struct TestCase {
     /// The field and constraint the case exercises (generated cases), for coverage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub covers: Option<Covers>,
+    /// What the expectation rests on: the schema (with the constraint's pointer), a story, the agent, or an entity's rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Schema,
+    Story,
+    Agent,
+    /// A built-in entity's business rule (`entity` argument).
+    Entity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub from: SourceKind,
+    /// For `schema`: the JSON Pointer of the constraint in the schema, e.g. `/properties/note/maxLength`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// The rule, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+impl Source {
+    pub fn schema(pointer: impl Into<String>, rule: impl Into<String>) -> Source {
+        Source { from: SourceKind::Schema, pointer: Some(pointer.into()), rule: Some(rule.into()) }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -107,6 +138,12 @@ pub enum Expectation {
         /// A header value of the DLQ message (e.g. the reject reason) must contain this text.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason_contains: Option<String>,
+        /// The DLQ message must carry this header (the processor's reject reason).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_header: Option<String>,
+        /// That reason must mention one of these (case, spaces and punctuation ignored), e.g. the broken field.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reason_mentions: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_ms: Option<u64>,
     },
@@ -185,6 +222,9 @@ pub struct Targets {
     /// How long each case waits for its outcome, ms. Default 10000.
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// The DLQ header holding the reject reason (e.g. `x-reject-reason`): negative cases then check the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dlq_reason_header: Option<String>,
 }
 
 /// Parses agent-written cases, naming every problem as `cases[i].field: what is wrong`.

@@ -113,6 +113,8 @@ pub struct RunReport {
     pub passed: usize,
     pub failed: usize,
     pub errored: usize,
+    /// Failed cases that reached the DLQ without the expected reason (no reason header, or one naming something else).
+    pub wrong_reason: usize,
     /// passed / total, 0..1.
     pub success_rate: f64,
     pub duration_ms: u64,
@@ -134,6 +136,10 @@ impl RunReport {
             max_ms: lat[lat.len() - 1],
         });
         let total = cases.len();
+        let wrong_reason = cases
+            .iter()
+            .filter(|c| c.status == Status::Failed && c.observed.starts_with(super::run::WRONG_REASON))
+            .count();
         RunReport {
             id,
             input_topic,
@@ -141,6 +147,7 @@ impl RunReport {
             passed,
             failed,
             errored,
+            wrong_reason,
             success_rate: if total == 0 { 0.0 } else { passed as f64 / total as f64 },
             duration_ms,
             latency,
@@ -154,8 +161,13 @@ impl RunReport {
             .as_ref()
             .map(|l| format!("; latency p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms", l.p50_ms, l.p90_ms, l.p99_ms))
             .unwrap_or_default();
+        let wrong = if self.wrong_reason > 0 {
+            format!(" ({} of them {})", self.wrong_reason, super::run::WRONG_REASON)
+        } else {
+            String::new()
+        };
         format!(
-            "## Test run {} on `{}`: {} of {} passed ({:.1}%), {} failed, {} errored in {} ms{lat}",
+            "## Test run {} on `{}`: {} of {} passed ({:.1}%), {} failed{wrong}, {} errored in {} ms{lat}",
             self.id,
             self.input_topic,
             self.passed,

@@ -185,23 +185,26 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
                 ))),
                 _ => None,
             },
-            Expectation::Dlq { reason_contains, .. } => match (&found_main, &found_other) {
-                (_, Some((r, _))) => Some(Outcome::fail(format!(
-                    "expected a rejection, but the message reached the output topic `{}`",
-                    r.topic
-                ))),
-                (Some((r, _)), None) => Some(match reason_contains {
-                    Some(want) if !reason(r).contains(want.as_str()) => {
-                        Outcome::fail(format!("rejected, but the reason ({}) does not contain `{want}`", reason(r)))
-                    }
-                    _ => Outcome::pass(format!("rejected to `{main_topic}` ({})", reason(r))),
-                }),
-                (None, None) if done => Some(Outcome::fail(format!(
-                    "nothing correlated reached the DLQ `{main_topic}` within {} ms",
-                    timeout.as_millis()
-                ))),
-                _ => None,
-            },
+            Expectation::Dlq { reason_contains, reason_header, reason_mentions, .. } => {
+                match (&found_main, &found_other) {
+                    (_, Some((r, _))) => Some(Outcome::fail(format!(
+                        "expected a rejection, but the message reached the output topic `{}`",
+                        r.topic
+                    ))),
+                    (Some((r, _)), None) => Some(check_rejection(
+                        r,
+                        &main_topic,
+                        reason_contains.as_deref(),
+                        reason_header.as_deref(),
+                        reason_mentions,
+                    )),
+                    (None, None) if done => Some(Outcome::fail(format!(
+                        "nothing correlated reached the DLQ `{main_topic}` within {} ms",
+                        timeout.as_millis()
+                    ))),
+                    _ => None,
+                }
+            }
             Expectation::NoOutput { .. } => match (&found_main, &found_other) {
                 (Some(_), _) => {
                     Some(Outcome::fail(format!("a correlated message reached `{main_topic}`, where nothing should")))
@@ -317,13 +320,89 @@ pub fn subset_diff(expected: &Value, actual: &Value, at: &str, out: &mut Vec<Str
 
 /// The reject reason of a DLQ message: its `x-reject-reason` header, else any header that mentions a reason or error.
 fn reason(r: &Record) -> String {
-    let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default();
     r.headers
         .iter()
         .find(|(k, _)| k == "x-reject-reason")
         .or_else(|| r.headers.iter().find(|(k, _)| k.contains("reason") || k.contains("error")))
-        .map(|(k, v)| format!("{k}: {}", text(v)))
+        .map(|(k, v)| format!("{k}: {}", header_text(v)))
         .unwrap_or_else(|| "no reason header".into())
+}
+
+fn header_text(v: &Option<Vec<u8>>) -> String {
+    v.as_deref().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default()
+}
+
+/// How a failed rejection check starts, so reports can count these apart from messages that went astray.
+pub const WRONG_REASON: &str = "rejected for the wrong reason";
+
+/// A message that reached the DLQ: the reason must be where the case says and say what it says.
+fn check_rejection(
+    r: &Record,
+    dlq: &str,
+    contains: Option<&str>,
+    header: Option<&str>,
+    mentions: &[String],
+) -> Outcome {
+    let said = match header {
+        Some(h) => match r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(h)) {
+            Some((k, v)) => format!("{k}: {}", header_text(v)),
+            None => {
+                let names: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();
+                return Outcome::fail(format!(
+                    "{WRONG_REASON}: the DLQ record has no `{h}` header (its headers: {})",
+                    if names.is_empty() { "none".to_string() } else { crate::text::cut_bytes(&names.join(", "), 200) }
+                ));
+            }
+        },
+        None => reason(r),
+    };
+    let shown = crate::text::cut_bytes(&said, 300);
+    if let Some(want) = contains.filter(|w| !said.contains(w)) {
+        return Outcome::fail(format!("{WRONG_REASON}: the reason ({shown}) does not contain `{want}`"));
+    }
+    if !mentions.is_empty() && !mentions.iter().any(|m| mentions_term(&said, m)) {
+        return Outcome::fail(format!(
+            "{WRONG_REASON}: the reason ({shown}) mentions none of {}",
+            mentions.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Outcome::pass(format!("rejected to `{dlq}` ({shown})"))
+}
+
+/// Words of a text, lower case: split at anything not a letter or digit and where camelCase turns upper.
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for ch in text.chars() {
+        if !ch.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if ch.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+        cur.extend(ch.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether `text` mentions `term` as whole words, whatever the case and separators: `order_id` is found in
+/// "orderId", "order id", "ORDER-ID", "orderid" and "/order_id", not in "reordering" or "invalid".
+pub fn mentions_term(text: &str, term: &str) -> bool {
+    let (have, want) = (words(text), words(term));
+    if want.is_empty() {
+        return false;
+    }
+    let joined = want.concat();
+    have.windows(want.len()).any(|w| w == want.as_slice()) || have.iter().any(|w| *w == joined)
 }
 
 fn latency(sent_ts: Option<i64>, got_ts: Option<i64>, sent_at: Instant, seen_at: Instant) -> f64 {
