@@ -1,12 +1,14 @@
 //! A small system under test: consumes orders, validates each one (the order schema and business rules:
-//! the total equals the sum of price * quantity, quantities are positive, the status is known, the key is
-//! the order id), writes enriched orders (item_count, validated_at) to the output topic keyed like the
-//! input, and rejects the rest to the dead-letter topic with the reason in the `x-reject-reason` header.
+//! the total equals the sum of price * quantity, the payment amount equals the total, quantities are
+//! positive, the status is known, the key is the order id), writes enriched orders (item_count = the sum of
+//! quantities, validated_at) to the output topic keyed like the input, and rejects the rest to the
+//! dead-letter topic with the reason in the `x-reject-reason` header.
 //!
 //! `cargo run --example order_processor -- --bootstrap 127.0.0.1:19092 [--input orders] [--output
-//! orders.enriched] [--dlq orders.dlq] [--group order-processor] [--break-validation]`
-//! `--break-validation` (or ORDER_PROCESSOR_BREAK_VALIDATION=1) skips the total check on purpose, so a
-//! test suite can show that it notices.
+//! orders.enriched] [--dlq orders.dlq] [--group order-processor] [--mutant NAME] [--list-mutants]`
+//! `--mutant NAME` (or ORDER_PROCESSOR_MUTANT=NAME) plants one known bug, so a test suite can show that it
+//! notices (`--list-mutants` lists them, see `MUTANTS`); `--break-validation` (or
+//! ORDER_PROCESSOR_BREAK_VALIDATION=1) is the mutant `total_unchecked`.
 
 use kafka_qa_mcp::datagen::entities::Entity;
 use rdkafka::config::ClientConfig;
@@ -18,13 +20,36 @@ use std::time::Duration;
 
 const KNOWN_STATUSES: &[&str] = &["created", "paid", "shipped", "delivered", "cancelled"];
 
+/// The bugs `--mutant` plants, one at a time: (name, what goes wrong).
+const MUTANTS: &[(&str, &str)] = &[
+    ("skip_required", "customer_id is not required"),
+    ("wrong_enum_accepted", "payment.method accepts any string, not only its enum"),
+    ("off_by_one_bound", "items[].quantity must stay below 20: the bound itself is rejected"),
+    ("nested_items_unchecked", "the fields inside items[] are not validated"),
+    ("wrong_key", "outputs are keyed by the customer id, not by the input's key"),
+    ("extra_properties_allowed", "undeclared top-level fields are accepted"),
+    ("format_unchecked", "formats (created_at date-time) are not checked"),
+    ("rule_output_dlq_swapped", "an order whose payment amount differs from its total goes to the output, not the DLQ"),
+    ("nullable_unchecked", "the nullable note's maxLength 200 is not checked"),
+    ("reason_header_wrong", "the reject reason goes in an `x-error` header, not `x-reject-reason`"),
+    ("crash_into_dlq", "every rejection carries a generic reason (`processing failed`), as after a crash"),
+    ("total_unchecked", "the total is not checked against the items (also --break-validation)"),
+    ("item_count_wrong", "item_count counts lines, not quantities"),
+];
+
 struct Options {
     bootstrap: String,
     input: String,
     output: String,
     dlq: String,
     group: String,
-    break_validation: bool,
+    mutant: Option<&'static str>,
+}
+
+fn mutant(name: &str) -> Result<&'static str, String> {
+    MUTANTS.iter().map(|(m, _)| *m).find(|m| *m == name).ok_or_else(|| {
+        format!("unknown mutant `{name}`; one of: {}", MUTANTS.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", "))
+    })
 }
 
 fn options() -> Result<Options, String> {
@@ -34,8 +59,14 @@ fn options() -> Result<Options, String> {
         output: "orders.enriched".into(),
         dlq: "orders.dlq".into(),
         group: "order-processor".into(),
-        break_validation: std::env::var("ORDER_PROCESSOR_BREAK_VALIDATION").is_ok_and(|v| v == "1" || v == "true"),
+        mutant: match std::env::var("ORDER_PROCESSOR_MUTANT") {
+            Ok(m) if !m.is_empty() => Some(mutant(&m)?),
+            _ => None,
+        },
     };
+    if std::env::var("ORDER_PROCESSOR_BREAK_VALIDATION").is_ok_and(|v| v == "1" || v == "true") {
+        o.mutant = Some("total_unchecked");
+    }
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -45,11 +76,40 @@ fn options() -> Result<Options, String> {
             "--output" => o.output = value()?,
             "--dlq" => o.dlq = value()?,
             "--group" => o.group = value()?,
-            "--break-validation" => o.break_validation = true,
+            "--break-validation" => o.mutant = Some("total_unchecked"),
+            "--mutant" => o.mutant = Some(mutant(&value()?)?),
+            "--list-mutants" => {
+                for (name, what) in MUTANTS {
+                    println!("{name}\t{what}");
+                }
+                std::process::exit(0);
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
     Ok(o)
+}
+
+/// The order schema the processor validates against, with the mutant's hole in it.
+fn schema(mutant: Option<&str>) -> Value {
+    let mut s = Entity::Order.schema();
+    let props = &mut s["properties"];
+    match mutant {
+        Some("skip_required") => {
+            s["required"].as_array_mut().into_iter().for_each(|r| r.retain(|f| f != "customer_id"))
+        }
+        Some("wrong_enum_accepted") => props["payment"]["properties"]["method"] = json!({"type": "string"}),
+        Some("off_by_one_bound") => props["items"]["items"]["properties"]["quantity"]["maximum"] = json!(19),
+        Some("nested_items_unchecked") => props["items"]["items"] = json!({}),
+        Some("extra_properties_allowed") => {
+            s.as_object_mut().map(|o| o.remove("additionalProperties"));
+        }
+        Some("nullable_unchecked") => {
+            props["note"].as_object_mut().map(|o| o.remove("maxLength"));
+        }
+        _ => {}
+    }
+    s
 }
 
 /// Why an order is rejected, or the enriched order.
@@ -57,7 +117,7 @@ fn process(
     key: Option<&[u8]>,
     payload: Option<&[u8]>,
     schema: &jsonschema::Validator,
-    break_validation: bool,
+    mutant: Option<&str>,
 ) -> Result<Value, String> {
     let bytes = payload.filter(|p| !p.is_empty()).ok_or("empty_message")?;
     let mut order: Value = serde_json::from_slice(bytes).map_err(|e| format!("malformed_json: {e}"))?;
@@ -75,9 +135,16 @@ fn process(
         sum += item["price"].as_f64().unwrap_or(0.0) * q as f64;
         count += q;
     }
+    if mutant == Some("item_count_wrong") {
+        count = items.len() as i64;
+    }
     let total = order["total"].as_f64().unwrap_or(f64::NAN);
-    if !break_validation && (total - sum).abs() >= 0.005 {
+    if mutant != Some("total_unchecked") && (total - sum).abs() >= 0.005 {
         return Err(format!("business: total {total} differs from the sum of items {sum:.2}"));
+    }
+    let paid = order["payment"]["amount"].as_f64().unwrap_or(f64::NAN);
+    if (paid - total).abs() >= 0.005 && mutant != Some("rule_output_dlq_swapped") {
+        return Err(format!("business: payment amount {paid} differs from the total {total}"));
     }
     if !order["status"].as_str().is_some_and(|s| KNOWN_STATUSES.contains(&s)) {
         return Err("business: unknown status".into());
@@ -100,8 +167,8 @@ async fn main() {
         }
     };
     let schema = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&Entity::Order.schema())
+        .should_validate_formats(o.mutant != Some("format_unchecked"))
+        .build(&schema(o.mutant))
         .expect("the order schema compiles");
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &o.bootstrap)
@@ -119,7 +186,8 @@ async fn main() {
     }
     let producer: FutureProducer = producer_config.create().expect("producer");
     consumer.subscribe(&[&o.input]).expect("subscribe");
-    eprintln!("order_processor: {} -> {} / {} (break_validation: {})", o.input, o.output, o.dlq, o.break_validation);
+    eprintln!("order_processor: {} -> {} / {} (mutant: {})", o.input, o.output, o.dlq, o.mutant.unwrap_or("none"));
+    let reason_header = if o.mutant == Some("reason_header_wrong") { "x-error" } else { "x-reject-reason" };
     loop {
         let m = match consumer.recv().await {
             Ok(m) => m,
@@ -129,12 +197,17 @@ async fn main() {
                 continue;
             }
         };
-        let key = m.key().map(<[u8]>::to_vec);
-        let (topic, value, headers) = match process(m.key(), m.payload(), &schema, o.break_validation) {
-            Ok(enriched) => (&o.output, serde_json::to_vec(&enriched).unwrap_or_default(), OwnedHeaders::new()),
+        let mut key = m.key().map(<[u8]>::to_vec);
+        let (topic, value, headers) = match process(m.key(), m.payload(), &schema, o.mutant) {
+            Ok(enriched) => {
+                if o.mutant == Some("wrong_key") {
+                    key = enriched["customer_id"].as_str().map(|c| c.as_bytes().to_vec());
+                }
+                (&o.output, serde_json::to_vec(&enriched).unwrap_or_default(), OwnedHeaders::new())
+            }
             Err(reason) => {
-                let mut h =
-                    OwnedHeaders::new().insert(Header { key: "x-reject-reason", value: Some(reason.as_bytes()) });
+                let reason = if o.mutant == Some("crash_into_dlq") { "processing failed".to_string() } else { reason };
+                let mut h = OwnedHeaders::new().insert(Header { key: reason_header, value: Some(reason.as_bytes()) });
                 if let Some(src) = m.headers() {
                     for hd in src.iter() {
                         h = h.insert(Header { key: hd.key, value: hd.value });

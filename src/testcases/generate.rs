@@ -220,14 +220,19 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
                 None => attempts += 1,
             }
         }
-        if let Some((record, rule)) = req.entity.and_then(|e| incoherent(e, base.next_record().0)) {
-            let source = Source {
-                from: SourceKind::Entity,
-                pointer: None,
-                rule: Some(format!("{}: {rule}", req.entity.map(Entity::name).unwrap_or_default())),
-            };
-            let d = Defect { path: "/total".into(), constraint: "business_rule".into(), detail: rule };
-            b.negative(record, &d, source, vec!["total".into()]);
+        if let Some(e) = req.entity {
+            let mut rules = BTreeSet::new();
+            // A fresh record per rule, so that each case has its own key.
+            for path in AMOUNTS {
+                let Some((record, path, rule)) = incoherent(e, &base.next_record().0, path, &mut rules) else {
+                    continue;
+                };
+                let source =
+                    Source { from: SourceKind::Entity, pointer: None, rule: Some(format!("{}: {rule}", e.name())) };
+                let mentions = trace::field_name(&path).into_iter().collect();
+                let d = Defect { path, constraint: "business_rule".into(), detail: rule };
+                b.negative(record, &d, source, mentions);
+            }
         }
         let type_source = || {
             Source::schema(
@@ -600,12 +605,32 @@ fn boundary_values(node: &Node) -> Vec<(&'static str, Value)> {
     out
 }
 
-/// A record that keeps its schema but breaks its entity's arithmetic: the total is off by one.
-fn incoherent(e: Entity, mut record: Value) -> Option<(Value, String)> {
-    let total = record.get("total")?.as_f64()?;
-    record["total"] = json!(((total + 1.0) * 100.0).round() / 100.0);
-    let broken = e.coherence(&record);
-    (!broken.is_empty()).then(|| (record, format!("total off by 1.00, breaking: {}", broken.join("; "))))
+/// The amounts an entity's arithmetic rules tie together.
+const AMOUNTS: &[&str] = &["/total", "/payment/amount", "/subtotal", "/tax"];
+
+/// A record that keeps the schema but breaks one of the entity's arithmetic rules not in `rules` yet: the
+/// amount at `path` off by 1.00, with the amounts that equalled it following along when that leaves one rule
+/// broken (an order's total with its payment amount breaks only "total = sum of items"). (record, path, rule.)
+fn incoherent(e: Entity, record: &Value, path: &str, rules: &mut BTreeSet<String>) -> Option<(Value, String, String)> {
+    let amount = |r: &Value, p: &str| r.pointer(p).and_then(Value::as_f64);
+    let x = amount(record, path)?;
+    let bumped = json!(((x + 1.0) * 100.0).round() / 100.0);
+    let mut alone = record.clone();
+    defects::set(&mut alone, path, bumped.clone())?;
+    let mut follow = alone.clone();
+    for q in AMOUNTS.iter().filter(|q| **q != path && amount(record, q) == Some(x)) {
+        defects::set(&mut follow, q, bumped.clone());
+    }
+    for r in [alone, follow] {
+        let broken = e.coherence(&r);
+        if broken.len() == 1 {
+            let rule = broken[0].clone();
+            return rules
+                .insert(rule.clone())
+                .then(|| (r, path.to_string(), format!("`{path}` off by 1.00, breaking: {rule}")));
+        }
+    }
+    None
 }
 
 fn short_hash(v: &Value) -> String {
