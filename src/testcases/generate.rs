@@ -701,4 +701,138 @@ mod tests {
         assert_eq!(kinds.len(), 4);
         assert!(cases.iter().any(|c| c.covers.as_ref().is_some_and(|v| v.constraint == "malformed_json")));
     }
+
+    fn order_like() -> Value {
+        json!({"type": "object", "required": ["id", "qty"], "additionalProperties": false, "properties": {
+            "id": {"type": "string", "pattern": "^o-[0-9]{4}$"}, "qty": {"type": "integer", "minimum": 1, "maximum": 10},
+            "note": {"type": ["string", "null"], "maxLength": 20},
+            "memo": {"anyOf": [{"type": "string", "maxLength": 8}, {"type": "null"}]}}})
+    }
+
+    fn run(schema: &Value, max_cases: usize, t: &Targets) -> (Vec<TestCase>, Coverage) {
+        generate(&Request { schema, entity: None, targets: t, kinds: &[], seed: 5, max_cases, positives: 2 }).unwrap()
+    }
+
+    #[test]
+    fn nullable_fields_count_and_get_bound_over_limit_and_null_cases() {
+        let schema = order_like();
+        let (cases, coverage) = run(&schema, 500, &targets());
+        assert_eq!(coverage.fields_total, 4, "id, qty and both nullable fields: {:?}", coverage.fields_missing);
+        assert_eq!(coverage.fields_covered, 4, "{:?}", coverage.fields_missing);
+        assert_eq!(coverage.constraints_covered, coverage.constraints_total, "{:?}", coverage.constraints_missing);
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        for field in ["/note", "/memo"] {
+            let slots: BTreeSet<(CaseKind, &str)> = cases
+                .iter()
+                .filter_map(|c| c.covers.as_ref().filter(|v| v.field == field).map(|v| (c.kind, v.constraint.as_str())))
+                .collect();
+            for want in
+                [(CaseKind::Boundary, "maxLength"), (CaseKind::Negative, "maxLength"), (CaseKind::Boundary, "nullable")]
+            {
+                assert!(slots.contains(&want), "{field}: {want:?} missing from {slots:?}");
+            }
+            for c in cases.iter().filter(|c| c.covers.as_ref().is_some_and(|v| v.field == field)) {
+                let v = c.input.value.as_ref().unwrap();
+                let null = v.pointer(field) == Some(&Value::Null);
+                assert_eq!(c.kind == CaseKind::Negative, !validator.is_valid(v), "{}: {v}", c.title);
+                assert_eq!(null, c.covers.as_ref().unwrap().constraint == "nullable", "{}", c.title);
+            }
+        }
+    }
+
+    #[test]
+    fn every_expectation_traces_to_a_constraint_of_the_schema() {
+        let schema = order_like();
+        let (cases, _) = run(&schema, 500, &targets());
+        for c in &cases {
+            let source = c.source.as_ref().unwrap_or_else(|| panic!("{} has no source", c.title));
+            assert_eq!(source.from, SourceKind::Schema, "{}", c.title);
+            let pointer = source.pointer.as_deref().unwrap();
+            let at = schema.pointer(pointer).unwrap_or_else(|| panic!("{}: `{pointer}` is not in the schema", c.title));
+            if let Some(cov) = c.covers.as_ref().filter(|v| !v.field.is_empty()) {
+                let keyword = pointer.rsplit('/').next().unwrap();
+                let want = if cov.constraint == "nullable" { "type" } else { cov.constraint.as_str() };
+                assert_eq!(keyword, want, "{}: {pointer}", c.title);
+                assert!(!at.is_object() || keyword == "properties", "{}: points at a keyword, not a schema", c.title);
+            }
+        }
+        assert!(cases.iter().all(|c| !c.title.contains("key differs")), "a key rule nobody stated");
+        // The business rule of an entity is sourced to the entity, not to the schema.
+        let t = targets();
+        let order = Entity::Order.schema();
+        let req = Request {
+            schema: &order,
+            entity: Some(Entity::Order),
+            targets: &t,
+            kinds: &[CaseKind::Negative],
+            seed: 1,
+            max_cases: 500,
+            positives: 1,
+        };
+        let (cases, _) = generate(&req).unwrap();
+        let rules: Vec<&TestCase> =
+            cases.iter().filter(|c| c.covers.as_ref().unwrap().constraint == "business_rule").collect();
+        assert_eq!(rules.len(), 2, "total = sum and payment.amount = total, each broken alone");
+        for c in rules {
+            assert_eq!(c.source.as_ref().unwrap().from, SourceKind::Entity);
+            assert_eq!(Entity::Order.coherence(c.input.value.as_ref().unwrap()).len(), 1, "{}", c.title);
+        }
+    }
+
+    #[test]
+    fn negatives_expect_the_reason_to_name_the_broken_field_when_the_header_is_given() {
+        let schema = order_like();
+        let mut t = targets();
+        let (cases, _) = run(&schema, 500, &t);
+        assert!(cases.iter().all(|c| !matches!(&c.expectation, Expectation::Dlq { reason_header: Some(_), .. })));
+        t.dlq_reason_header = Some("x-reject-reason".into());
+        let (cases, _) = run(&schema, 500, &t);
+        for c in cases.iter().filter(|c| c.kind == CaseKind::Negative) {
+            let Expectation::Dlq { reason_header, reason_mentions, .. } = &c.expectation else { panic!("dlq") };
+            assert_eq!(reason_header.as_deref(), Some("x-reject-reason"));
+            let cov = c.covers.as_ref().unwrap();
+            match cov.field.rsplit('/').next().filter(|f| !f.is_empty()) {
+                Some(field) => assert_eq!(reason_mentions, &vec![field.to_string()], "{}", c.title),
+                None => assert!(reason_mentions.iter().any(|m| m == "json"), "{}: {reason_mentions:?}", c.title),
+            }
+        }
+    }
+
+    #[test]
+    fn the_cap_keeps_one_case_per_constraint_before_repeats_and_says_what_it_dropped() {
+        let schema = order_like();
+        let (all, full) = run(&schema, 500, &targets());
+        assert!(full.dropped_by_cap.is_empty());
+        let constraints = full.constraints_total;
+        // Room for the first positive and one case per constraint plus the two message-level negatives.
+        let (cases, coverage) = run(&schema, constraints + 3, &targets());
+        assert_eq!(cases.len(), constraints + 3);
+        assert_eq!(coverage.constraints_covered, constraints, "{:?}", coverage.constraints_missing);
+        assert_eq!(coverage.dropped_by_cap.len(), all.len() - cases.len());
+        assert!(
+            coverage.dropped_by_cap.iter().any(|d| d.contains("variant 2") || d.contains("edge")),
+            "{:?}",
+            coverage.dropped_by_cap
+        );
+        // A bit more room: the at-bound positives come before more positives, edges and headers.
+        let bounds = all
+            .iter()
+            .filter(|c| c.kind == CaseKind::Boundary && c.covers.as_ref().unwrap().constraint != "nullable")
+            .count();
+        let (cases, coverage) = run(&schema, constraints + 3 + bounds, &targets());
+        assert_eq!(
+            cases.iter().filter(|c| c.kind == CaseKind::Boundary).count(),
+            all.iter().filter(|c| c.kind == CaseKind::Boundary).count()
+        );
+        assert!(coverage.dropped_by_cap.iter().all(|d| !d.contains("(boundary)")), "{:?}", coverage.dropped_by_cap);
+        // Too little room for every constraint: each kept case is a different constraint.
+        let (cases, coverage) = run(&schema, 6, &targets());
+        let slots: BTreeSet<String> =
+            cases.iter().filter_map(|c| c.covers.as_ref()).map(|v| slot(&v.field, &v.constraint)).collect();
+        assert_eq!(slots.len() + 1, cases.len(), "the first positive plus 5 different constraints");
+        assert_eq!(
+            coverage.constraints_covered,
+            5 - cases.iter().filter(|c| c.covers.as_ref().is_some_and(|v| v.field.is_empty())).count()
+        );
+    }
 }

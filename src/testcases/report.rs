@@ -311,7 +311,7 @@ mod tests {
             ],
             5,
         );
-        assert_eq!((r.passed, r.failed, r.errored), (1, 1, 1));
+        assert_eq!((r.passed, r.failed, r.errored, r.wrong_reason), (1, 1, 1, 0));
         assert!((r.success_rate - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(r.latency.as_ref().unwrap().max_ms, 30.0);
         let x = r.junit();
@@ -321,5 +321,11 @@ mod tests {
                 && x.contains("<error message")
         );
         assert!(r.markdown().contains("| B | Failed |"));
+        let mut wrong = result("D", Status::Failed, None);
+        wrong.observed =
+            format!("{}: the DLQ record has no `x-reject-reason` header", crate::testcases::run::WRONG_REASON);
+        let r = RunReport::new("r2".into(), "orders".into(), vec![wrong, result("E", Status::Failed, None)], 5);
+        assert_eq!((r.failed, r.wrong_reason), (2, 1));
+        assert!(r.headline().contains("2 failed (1 of them rejected for the wrong reason)"), "{}", r.headline());
     }
 }

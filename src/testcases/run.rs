@@ -464,3 +464,74 @@ pub fn check_plan(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Resul
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dlq_record(headers: &[(&str, &str)]) -> Record {
+        Record {
+            topic: "dlq".into(),
+            partition: 0,
+            offset: 3,
+            timestamp_ms: None,
+            key: Some(b"k".to_vec()),
+            value: Some(b"{}".to_vec()),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), Some(v.as_bytes().to_vec()))).collect(),
+        }
+    }
+
+    #[test]
+    fn a_reason_mentions_a_field_whatever_the_processor_phrasing() {
+        for said in [
+            "schema: 201 characters is longer than 200 at /note",
+            "Validation failed: field 'note' too long",
+            "NOTE_TOO_LONG",
+            "{\"errors\":[{\"path\":\"$.note\",\"message\":\"maxLength\"}]}",
+        ] {
+            assert!(mentions_term(said, "note"), "{said}");
+        }
+        for said in ["orderId is missing", "order id: required", "ORDER-ID missing", "missing orderid", "/order_id"] {
+            assert!(mentions_term(said, "order_id"), "{said}");
+        }
+        for said in ["processing failed", "invalid message", "reordering failed", "notes are welcome"] {
+            assert!(!mentions_term(said, "note") && !mentions_term(said, "id"), "{said}");
+        }
+        assert!(!mentions_term("anything", ""));
+    }
+
+    #[test]
+    fn a_rejection_without_the_reason_or_with_another_reason_is_the_wrong_reason() {
+        let mentions = vec!["note".to_string()];
+        let ok = check_rejection(
+            &dlq_record(&[("X-Reject-Reason", "schema: too long at /note")]),
+            "dlq",
+            None,
+            Some("x-reject-reason"),
+            &mentions,
+        );
+        assert!(ok.passed, "{}", ok.observed);
+        let generic = check_rejection(
+            &dlq_record(&[("x-reject-reason", "processing failed")]),
+            "dlq",
+            None,
+            Some("x-reject-reason"),
+            &mentions,
+        );
+        assert!(!generic.passed && generic.observed.starts_with(WRONG_REASON), "{}", generic.observed);
+        assert!(generic.observed.contains("processing failed") && generic.observed.contains("`note`"));
+        let elsewhere = check_rejection(
+            &dlq_record(&[("x-error", "note too long")]),
+            "dlq",
+            None,
+            Some("x-reject-reason"),
+            &mentions,
+        );
+        assert!(!elsewhere.passed && elsewhere.observed.contains("no `x-reject-reason` header (its headers: x-error)"));
+        // Without a header named, any reason header is read; without mentions, any reason passes.
+        assert!(check_rejection(&dlq_record(&[("x-error", "note too long")]), "dlq", None, None, &mentions).passed);
+        assert!(check_rejection(&dlq_record(&[]), "dlq", None, None, &[]).passed);
+        let contains = check_rejection(&dlq_record(&[("x-reject-reason", "a")]), "dlq", Some("b"), None, &[]);
+        assert!(!contains.passed && contains.observed.starts_with(WRONG_REASON));
+    }
+}
