@@ -163,7 +163,8 @@ async def run(agent, names, topics):
 
     # 5. Test cases.
     s = await agent.call("generate test cases for the order processor", "generate_test_cases", {
-        "entity": "order", "target": {"input_topic": inp, "output_topic": out, "dlq_topic": dlq, "key_field": "order_id"}})
+        "entity": "order", "target": {"input_topic": inp, "output_topic": out, "dlq_topic": dlq, "key_field": "order_id",
+                                      "dlq_reason_header": "x-reject-reason"}})
     cov = s["coverage"]
     total = s.get("truncation", {}).get("total", {}).get("cases", len(s["cases"])) if s.get("truncated") else len(s["cases"])
     agent.expect(cov["constraints_covered"] == cov["constraints_total"], f"every constraint covered ({cov['constraints_covered']}/{cov['constraints_total']})")

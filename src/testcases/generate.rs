@@ -94,7 +94,7 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
                 format!("A valid message is processed (variant {})", i + 1)
             };
             let priority = if i == 0 { Priority::Critical } else { Priority::High };
-            b.positive(CaseKind::Positive, priority, &title, record, BTreeSeq::new(), None, whole.clone());
+            b.positive(CaseKind::Positive, priority, &title, record, BTreeSeq::new(), (None, whole.clone()));
         }
         let record = base.next_record().0;
         let headers = [("content-type", "application/json"), ("x-trace-id", "7f3c9a52-test"), ("x-note", "ünïcødé ✓")]
@@ -107,8 +107,10 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
             "A valid message with extra headers is processed",
             record,
             headers,
-            Some(Covers { field: String::new(), constraint: "headers".into() }),
-            Source::schema("", "headers are outside the schema: a valid message is accepted whatever its headers"),
+            (
+                Some(Covers { field: String::new(), constraint: "headers".into() }),
+                Source::schema("", "headers are outside the schema: a valid message is accepted whatever its headers"),
+            ),
         );
     }
     if wants(CaseKind::Edge) {
@@ -123,8 +125,7 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
                 ),
                 record,
                 BTreeSeq::new(),
-                None,
-                whole.clone(),
+                (None, whole.clone()),
             );
         }
     }
@@ -156,8 +157,10 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
                         &format!("`{path}` at its {constraint} bound ({}) is accepted", cut(&value)),
                         r,
                         BTreeSeq::new(),
-                        Some(Covers { field: path.clone(), constraint: constraint.into() }),
-                        Source::schema(pointer(&path, constraint), format!("`{path}` may be at its {constraint}")),
+                        (
+                            Some(Covers { field: path.clone(), constraint: constraint.into() }),
+                            Source::schema(pointer(&path, constraint), format!("`{path}` may be at its {constraint}")),
+                        ),
                     );
                 }
             }
@@ -173,8 +176,10 @@ pub fn generate(req: &Request) -> Result<(Vec<TestCase>, Coverage), String> {
                     &format!("`{path}` null is accepted (the field is nullable)"),
                     r,
                     BTreeSeq::new(),
-                    Some(Covers { field: path.clone(), constraint: "nullable".into() }),
-                    Source::schema(pointer(path, "type"), format!("`{path}` may be null")),
+                    (
+                        Some(Covers { field: path.clone(), constraint: "nullable".into() }),
+                        Source::schema(pointer(path, "type"), format!("`{path}` may be null")),
+                    ),
                 );
             }
         }
@@ -292,42 +297,44 @@ fn cap(cases: Vec<TestCase>, constraints: &BTreeSet<String>, max: usize) -> (Vec
     let tiers: Vec<u8> = cases
         .iter()
         .enumerate()
-        .map(|(i, c)| match slot_of(c) {
-            _ if i == 0 && c.priority == Priority::Critical => 0,
-            Some(s) if c.kind == CaseKind::Negative => {
+        .map(|(i, c)| {
+            if i == 0 && c.priority == Priority::Critical {
+                return 0;
+            }
+            let Some(s) = slot_of(c) else { return 3 };
+            let only_case = constraints.contains(&s) && !negative_slots.contains(&s);
+            if c.kind == CaseKind::Negative || only_case {
                 if seen.insert(s) {
                     1
                 } else {
                     3
                 }
+            } else if constraints.contains(&s) {
+                2
+            } else {
+                3
             }
-            Some(s) if constraints.contains(&s) && !negative_slots.contains(&s) => {
-                if seen.insert(s) {
-                    1
-                } else {
-                    3
-                }
-            }
-            Some(s) if constraints.contains(&s) => 2,
-            _ => 3,
         })
         .collect();
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by_key(|&i| (tiers[i], cases[i].priority as u8, cases[i].kind, i));
     let keep: BTreeSet<usize> = order.iter().take(max).copied().collect();
-    let mut kept = vec![];
-    let mut dropped = vec![];
-    for (i, c) in cases.into_iter().enumerate() {
-        if keep.contains(&i) {
-            kept.push(c);
-        } else {
+    // What was left out, most needed first.
+    let dropped = order
+        .iter()
+        .skip(max)
+        .map(|&i| {
+            let c = &cases[i];
             let what = match (&c.covers, tiers[i]) {
-                (Some(v), 1 | 2) => format!("{} ({:?})", slot(&v.field, &v.constraint), c.kind).to_lowercase(),
+                (Some(v), 1 | 2) => {
+                    format!("{} ({})", slot(&v.field, &v.constraint), format!("{:?}", c.kind).to_lowercase())
+                }
                 _ => c.title.clone(),
             };
-            dropped.push(crate::text::cut_bytes(&what, 120));
-        }
-    }
+            crate::text::cut_bytes(&what, 120)
+        })
+        .collect();
+    let kept = cases.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, c)| c).collect();
     (kept, dropped)
 }
 
@@ -391,9 +398,9 @@ impl Builder<'_> {
         title: String,
         input: Input,
         outcome: (Expectation, String),
-        covers: Option<Covers>,
-        source: Source,
+        traced: (Option<Covers>, Source),
     ) {
+        let (covers, source) = traced;
         let (expectation, expected_result) = outcome;
         let key = input.key.clone().unwrap_or_default();
         let where_ = match &expectation {
@@ -439,8 +446,7 @@ impl Builder<'_> {
         title: &str,
         record: Value,
         headers: BTreeSeq,
-        covers: Option<Covers>,
-        source: Source,
+        traced: (Option<Covers>, Source),
     ) {
         let key = self.key_of(&record);
         let input = Input { topic: None, key: Some(key), value: Some(record.clone()), raw_base64: None, headers };
@@ -460,7 +466,7 @@ impl Builder<'_> {
                 "The message is accepted: nothing reaches the dead-letter topic".to_string(),
             ),
         };
-        self.push(kind, priority, title.to_string(), input, (expectation, expected), covers, source);
+        self.push(kind, priority, title.to_string(), input, (expectation, expected), traced);
     }
 
     /// The expectation of a rejection; with the target's reason header, the reason must name one of `mentions`.
@@ -517,8 +523,7 @@ impl Builder<'_> {
             title,
             input,
             (expectation, expected),
-            Some(Covers { field: d.path.clone(), constraint: d.constraint.clone() }),
-            source,
+            (Some(Covers { field: d.path.clone(), constraint: d.constraint.clone() }), source),
         );
     }
 
@@ -534,8 +539,7 @@ impl Builder<'_> {
             title.to_string(),
             input,
             (expectation, expected),
-            Some(Covers { field: String::new(), constraint: what.into() }),
-            source,
+            (Some(Covers { field: String::new(), constraint: what.into() }), source),
         );
     }
 }

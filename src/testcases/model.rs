@@ -222,7 +222,7 @@ pub struct Targets {
     /// How long each case waits for its outcome, ms. Default 10000.
     #[serde(default)]
     pub timeout_ms: Option<u64>,
-    /// The DLQ header holding the reject reason (e.g. `x-reject-reason`): negative cases then check the reason.
+    /// The DLQ header carrying the reject reason (e.g. `x-reject-reason`); negative cases then check it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dlq_reason_header: Option<String>,
 }

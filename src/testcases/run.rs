@@ -402,7 +402,7 @@ pub fn mentions_term(text: &str, term: &str) -> bool {
         return false;
     }
     let joined = want.concat();
-    have.windows(want.len()).any(|w| w == want.as_slice()) || have.iter().any(|w| *w == joined)
+    have.windows(want.len()).any(|w| w == want.as_slice()) || have.contains(&joined)
 }
 
 fn latency(sent_ts: Option<i64>, got_ts: Option<i64>, sent_at: Instant, seen_at: Instant) -> f64 {
