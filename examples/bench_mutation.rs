@@ -67,8 +67,8 @@ async fn main() {
         std::process::exit(1);
     }
 
-    println!("\n| mutant | what goes wrong | killed by schema cases, no reason check | killed by schema cases | killed by schema + agent cases | killed by | failed cases | s |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("\n| mutant | what goes wrong | killed by schema cases, no reason check | killed by schema cases | killed by schema + agent cases | killed by | also failed | failed cases | s |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let (mut n, mut plain, mut schema, mut all) = (0, 0, 0, 0);
     for (name, what) in harness::mutants(&bin) {
         if !only.is_empty() && !only.contains(&name) {
@@ -83,11 +83,12 @@ async fn main() {
         all += usize::from(v.killed());
         let yes = |b: bool| if b { "yes" } else { "**no**" };
         println!(
-            "| {name} | {what} | {} | {} | {} | {} | {} schema ({} wrong reason), {} agent | {:.0} |",
+            "| {name} | {what} | {} | {} | {} | {} | {} | {} schema ({} wrong reason), {} agent | {:.0} |",
             yes(!v.schema_failed_plain.is_empty()),
             yes(v.killed_by_schema()),
             yes(v.killed()),
             v.killer().map(|k| k.replace('|', "\\|")).unwrap_or_else(|| "-".into()),
+            v.others(4),
             v.schema_failed.len(),
             v.schema_failed.len() - v.schema_failed_plain.len(),
             v.agent_failed.len(),

@@ -281,6 +281,24 @@ impl Verdict {
             .or(self.agent_failed.first())
             .map(String::as_str)
     }
+    /// The ids of the other failed cases (at most `n`, then how many more).
+    pub fn others(&self, n: usize) -> String {
+        let killer = self.killer().unwrap_or("");
+        let ids: Vec<&str> = self
+            .schema_failed
+            .iter()
+            .chain(&self.agent_failed)
+            .filter(|l| l.as_str() != killer)
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        let more = ids.len().saturating_sub(n);
+        let shown = ids[..ids.len().min(n)].join(", ");
+        if more > 0 {
+            format!("{shown} +{more}")
+        } else {
+            shown
+        }
+    }
 }
 
 /// One processor (clean or mutated) on fresh topics, the cases run against it; the report.
