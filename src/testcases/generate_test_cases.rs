@@ -89,7 +89,7 @@ impl Tool for GenerateTestCases {
         ToolInfo {
             name: "generate_test_cases",
             title: "Generate test cases",
-            description: "Builds executable test cases for a Kafka consumer from a topic (its inferred schema) or a JSON Schema: positive, edge, boundary (each bound of each field) and negative (one per field and constraint: missing required field, wrong type, out of range, bad format, enum outsider, oversized; plus malformed JSON, empty message, wrong key, header variations), with coverage of fields and constraints. Each case has id, type, title, priority, preconditions, steps, expected_result, an input message and an expectation (output topic match, DLQ, or nothing). Or validates and scores agent-written `cases`, naming every defect; or, when the server has a language model configured, writes them from a `user_story` and scores them the same way. Next: run_test_cases with the returned case_set.",
+            description: "Builds executable test cases for a Kafka consumer from a topic (its inferred schema) or a JSON Schema: positive, edge, boundary (each bound of each field) and negative (one per field and constraint: missing required field, wrong type, out of range, bad format, enum outsider, oversized; plus malformed JSON, empty message, header variations), with coverage of fields and constraints. Each case has id, type, title, priority, preconditions, steps, expected_result, an input message and an expectation (output topic match, DLQ, or nothing). Or validates and scores agent-written `cases`, naming every defect; or, when the server has a language model configured, writes them from a `user_story` and scores them the same way. Next: run_test_cases with the returned case_set.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -124,6 +124,9 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
         return Err(Error::bad_input("schema", "one source: `topic` (its inferred schema), `schema`, `entity`, agent-written `cases`, or a `user_story` (with `schema` or `entity` as its message format)"));
     }
     let mut targets = args.target.clone().unwrap_or_default();
+    if targets.dlq_reason_header.as_deref().is_some_and(|h| h.trim().is_empty() || h.len() > 255) {
+        return Err(Error::bad_input("target.dlq_reason_header", "a Kafka header name, 1 to 255 bytes"));
+    }
     if targets.input_topic.is_empty() {
         targets.input_topic = args.topic.clone().ok_or_else(|| {
             Error::bad_input("target.input_topic", "the topic the system under test consumes (or give `topic`)")
