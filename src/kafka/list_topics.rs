@@ -129,7 +129,7 @@ impl Tool for ListTopics {
         ToolInfo {
             name: "list_topics",
             title: "List Kafka topics",
-            description: "Overview of the Kafka cluster: brokers, controller, and per topic its partitions, replication factor, leaders, ISR, under-replicated and offline partition counts, and message count from watermarks; optionally selected configs (include_configs) and consumer groups with lag (include_groups). Filter with a glob `pattern`; page with `limit` and `next_cursor`. Next: infer_schema to see a topic's message shape, produce_test_message to write test messages.",
+            description: "Kafka cluster overview: brokers, controller; per topic partitions, RF, leaders, ISR, under-replicated/offline counts, message count; configs and consumer-group lag on request. Glob `pattern`, paging. Next: infer_schema or peek_messages on a topic.",
             read_only: true,
             destructive: false,
             idempotent: true,

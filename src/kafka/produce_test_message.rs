@@ -146,7 +146,7 @@ impl Tool for ProduceTestMessage {
         ToolInfo {
             name: "produce_test_message",
             title: "Produce test messages",
-            description: "Writes test messages to an existing Kafka topic (JSON, text or raw base64 bytes; keys, headers, partitions) with an idempotent producer and acks=all, one at a time, then reads each back at its partition and offset and compares the bytes (verify, default true). Optionally validates values first against the topic's inferred schema (validate \"inferred\") or a given JSON Schema; dry_run validates without writing. Refused in read-only mode, for topics outside the produce allow globs or inside the deny globs, for internal `__` topics, and over the message count and size caps. Next: list_topics to see watermarks move, or run_test_cases to check a processor's output.",
+            description: "Writes test messages (JSON, text or base64; keys, headers, partition) idempotently with acks=all and reads each back to verify; validates first against the inferred or a given schema (`dry_run` writes nothing). Next: peek_messages or run_test_cases to check the consumer.",
             read_only: false,
             destructive: false,
             idempotent: false,

@@ -116,14 +116,7 @@ pub struct ConfirmedIncident {
 
 pub struct GraphRca;
 
-const DESCRIPTION: &str = "Root-cause analysis of a Kafka incident over a graph of the cluster (brokers, topics, partitions with \
-leader/replicas/ISR, consumer groups, clients) and the signals seen on it (metric states, log event classes). Ranks causes \
-(broker out of disk, broker down, GC pressure, controller churn, network partition, slow consumer, rebalance storm, producer \
-quota throttling, hot partition, under-provisioned replication) by evidence, symptoms explained (blast radius), the order in \
-which symptoms began, and contradicting evidence; each with verification calls ready to run and a remediation. Says so when \
-nothing fits. Writes an incident note (incident://{id}, with a Mermaid causal chain) and names similar past incidents. \
-Pass `observations` (from prom_snapshot, loki_query and list_topics) or `sources: live`. Then run the top hypothesis's \
-verification calls, and once the cause is known call again with `confirm: {incident_id, cause}`.";
+const DESCRIPTION: &str = "Ranks root causes of a Kafka incident over a graph of brokers, topics, partitions, groups and the signals on them: hypotheses with evidence, blast radius, verification calls and remediation; writes incident://{id}. Pass from: [handles of prom_snapshot/loki_query], `observations` or sources: live. Next: run the top verification call; then confirm.";
 
 impl Tool for GraphRca {
     type Args = GraphRcaArgs;

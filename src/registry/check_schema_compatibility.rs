@@ -68,11 +68,7 @@ impl Tool for CheckSchemaCompatibility {
         ToolInfo {
             name: "check_schema_compatibility",
             title: "Check schema compatibility",
-            description:
-                "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under the \
-subject's compatibility level (BACKWARD, FORWARD, FULL, _TRANSITIVE, NONE): the registry's own verdict and a local \
-explanation naming each breaking field. Registers it only with register=true. Next: produce_test_message to the topic \
-to see the schema in use, or generate_test_cases with kind compatibility.",
+            description: "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under its compatibility level: the registry's verdict and each breaking change explained; registers only with register=true. Next: produce_test_message or generate_test_cases.",
             read_only: false,
             destructive: false,
             idempotent: true,

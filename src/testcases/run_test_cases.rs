@@ -75,7 +75,7 @@ impl Tool for RunTestCases {
         ToolInfo {
             name: "run_test_cases",
             title: "Run test cases",
-            description: "Executes test cases (a case_set from generate_test_cases, or agent-written cases) against live topics: captures the output and DLQ offsets, produces each input, watches where it lands, and checks each expectation with a timeout and bounded parallelism. Returns passed/failed/errored, success rate, latency percentiles and per-case evidence (sent, landed, observed, diff); writes JSON, Markdown or JUnit XML reports under the export folder; stores the report as testrun://{id}. Writes to Kafka. Next: read failing cases' diffs; fix and re-run.",
+            description: "Runs test cases (a case_set or `cases`) against live topics: produces each input, watches output and DLQ topics, checks each expectation; pass/fail with evidence, latency percentiles, JSON/Markdown/JUnit reports, testrun://{id}. Writes to Kafka. Next: fix what failed and re-run.",
             read_only: false,
             destructive: false,
             idempotent: false,

@@ -169,7 +169,7 @@ impl Tool for LokiQuery {
         ToolInfo {
             name: "loki_query",
             title: "Logs for a window (Loki)",
-            description: "Reads logs from Loki for a time window. `summary` mode (default) clusters lines into patterns (numbers, ids, addresses masked) with counts, first/last seen, level, examples and a Kafka event class (out_of_space, disk_error, broker_stop, fetcher_error, isr_shrink, isr_expand, leader_election, controller_change, session_expiry, group_rebalance, member_timeout, gc_pause, auth_failure, offset_out_of_range, request_timeout, broker_start ...), plus one roll-up per event class; `lines` mode returns lines grouped by stream. Select with `logql` or with `labels` + `contains`/`regex`/`level`. Metric LogQL (count_over_time, rate) returns analysed series. Then: read the lines behind a pattern with mode=lines and a `contains` filter, check metrics over the same window with prom_snapshot, or rank causes with graph_rca.",
+            description: "Reads Loki logs for a window: `summary` (patterns with counts, first/last seen and a Kafka event class such as out_of_space, broker_stop, isr_shrink) or `lines`; select with `logql` or `labels` + `contains`/`regex`/`level`. Returns a handle. Next: graph_rca with from: [handle], or prom_snapshot.",
             read_only: true,
             destructive: false,
             idempotent: true,

@@ -141,7 +141,7 @@ impl Tool for PromSnapshot {
         ToolInfo {
             name: "prom_snapshot",
             title: "Metrics snapshot (Prometheus)",
-            description: "Reads Kafka metrics from Prometheus over a time window (or at one instant) and says what they show: per series min, max, mean, last, trend, change points (when the level shifted) and states with their time spans (under_replicated, offline_partitions, no_active_controller, broker_down, disk_full, lag_growing, gc_pressure, latency_high ...), plus a downsampled shape and, on request, a PNG chart. Use presets (broker_health, replication, consumer_lag, jvm_gc, request_latency, quotas, partition_skew, throughput) with broker/topic/group filters, or your own PromQL. The step is chosen so no series exceeds max_points. Then: call loki_query over the same window to read what the brokers logged, or graph_rca to rank root causes.",
+            description: "Reads Kafka metrics from Prometheus for a window: per series min/max/mean/last, trend, change points and states with spans (under_replicated, broker_down, disk_full, lag_growing...); presets or PromQL; optional PNG chart. Returns a handle. Next: loki_query over the same window, then graph_rca.",
             read_only: true,
             destructive: false,
             idempotent: true,
