@@ -45,6 +45,15 @@ fn tools_list_fits_the_agent_budget() {
 }
 
 #[test]
+fn every_tool_declares_its_largest_result_for_claude_code() {
+    // Above 50,000 characters Claude Code shows the model a preview unless the tool declares more; every tool
+    // takes max_output_bytes up to 1 MiB.
+    for t in listed_tools() {
+        assert_eq!(t["_meta"]["anthropic/maxResultSizeChars"], json!(1024 * 1024), "{}", t["name"]);
+    }
+}
+
+#[test]
 fn arguments_left_out_of_the_listing_are_still_taken_and_named() {
     let registry = Registry::new();
     let names: Vec<&str> = registry.infos().map(|(i, _, _)| i.name).collect();

@@ -299,6 +299,19 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
     } else {
         reply = reply.rows("defects", "", defect_rows).rows("records", "", rows);
     }
+    reply = match (args.destination, &out.topic, &out.path) {
+        (Destination::Topic, Some(t), _) => reply.next(
+            "infer_schema",
+            serde_json::json!({"topic": t}),
+            "check what landed on the topic; then generate_test_cases for its consumer",
+        ),
+        (Destination::File, _, Some(p)) => {
+            reply.next_step(format!("read the NDJSON file `{p}`, or send the records with destination \"topic\""))
+        }
+        _ => reply.next_step(
+            "send these records with produce_test_message (`messages`), or build test cases from the same source with generate_test_cases",
+        ),
+    };
     Ok(reply.narrow_with("lower `count`, or use destination file (NDJSON) and read the file"))
 }
 

@@ -313,5 +313,17 @@ fn reply(out: &ExportOutput) -> Result<Reply> {
             "\n\nNo JSON values in the first page: no JSON columns (the values are in `value` / `value_text`).",
         );
     }
-    Ok(Reply::new(out)?.summary(summary).rows("columns", "| column | type |\n|---|---|", rows))
+    let reply = Reply::new(out)?.summary(summary).rows("columns", "| column | type |\n|---|---|", rows);
+    Ok(if out.rows == 0 {
+        reply.next(
+            "list_topics",
+            serde_json::json!({"pattern": "*"}),
+            "the range was empty: check the topics' message counts",
+        )
+    } else {
+        reply.next_step(format!(
+            "query the file outside the server, e.g. duckdb -c \"SELECT * FROM '{}' LIMIT 10\" or pandas.read_parquet",
+            out.path
+        ))
+    })
 }

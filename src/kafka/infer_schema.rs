@@ -277,8 +277,31 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
     } else {
         "No field statistics: no sampled value was a JSON object. See the encodings above."
     };
+    let topic = serde_json::json!(out.topic);
+    let (tool, arguments, why) = if out.messages_sampled == 0 {
+        (
+            "infer_schema",
+            serde_json::json!({"topic": topic, "from": "earliest"}),
+            "the tail was empty: sample from the start",
+        )
+    } else if out.schema.is_some() && out.confidence < 0.5 {
+        (
+            "infer_schema",
+            serde_json::json!({"topic": topic, "from": "earliest", "max_messages": 5000}),
+            "low confidence: sample more messages",
+        )
+    } else if out.schema.is_some() {
+        (
+            "generate_test_cases",
+            serde_json::json!({"topic": topic}),
+            "test cases for each field and constraint of this schema",
+        )
+    } else {
+        ("peek_messages", serde_json::json!({"topic": topic, "tail": 3}), "no JSON values: look at the raw records")
+    };
     Ok(Reply::new(&out)?
         .summary(summary)
+        .next(tool, arguments, why)
         .rows(
             "fields",
             "| field | types | presence | format | enum candidates | range | examples |\n|---|---|---|---|---|---|---|",

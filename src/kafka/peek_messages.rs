@@ -356,8 +356,18 @@ fn reply(out: PeekMessagesOutput, plan: &Plan) -> Result<Reply> {
     } else {
         "No record in the chosen range: compare the offsets with the partitions' low..high above, or try tail."
     };
+    // The records before the first one shown (what led to it), or the topic's shape when nothing was found.
+    let (tool, arguments, why) = match out.records.first() {
+        Some(r) if r.offset > 0 => (
+            "peek_messages",
+            serde_json::json!({"topic": out.topic, "partition": r.partition, "offset": (r.offset - 5).max(0), "max_messages": 5}),
+            "the records just before, in the same partition",
+        ),
+        _ => ("infer_schema", serde_json::json!({"topic": out.topic}), "the topic's message shape across a sample"),
+    };
     Ok(Reply::new(&out)?
         .summary(summary)
+        .next(tool, arguments, why)
         .rows(
             "records",
             table_heading(&["partition", "offset", "timestamp", "key", "headers", "encoding", "bytes", "value"]),

@@ -314,14 +314,42 @@ async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
     let rows = results.iter().map(result_row).collect();
     let out =
         ProduceOutput { topic: args.topic, dry_run: args.dry_run, written, validation, invalid, mismatched, results };
+    let (tool, arguments, why) = next_step(&out);
     Ok(Reply::new(&out)?
         .summary(summary)
+        .next(tool, arguments, why)
         .rows(
             "results",
             "| # | partition | offset | timestamp ms | verified | validation errors |\n|---|---|---|---|---|---|",
             rows,
         )
         .narrow_with("send fewer messages per call"))
+}
+
+/// After producing: read a written record back (the first one), or fix what the schema refused.
+fn next_step(out: &ProduceOutput) -> (&'static str, serde_json::Value, String) {
+    use serde_json::json;
+    let written = out.results.iter().find_map(|r| Some((r.partition?, r.offset?)));
+    match written {
+        Some((partition, offset)) if out.written > 0 => (
+            "peek_messages",
+            json!({"topic": out.topic, "partition": partition, "offset": offset, "max_messages": out.written.min(20)}),
+            "see the written records as a consumer would; then run_test_cases to check the processor".into(),
+        ),
+        _ if out.invalid > 0 => (
+            "infer_schema",
+            json!({"topic": out.topic}),
+            format!(
+                "{} message(s) break the schema: compare them with the topic's schema, fix and send again",
+                out.invalid
+            ),
+        ),
+        _ => (
+            "produce_test_message",
+            json!({"topic": out.topic, "messages": []}),
+            "the dry run passed: send the same messages without dry_run".into(),
+        ),
+    }
 }
 
 /// With a Schema Registry and a subject that has a schema: JSON values become Confluent-framed payloads of that

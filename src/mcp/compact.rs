@@ -24,11 +24,7 @@ struct Shape {
 const SHAPES: &[Shape] = &[
     Shape { tool: "list_topics", rare: &["include_internal", "limit", "cursor"], brief: &[] },
     Shape { tool: "infer_schema", rare: &["max_bytes", "timeout_ms", "tail_count"], brief: &[] },
-    Shape {
-        tool: "peek_messages",
-        rare: &["scan_messages", "max_bytes", "max_value_bytes", "timeout_ms"],
-        brief: &[],
-    },
+    Shape { tool: "peek_messages", rare: &["scan_messages", "max_bytes", "max_value_bytes", "timeout_ms"], brief: &[] },
     Shape {
         tool: "produce_test_message",
         rare: &["on_invalid", "verify", "subject_strategy", "record_name"],
@@ -48,10 +44,18 @@ const SHAPES: &[Shape] = &[
         ],
         brief: &[],
     },
-    Shape { tool: "generate_test_cases", rare: &["positives", "kinds", "user_story", "max_cases"], brief: &["cases", "target"] },
+    Shape {
+        tool: "generate_test_cases",
+        rare: &["positives", "kinds", "user_story", "max_cases"],
+        brief: &["cases", "target"],
+    },
     Shape { tool: "run_test_cases", rare: &["parallelism", "report_formats", "timeout_ms"], brief: &["cases"] },
     Shape { tool: "loki_query", rare: &["direction", "max_patterns", "max_points", "limit"], brief: &[] },
-    Shape { tool: "prom_snapshot", rare: &["at", "step", "max_points", "shape_points", "max_series", "group"], brief: &[] },
+    Shape {
+        tool: "prom_snapshot",
+        rare: &["at", "step", "max_points", "shape_points", "max_series", "group"],
+        brief: &[],
+    },
     Shape { tool: "graph_rca", rare: &["persist"], brief: &["observations", "confirm"] },
     Shape { tool: "export_parquet", rare: &["overwrite", "compression", "max_rows"], brief: &["source"] },
     Shape { tool: "check_schema_compatibility", rare: &["subject_strategy", "record_name"], brief: &[] },
@@ -183,7 +187,9 @@ fn inline(v: Value, defs: &Map<String, Value>, stack: &mut Vec<String>) -> Optio
             }
             Some(Value::Object(out))
         }
-        Value::Array(items) => items.into_iter().map(|i| inline(i, defs, stack)).collect::<Option<Vec<_>>>().map(Value::Array),
+        Value::Array(items) => {
+            items.into_iter().map(|i| inline(i, defs, stack)).collect::<Option<Vec<_>>>().map(Value::Array)
+        }
         other => Some(other),
     }
 }
@@ -294,7 +300,8 @@ fn fold_alternatives(m: &mut Map<String, Value>, key: &str) {
     } else if key == "oneOf"
         && alts.iter().all(|a| {
             a.get("const").is_some_and(Value::is_string)
-                && a.as_object().is_some_and(|o| o.keys().all(|k| matches!(k.as_str(), "const" | "type" | "description")))
+                && a.as_object()
+                    .is_some_and(|o| o.keys().all(|k| matches!(k.as_str(), "const" | "type" | "description")))
         })
     {
         let values: Vec<Value> = alts.iter().map(|a| a["const"].clone()).collect();
@@ -346,7 +353,9 @@ fn loosen_for_listing(v: &mut Value, top: bool) {
             for k in ["minLength", "maxLength"] {
                 m.shift_remove(k);
             }
-            if m.get("default").is_some_and(|d| d.as_array().is_some_and(Vec::is_empty) || d.as_object().is_some_and(Map::is_empty)) {
+            if m.get("default")
+                .is_some_and(|d| d.as_array().is_some_and(Vec::is_empty) || d.as_object().is_some_and(Map::is_empty))
+            {
                 m.shift_remove("default");
             }
             // Alternatives under a described argument: the argument's own description says what they are.
@@ -454,7 +463,9 @@ mod tests {
 
     #[test]
     fn recursive_definitions_are_kept() {
-        let full = obj(json!({"type": "object", "properties": {"t": {"$ref": "#/$defs/T"}}, "$defs": {"T": {"type": "object", "properties": {"c": {"$ref": "#/$defs/T"}}}}}));
+        let full = obj(
+            json!({"type": "object", "properties": {"t": {"$ref": "#/$defs/T"}}, "$defs": {"T": {"type": "object", "properties": {"c": {"$ref": "#/$defs/T"}}}}}),
+        );
         assert_eq!(output(&full)["$defs"], full["$defs"]);
     }
 
@@ -465,6 +476,9 @@ mod tests {
         assert_eq!(first_sentence("Two\nlines. Second."), "Two lines.");
         let long = "Where to start: \"tail\" (default: the last tail_count of each partition), \"earliest\", or `sum by (broker) (x)` (a metric query with enough words to be long).";
         assert_eq!(first_sentence(long), "Where to start: \"tail\", \"earliest\", or `sum by (broker) (x)`.");
-        assert_eq!(first_sentence("Unbalanced (aside that never closes, long enough to pass the length threshold for asides."), "Unbalanced (aside that never closes, long enough to pass the length threshold for asides.");
+        assert_eq!(
+            first_sentence("Unbalanced (aside that never closes, long enough to pass the length threshold for asides."),
+            "Unbalanced (aside that never closes, long enough to pass the length threshold for asides."
+        );
     }
 }

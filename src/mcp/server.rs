@@ -51,6 +51,9 @@ impl McpServer {
                     "description": info.description,
                     "inputSchema": **input,
                     "outputSchema": **output,
+                    // A call may raise its budget to MAX_OUTPUT_BYTES, past the 50,000 characters after which
+                    // Claude Code hands the model only a preview unless the tool declares its maximum.
+                    "_meta": {"anthropic/maxResultSizeChars": super::registry::MAX_OUTPUT_BYTES},
                     "annotations": {
                         "title": info.title,
                         "readOnlyHint": info.read_only,

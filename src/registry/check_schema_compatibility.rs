@@ -119,7 +119,10 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
             breaking_changes: vec![],
             registered_id: Some(id),
         };
-        return Ok(Reply::new(&out)?.summary(summary));
+        return Ok(Reply::new(&out)?.summary(summary).next_tool(
+            "produce_test_message",
+            "write a message to the subject's topic: its values are now serialised with this schema",
+        ));
     };
     let level = registry.compatibility_level(&subject).await?;
     let verdict = registry.check_compatibility(&subject, args.schema_type, &text, &Value::Null).await?;
@@ -158,11 +161,13 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
         breaking_changes: breaking,
         registered_id,
     };
-    Ok(Reply::new(&out)?.summary(summary).rows(
-        "breaking_changes",
-        "Breaking changes against the latest version:",
-        rows,
-    ))
+    let reply = Reply::new(&out)?.summary(summary);
+    let reply = match (out.registry.is_compatible, out.registered_id) {
+        (false, _) => reply.next_step("change the candidate so each breaking change goes away (a default, an optional field), then check it again"),
+        (true, None) => reply.next_tool("check_schema_compatibility", "compatible: the same call with register: true registers it"),
+        (true, Some(_)) => reply.next_tool("produce_test_message", "write a message to the subject's topic to see the new version in use"),
+    };
+    Ok(reply.rows("breaking_changes", "Breaking changes against the latest version:", rows))
 }
 
 /// Read-only mode and the subject globs allow registering under `subject`.

@@ -237,7 +237,6 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
             summary.push_str(&format!("\n- repairs stopped: {stopped}; the remaining defects are in the score"));
         }
     }
-    summary.push_str(&format!("\n\nNext: `run_test_cases` with `{{\"case_set\": \"{case_set}\"}}`."));
     let rows = cases
         .iter()
         .map(|c| {
@@ -251,9 +250,11 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
             )
         })
         .collect();
+    let next_args = serde_json::json!({"case_set": case_set});
     let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, attempt, model_run, cases };
     Ok(Reply::new(&out)?
         .summary(summary)
+        .next("run_test_cases", next_args, "run the cases against the live topics")
         .rows("cases", "| id | type | priority | title | expects |\n|---|---|---|---|---|", rows)
         .when_empty("the schema gave no cases for the chosen kinds; widen `kinds`")
         .narrow_with("the full set is stored as the resource testcases://{case_set}; pass case_set to run_test_cases, or lower max_cases"))
