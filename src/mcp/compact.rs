@@ -13,22 +13,30 @@ pub const SCHEMA_URI_PREFIX: &str = "schema://tools/";
 /// The common byte-budget argument (registry.rs adds it to every tool).
 const BUDGET_ARGUMENT: &str = "max_output_bytes";
 
-/// Per tool: arguments left out of tools/list (`rare`), and arguments shown only as their type and first
-/// sentence (`brief`, for large nested shapes). Both stay accepted and validated against the full schema.
+/// Per tool: arguments left out of tools/list (`rare`), arguments shown only as their type and first
+/// sentence (`brief`, for large nested shapes), and objects shown with their property names and types only
+/// (`outline`). All stay accepted and validated against the full schema.
 struct Shape {
     tool: &'static str,
     rare: &'static [&'static str],
     brief: &'static [&'static str],
+    outline: &'static [&'static str],
 }
 
 const SHAPES: &[Shape] = &[
-    Shape { tool: "list_topics", rare: &["include_internal", "limit", "cursor"], brief: &[] },
-    Shape { tool: "infer_schema", rare: &["max_bytes", "timeout_ms", "tail_count"], brief: &[] },
-    Shape { tool: "peek_messages", rare: &["scan_messages", "max_bytes", "max_value_bytes", "timeout_ms"], brief: &[] },
+    Shape { tool: "list_topics", rare: &["include_internal", "limit", "cursor"], brief: &[], outline: &[] },
+    Shape { tool: "infer_schema", rare: &["max_bytes", "timeout_ms", "tail_count"], brief: &[], outline: &[] },
+    Shape {
+        tool: "peek_messages",
+        rare: &["scan_messages", "max_bytes", "max_value_bytes", "timeout_ms"],
+        brief: &[],
+        outline: &[],
+    },
     Shape {
         tool: "produce_test_message",
         rare: &["on_invalid", "verify", "subject_strategy", "record_name"],
         brief: &["messages"],
+        outline: &[],
     },
     Shape {
         tool: "generate_test_data",
@@ -43,27 +51,40 @@ const SHAPES: &[Shape] = &[
             "defect_rate",
         ],
         brief: &[],
+        outline: &[],
     },
     Shape {
         tool: "generate_test_cases",
         rare: &["positives", "kinds", "user_story", "max_cases"],
-        brief: &["cases", "target"],
+        brief: &["cases"],
+        outline: &["target"],
     },
-    Shape { tool: "run_test_cases", rare: &["parallelism", "report_formats", "timeout_ms"], brief: &["cases"] },
-    Shape { tool: "loki_query", rare: &["direction", "max_patterns", "max_points", "limit"], brief: &[] },
+    Shape {
+        tool: "run_test_cases",
+        rare: &["parallelism", "report_formats", "timeout_ms"],
+        brief: &["cases"],
+        outline: &[],
+    },
+    Shape { tool: "loki_query", rare: &["direction", "max_patterns", "max_points", "limit"], brief: &[], outline: &[] },
     Shape {
         tool: "prom_snapshot",
         rare: &["at", "step", "max_points", "shape_points", "max_series", "group"],
         brief: &[],
+        outline: &[],
     },
-    Shape { tool: "graph_rca", rare: &["persist"], brief: &["observations", "confirm"] },
-    Shape { tool: "export_parquet", rare: &["overwrite", "compression", "max_rows"], brief: &["source"] },
-    Shape { tool: "check_schema_compatibility", rare: &["subject_strategy", "record_name"], brief: &[] },
+    Shape { tool: "graph_rca", rare: &["persist"], brief: &["observations"], outline: &["confirm"] },
+    Shape { tool: "export_parquet", rare: &["overwrite", "compression", "max_rows"], brief: &["source"], outline: &[] },
+    Shape { tool: "check_schema_compatibility", rare: &["subject_strategy", "record_name"], brief: &[], outline: &[] },
 ];
 
 /// The argument names of a tool that tools/list leaves out or shows briefly (for tests).
 pub fn shaped_arguments(tool: &str) -> Vec<&'static str> {
-    SHAPES.iter().filter(|s| s.tool == tool).flat_map(|s| s.rare.iter().chain(s.brief)).copied().collect()
+    SHAPES
+        .iter()
+        .filter(|s| s.tool == tool)
+        .flat_map(|s| s.rare.iter().chain(s.brief).chain(s.outline))
+        .copied()
+        .collect()
 }
 
 /// The tools that have a shape entry (for tests: a renamed tool must not leave a stale entry).
@@ -77,9 +98,11 @@ pub fn input(tool: &str, full: &Map<String, Value>) -> Map<String, Value> {
     simplify(&mut schema);
     loosen_for_listing(&mut schema, true);
     let shape = SHAPES.iter().find(|s| s.tool == tool);
-    // Every tool takes it; the server's instructions say so once instead of twelve times.
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        // Every tool takes it; the server's instructions say so once instead of twelve times.
         props.shift_remove(BUDGET_ARGUMENT);
+        // An argument's own description says what its parts are.
+        props.values_mut().for_each(drop_nested_descriptions);
     }
     let mut left_out = vec![];
     let mut briefed = false;
@@ -89,9 +112,9 @@ pub fn input(tool: &str, full: &Map<String, Value>) -> Map<String, Value> {
                 left_out.push(*name);
             }
         }
-        for name in shape.brief {
+        for (name, outlined) in shape.brief.iter().map(|n| (n, false)).chain(shape.outline.iter().map(|n| (n, true))) {
             if let Some(p) = props.get_mut(*name) {
-                *p = brief(p);
+                *p = brief(p, outlined);
                 briefed = true;
             }
         }
@@ -103,12 +126,9 @@ pub fn input(tool: &str, full: &Map<String, Value>) -> Map<String, Value> {
     if !left_out.is_empty() {
         // The listed properties are not all the tool takes: the full schema says which others exist.
         out.shift_remove("additionalProperties");
-        out.insert(
-            "description".into(),
-            json!(format!("Also: {}. Full schema: {SCHEMA_URI_PREFIX}{tool}", left_out.join(", "))),
-        );
+        out.insert("description".into(), json!(format!("Also: {} ({SCHEMA_URI_PREFIX}{tool}).", left_out.join(", "))));
     } else if briefed {
-        out.insert("description".into(), json!(format!("Full schema: {SCHEMA_URI_PREFIX}{tool}")));
+        out.insert("description".into(), json!(format!("Full schema: {SCHEMA_URI_PREFIX}{tool}.")));
     }
     out
 }
@@ -119,13 +139,7 @@ pub fn output(full: &Map<String, Value>) -> Map<String, Value> {
     let mut schema = inline_refs(full);
     simplify(&mut schema);
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
-        for p in props.values_mut() {
-            for child in p.as_object_mut().into_iter().flat_map(|o| o.iter_mut()) {
-                if !is_data_keyword(child.0) {
-                    drop_descriptions(child.1);
-                }
-            }
-        }
+        props.values_mut().for_each(drop_nested_descriptions);
     }
     match schema {
         Value::Object(m) => m,
@@ -133,14 +147,38 @@ pub fn output(full: &Map<String, Value>) -> Map<String, Value> {
     }
 }
 
-/// A large nested argument shown as its type and first sentence, pointing at the full schema.
-fn brief(p: &Value) -> Value {
+/// A large nested argument shown as its type and first sentence, and when `outlined` its property names with
+/// their types; the full schema has the rest.
+fn brief(p: &Value, outlined: bool) -> Value {
     let mut out = Map::new();
-    if let Some(t) = p.get("type") {
-        out.insert("type".into(), t.clone());
+    match p.get("type") {
+        Some(t) => {
+            out.insert("type".into(), t.clone());
+        }
+        // Alternatives of one type (export_parquet's source kinds): that type.
+        None => {
+            let alts = p.get("oneOf").or(p.get("anyOf")).and_then(Value::as_array);
+            let types: Vec<&Value> = alts.into_iter().flatten().filter_map(|a| a.get("type")).collect();
+            if let Some(first) = types.first().filter(|f| types.iter().all(|t| t == *f)) {
+                out.insert("type".into(), (*first).clone());
+            }
+        }
     }
     if let Some(d) = p.get("description") {
         out.insert("description".into(), d.clone());
+    }
+    if let Some(Value::Object(props)) = p.get("properties").filter(|_| outlined) {
+        let shallow: Map<String, Value> = props
+            .iter()
+            .map(|(k, v)| {
+                let t = v.get("type").cloned().map(|t| json!({ "type": t })).unwrap_or_else(|| json!({}));
+                (k.clone(), t)
+            })
+            .collect();
+        out.insert("properties".into(), Value::Object(shallow));
+        if let Some(r) = p.get("required") {
+            out.insert("required".into(), r.clone());
+        }
     }
     Value::Object(out)
 }
@@ -191,6 +229,15 @@ fn inline(v: Value, defs: &Map<String, Value>, stack: &mut Vec<String>) -> Optio
             items.into_iter().map(|i| inline(i, defs, stack)).collect::<Option<Vec<_>>>().map(Value::Array)
         }
         other => Some(other),
+    }
+}
+
+/// Keeps a property's own description, removes those of its parts.
+fn drop_nested_descriptions(p: &mut Value) {
+    for (k, child) in p.as_object_mut().into_iter().flat_map(|o| o.iter_mut()) {
+        if !is_data_keyword(k) {
+            drop_descriptions(child);
+        }
     }
 }
 

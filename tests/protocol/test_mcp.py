@@ -85,6 +85,8 @@ async def exercise(client, topic):
         text = result.content[0].text
         assert not result.is_error, f"{name}: {text}"
         assert result.structured_content is not None and "truncated" in result.structured_content, name
+        # Every reply ends with the step an agent would take next, in the text and the JSON.
+        assert "\n\nNext: " in text and result.structured_content["next"]["why"] in text.rsplit("Next: ", 1)[1], name
         if name == "generate_test_cases":
             case_set = result.structured_content["case_set"]
 
