@@ -94,3 +94,47 @@ pub fn merge(into: &mut Observations, more: Observations) {
     }
     into.signals.extend(more.signals);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use serde_json::json;
+
+    fn obs(v: serde_json::Value) -> Observations {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn merging_keeps_entities_once_and_every_signal() {
+        let mut into = obs(
+            json!({"topics": [{"name": "orders", "partitions": [{"id": 0}]}], "signals": [{"class": "disk_full", "entity": "broker:2"}]}),
+        );
+        merge(
+            &mut into,
+            obs(
+                json!({"topics": [{"name": "orders", "partitions": [{"id": 0}, {"id": 1}]}], "signals": [{"class": "out_of_space", "entity": "broker:2", "source": "log"}]}),
+            ),
+        );
+        assert_eq!(into.topics.len(), 1);
+        assert_eq!(into.topics[0].partitions.iter().map(|p| p.id).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(into.signals.len(), 2);
+    }
+
+    #[test]
+    fn handles_resolve_to_their_observations_and_window() {
+        let state = AppState::new(Config::default()).unwrap();
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        let w1 = TimeWindow { start: at("2024-01-15T02:50:00Z"), end: at("2024-01-15T03:10:00Z") };
+        let w2 = TimeWindow { start: at("2024-01-15T03:00:00Z"), end: at("2024-01-15T03:30:00Z") };
+        let a = keep(&state, "prom", &w1, obs(json!({"signals": [{"class": "disk_full", "entity": "broker:2"}]})), "a");
+        let b =
+            keep(&state, "loki", &w2, obs(json!({"signals": [{"class": "broker_stop", "entity": "broker:2"}]})), "b");
+        // The bare id and the resource URI both work.
+        let (o, window) = resolve(&state, &[a.clone(), format!("{HANDLE_PREFIX}{b}")]).unwrap();
+        assert_eq!(o.signals.len(), 2);
+        assert_eq!(window, (w1.start.timestamp_millis(), w2.end.timestamp_millis()));
+        let err = resolve(&state, &[a, "loki-nope".into()]).unwrap_err();
+        assert!(matches!(&err, Error::BadInput { argument, .. } if argument == "from[1]"), "{err}");
+    }
+}
