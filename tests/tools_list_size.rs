@@ -75,5 +75,7 @@ fn arguments_left_out_of_the_listing_are_still_taken_and_named() {
             assert!(full["properties"].get(arg).is_some(), "{}: listed `{arg}` is not an argument", info.name);
         }
         assert_eq!(listed.get("required"), full.get("required"), "{}", info.name);
+        // A client checking calls against the listing must not refuse the arguments it leaves out.
+        assert!(listed.get("additionalProperties").is_none(), "{}", info.name);
     }
 }

@@ -314,10 +314,8 @@ async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
     let rows = results.iter().map(result_row).collect();
     let out =
         ProduceOutput { topic: args.topic, dry_run: args.dry_run, written, validation, invalid, mismatched, results };
-    let (tool, arguments, why) = next_step(&out);
-    Ok(Reply::new(&out)?
+    Ok(next_step(Reply::new(&out)?, &out)
         .summary(summary)
-        .next(tool, arguments, why)
         .rows(
             "results",
             "| # | partition | offset | timestamp ms | verified | validation errors |\n|---|---|---|---|---|---|",
@@ -327,16 +325,16 @@ async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
 }
 
 /// After producing: read a written record back (the first one), or fix what the schema refused.
-fn next_step(out: &ProduceOutput) -> (&'static str, serde_json::Value, String) {
+fn next_step(reply: Reply, out: &ProduceOutput) -> Reply {
     use serde_json::json;
     let written = out.results.iter().find_map(|r| Some((r.partition?, r.offset?)));
     match written {
-        Some((partition, offset)) if out.written > 0 => (
+        Some((partition, offset)) if out.written > 0 => reply.next(
             "peek_messages",
             json!({"topic": out.topic, "partition": partition, "offset": offset, "max_messages": out.written.min(20)}),
-            "see the written records as a consumer would; then run_test_cases to check the processor".into(),
+            "see the written records as a consumer would; then run_test_cases to check the processor",
         ),
-        _ if out.invalid > 0 => (
+        _ if out.invalid > 0 => reply.next(
             "infer_schema",
             json!({"topic": out.topic}),
             format!(
@@ -344,11 +342,7 @@ fn next_step(out: &ProduceOutput) -> (&'static str, serde_json::Value, String) {
                 out.invalid
             ),
         ),
-        _ => (
-            "produce_test_message",
-            json!({"topic": out.topic, "messages": []}),
-            "the dry run passed: send the same messages without dry_run".into(),
-        ),
+        _ => reply.next_tool("produce_test_message", "the dry run passed: send the same messages without dry_run"),
     }
 }
 

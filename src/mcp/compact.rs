@@ -123,9 +123,10 @@ pub fn input(tool: &str, full: &Map<String, Value>) -> Map<String, Value> {
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    // The listed properties are not all the tool takes (max_output_bytes at least): the full schema says
+    // which others exist, and the server refuses unknown ones against it.
+    out.shift_remove("additionalProperties");
     if !left_out.is_empty() {
-        // The listed properties are not all the tool takes: the full schema says which others exist.
-        out.shift_remove("additionalProperties");
         out.insert("description".into(), json!(format!("Also: {} ({SCHEMA_URI_PREFIX}{tool}).", left_out.join(", "))));
     } else if briefed {
         out.insert("description".into(), json!(format!("Full schema: {SCHEMA_URI_PREFIX}{tool}.")));
