@@ -206,6 +206,7 @@ async def run(agent, names, topics):
 
     # 7. Metrics of the incident.
     s = await agent.call("replication metrics over the incident window", "prom_snapshot", {"presets": ["replication"], **WINDOW})
+    handles = [s["handle"]]
     findings = s["findings"]
     agent.expect(any(f["state"] == "under_replicated" for f in findings), "under-replicated partitions in the window")
     first = min(findings, key=lambda f: f["from"]) if findings else {}
@@ -223,16 +224,17 @@ async def run(agent, names, topics):
     # 8. Logs of the incident.
     s = await agent.call("Kafka log events over the same window (the stack's real Loki)", "loki_query", {"labels": {"job": "kafka"}, "mode": "summary", **WINDOW})
     events = s["events"]
+    handles.append(s["handle"])
     agent.expect(any(e["class"] == "out_of_space" for e in events), "out_of_space events in the logs")
     severe = events[:5]  # most severe first
     earliest = min(severe, key=lambda e: e["first"]) if severe else {}
     chain = ", ".join(f"{e['class']} {hhmm(e['first'])} on broker {','.join(e['sources'])}" for e in sorted(severe, key=lambda e: e["first"]))
     agent.think(f"{s['lines_returned']} lines, {s['patterns_total']} patterns. The {len(severe)} most severe event classes, in time "
                 f"order: {chain}. It starts with {earliest.get('class')} on broker {','.join(earliest.get('sources', []))}, before "
-                "the metrics moved. Let the graph rank the causes from live metrics and logs together.")
+                "the metrics moved. Let the graph rank the causes from both replies together, by their handles.")
 
     # 9. Root cause.
-    s = await agent.call("rank root causes from live metrics and logs", "graph_rca", {"sources": "live", **WINDOW})
+    s = await agent.call("rank root causes from the metrics and logs just read", "graph_rca", {"from": handles})
     top = s["hypotheses"][0] if s["hypotheses"] else {}
     agent.expect(top.get("rule") == "broker_out_of_disk", f"top cause is broker_out_of_disk (got {top.get('rule')} on {top.get('on')})")
     note = await agent.read(s["note"])

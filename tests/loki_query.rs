@@ -91,7 +91,7 @@ async fn the_whole_incident_summarised_in_4_kib_names_every_event_class() {
 #[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn a_roomy_summary_has_ranked_patterns_with_examples() {
-    let args = json!({"labels": {"job": "kafka"}, "start": START, "end": END, "limit": 5000, "max_patterns": 200, "max_output_bytes": 1048576});
+    let args = json!({"labels": {"job": "kafka"}, "start": START, "end": END, "limit": 5000, "max_patterns": 200, "detail": "full", "max_output_bytes": 1048576});
     let (_, out) = call(config(&real_loki()), args).await.unwrap();
     assert_eq!(out["truncated"], false);
     let patterns = out["patterns"].as_array().unwrap();
@@ -143,7 +143,7 @@ async fn a_server_capped_at_the_limit_is_asked_again_for_exactly_the_limit() {
 #[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
 #[tokio::test]
 async fn lines_are_grouped_by_stream_without_repeating_labels() {
-    let args = json!({"logql": "{job=\"kafka\", broker=\"2\"} |= \"No space\"", "start": START, "end": END, "limit": 100, "mode": "lines"});
+    let args = json!({"logql": "{job=\"kafka\", broker=\"2\"} |= \"No space\"", "start": START, "end": END, "limit": 100, "mode": "lines", "detail": "full"});
     let (text, out) = call(config(&real_loki()), args).await.unwrap();
     let streams = out["streams"].as_array().unwrap();
     assert_eq!(streams.len(), 2);
@@ -282,4 +282,20 @@ async fn helpers_build_the_logql_and_misuse_names_the_argument() {
     let e = call(config(&h.url), json!({"labels": {"job": "kafka", "broker": "1|3"}, "contains": ["ISR"], "regex": "Shrink|Expand", "level": "warn", "start": START, "end": END})).await.unwrap_err();
     let want = r#"`{broker=~"1|3", job="kafka"} |= "ISR" |~ "Shrink|Expand" | detected_level=~"(?i)(warn|warning|error|fatal|critical)"`"#;
     assert!(e.to_string().contains(want), "{e}");
+}
+
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack (a real Loki): run tools/test")]
+#[tokio::test]
+async fn a_concise_summary_keeps_the_events_and_drops_examples() {
+    let args =
+        json!({"labels": {"job": "kafka"}, "start": START, "end": END, "limit": 5000, "max_output_bytes": 1048576});
+    let (text, out) = call(config(&real_loki()), args).await.unwrap();
+    let patterns = out["patterns"].as_array().unwrap();
+    assert_eq!(patterns.len(), 15, "concise keeps 15 patterns");
+    assert!(patterns.iter().all(|p| p["examples"].as_array().unwrap().is_empty()));
+    assert!(out["patterns_total"].as_u64().unwrap() > 15);
+    // The event roll-up is whole, and the reply hands its signals on.
+    assert!(out["events"].as_array().unwrap().iter().any(|e| e["class"] == "out_of_space"));
+    assert!(out["handle"].as_str().unwrap().starts_with("loki-"));
+    assert!(text.ends_with(&format!("— {}", out["next"]["why"].as_str().unwrap())), "{text}");
 }

@@ -124,3 +124,47 @@ async fn live_analysis_places_the_topics_and_groups_kafka_reports() {
 
     state.kafka.delete_topic(&state.guard, &topic).await.expect("delete the topic");
 }
+
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
+#[tokio::test]
+async fn handles_of_prom_snapshot_and_loki_query_give_the_same_top_cause() {
+    // Prometheus with the scenario and the stack's real Loki (loki_query's own query, not the replay's).
+    let mut config = Config::default();
+    config.prometheus.url = Some(env("PROMETHEUS_URL"));
+    config.loki.url = Some(env("LOKI_URL"));
+    let cx = CallContext::new(AppState::new(config).unwrap());
+    let registry = Registry::new();
+    let window = json!({"start": "2024-01-15T02:50:00Z", "end": "2024-01-15T03:30:00Z"});
+    let call = |name: &'static str, args: Value| {
+        let (cx, registry) = (&cx, &registry);
+        async move {
+            let Value::Object(args) = args else { unreachable!() };
+            registry.call(cx, name, Some(args)).await
+        }
+    };
+    let mut prom_args = json!({"presets": ["broker_health", "replication"]});
+    prom_args.as_object_mut().unwrap().extend(window.as_object().unwrap().clone());
+    let prom = call("prom_snapshot", prom_args).await.expect("prom_snapshot runs").structured;
+    let mut loki_args = json!({"labels": {"job": "kafka"}, "limit": 5000});
+    loki_args.as_object_mut().unwrap().extend(window.as_object().unwrap().clone());
+    let loki = call("loki_query", loki_args).await.expect("loki_query runs").structured;
+    let handles = [prom["handle"].as_str().unwrap(), loki["handle"].as_str().unwrap()];
+    assert!(handles[0].starts_with("prom-") && handles[1].starts_with("loki-"), "{handles:?}");
+    // loki_query's next step is this very call.
+    assert_eq!(loki["next"]["tool"], "graph_rca");
+    assert_eq!(loki["next"]["arguments"]["from"][0], handles[1]);
+
+    let reply = call("graph_rca", json!({"from": handles, "persist": false})).await.expect("graph_rca runs");
+    top_is_broker_2_out_of_disk(&reply.structured, &reply.text);
+    // Concise: at most three hypotheses; the next step is the top one's first verification call.
+    assert!(reply.structured["hypotheses"].as_array().unwrap().len() <= 3);
+    let first = &reply.structured["hypotheses"][0]["verification"][0];
+    assert_eq!(reply.structured["next"]["tool"], first["tool"]);
+    assert!(reply.text.contains("\n\nNext: `"), "{}", reply.text);
+
+    // An unknown handle is named, and so is a handle with live sources.
+    let err = call("graph_rca", json!({"from": [handles[0], "prom-00000000"]})).await.unwrap_err();
+    assert!(matches!(&err, kafka_qa_mcp::Error::BadInput { argument, .. } if argument == "from[1]"), "{err}");
+    let err = call("graph_rca", json!({"from": [handles[0]], "sources": "live"})).await.unwrap_err();
+    assert!(matches!(&err, kafka_qa_mcp::Error::BadInput { argument, .. } if argument == "from"), "{err}");
+}

@@ -95,7 +95,7 @@ async fn generate_and_run(s: &Setup) -> (Value, Value) {
         "entity": "order", "seed": 3, "max_cases": 200, "max_output_bytes": 1048576,
         "target": {"input_topic": s.input, "output_topic": s.output, "dlq_topic": s.dlq, "key_field": "order_id", "timeout_ms": 20000}
     })).await;
-    let report = call(&cx, "run_test_cases", json!({"case_set": cases["case_set"], "parallelism": 8, "report_formats": ["junit", "markdown", "json"], "max_output_bytes": 1048576})).await;
+    let report = call(&cx, "run_test_cases", json!({"case_set": cases["case_set"], "parallelism": 8, "report_formats": ["junit", "markdown", "json"], "detail": "full", "max_output_bytes": 1048576})).await;
     eprintln!(
         "{}: {} cases, {} passed, {} failed, {} errored; coverage {}",
         s.input, report["total"], report["passed"], report["failed"], report["errored"], cases["coverage"]

@@ -154,7 +154,7 @@ impl Tool for GenerateTestData {
         ToolInfo {
             name: "generate_test_data",
             title: "Generate test data",
-            description: "Generates realistic, seeded test records from a JSON Schema, a built-in e-commerce entity (user, product, cart, order, payment, review; coherent: totals add up) or a topic's inferred schema. Modes: valid, edge (boundary values, still valid), defect (a share of records each breaking one named constraint, tagged beside the record), like_history (resembling the topic's messages). Sends them to the reply (<= 1000), an NDJSON file under the export folder, or a topic at a rate (<= 10,000,000). Same seed, same records. Next: produce them, or call generate_test_cases / run_test_cases to check a consumer.",
+            description: "Generates seeded, realistic records from a JSON Schema, a built-in entity (user, product, cart, order, payment, review) or a topic's inferred schema; modes valid, edge, defect (tagged), like_history; to the reply, an NDJSON file or a topic. Next: generate_test_cases or run_test_cases.",
             read_only: false,
             destructive: false,
             idempotent: false,
@@ -299,6 +299,19 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
     } else {
         reply = reply.rows("defects", "", defect_rows).rows("records", "", rows);
     }
+    reply = match (args.destination, &out.topic, &out.path) {
+        (Destination::Topic, Some(t), _) => reply.next(
+            "infer_schema",
+            serde_json::json!({"topic": t}),
+            "check what landed on the topic; then generate_test_cases for its consumer",
+        ),
+        (Destination::File, _, Some(p)) => {
+            reply.next_step(format!("read the NDJSON file `{p}`, or send the records with destination \"topic\""))
+        }
+        _ => reply.next_step(
+            "send these records with produce_test_message (`messages`), or build test cases from the same source with generate_test_cases",
+        ),
+    };
     Ok(reply.narrow_with("lower `count`, or use destination file (NDJSON) and read the file"))
 }
 

@@ -140,7 +140,7 @@ impl Tool for ExportParquet {
         ToolInfo {
             name: "export_parquet",
             title: "Export to Parquet",
-            description: "Writes a dataset to a Parquet file (zstd, 64k-row row groups) under the server's export folder: the messages of a topic range (with the top-level JSON fields as typed columns), the lines of a LogQL window (with their Kafka event class), or the samples of a PromQL window. Streams page by page in constant memory, reports progress, and leaves no partial file on failure or cancellation. Returns the path, rows, bytes, columns and rate. Works in read-only mode (it only writes into the export folder). Query the file with DuckDB or pandas; find topics with list_topics and windows with loki_query or prom_snapshot first.",
+            description: "Writes a topic range, a LogQL window or a PromQL window to a Parquet file (zstd) under the export folder, streaming, no partial file on failure. Next: query the file with DuckDB or pandas.",
             read_only: false,
             // Replaces a file only when overwrite is true.
             destructive: true,
@@ -313,5 +313,17 @@ fn reply(out: &ExportOutput) -> Result<Reply> {
             "\n\nNo JSON values in the first page: no JSON columns (the values are in `value` / `value_text`).",
         );
     }
-    Ok(Reply::new(out)?.summary(summary).rows("columns", "| column | type |\n|---|---|", rows))
+    let reply = Reply::new(out)?.summary(summary).rows("columns", "| column | type |\n|---|---|", rows);
+    Ok(if out.rows == 0 {
+        reply.next(
+            "list_topics",
+            serde_json::json!({"pattern": "*"}),
+            "the range was empty: check the topics' message counts",
+        )
+    } else {
+        reply.next_step(format!(
+            "query the file outside the server, e.g. duckdb -c \"SELECT * FROM '{}' LIMIT 10\" or pandas.read_parquet",
+            out.path
+        ))
+    })
 }

@@ -121,7 +121,7 @@ impl Tool for InferSchema {
         ToolInfo {
             name: "infer_schema",
             title: "Infer a topic's message schema",
-            description: "Samples a Kafka topic within bounds (messages, bytes, time; from the tail, earliest, latest, an offset or a timestamp; one partition or all), decodes each value, key and header (JSON, Confluent wire format with schema id, UTF-8 text, binary) and infers a JSON Schema 2020-12 of the JSON values with per-field presence, types, formats, enum candidates, ranges and examples, plus a confidence. Reads only; never commits offsets. The schema is kept as resource kafka://topics/{name}/schema. Next: produce_test_message with validate \"inferred\", or generate_test_data / generate_test_cases from the schema.",
+            description: "Samples a topic (bounded) and infers a JSON Schema of its values: types, presence, formats, enums, ranges, examples, encodings (JSON, Confluent, text, binary) and a confidence; kept as kafka://topics/{name}/schema. Next: produce_test_message with validate \"inferred\", generate_test_data or generate_test_cases.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -277,8 +277,31 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
     } else {
         "No field statistics: no sampled value was a JSON object. See the encodings above."
     };
+    let topic = serde_json::json!(out.topic);
+    let (tool, arguments, why) = if out.messages_sampled == 0 {
+        (
+            "infer_schema",
+            serde_json::json!({"topic": topic, "from": "earliest"}),
+            "the tail was empty: sample from the start",
+        )
+    } else if out.schema.is_some() && out.confidence < 0.5 {
+        (
+            "infer_schema",
+            serde_json::json!({"topic": topic, "from": "earliest", "max_messages": 5000}),
+            "low confidence: sample more messages",
+        )
+    } else if out.schema.is_some() {
+        (
+            "generate_test_cases",
+            serde_json::json!({"topic": topic}),
+            "test cases for each field and constraint of this schema",
+        )
+    } else {
+        ("peek_messages", serde_json::json!({"topic": topic, "tail": 3}), "no JSON values: look at the raw records")
+    };
     Ok(Reply::new(&out)?
         .summary(summary)
+        .next(tool, arguments, why)
         .rows(
             "fields",
             "| field | types | presence | format | enum candidates | range | examples |\n|---|---|---|---|---|---|---|",

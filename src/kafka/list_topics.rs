@@ -129,7 +129,7 @@ impl Tool for ListTopics {
         ToolInfo {
             name: "list_topics",
             title: "List Kafka topics",
-            description: "Overview of the Kafka cluster: brokers, controller, and per topic its partitions, replication factor, leaders, ISR, under-replicated and offline partition counts, and message count from watermarks; optionally selected configs (include_configs) and consumer groups with lag (include_groups). Filter with a glob `pattern`; page with `limit` and `next_cursor`. Next: infer_schema to see a topic's message shape, produce_test_message to write test messages.",
+            description: "Kafka cluster overview: brokers, controller; per topic partitions, RF, leaders, ISR, under-replicated/offline counts, message count; configs and consumer-group lag on request. Glob `pattern`, paging. Next: infer_schema or peek_messages on a topic.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -249,7 +249,9 @@ async fn run(cx: &CallContext, args: ListTopicsArgs) -> Result<Reply> {
         groups_skipped: groups_skipped.filter(|n| *n > 0),
     };
     let heading = "| topic | partitions | RF | messages | under-replicated | offline | leaders | groups (total/max lag) | configs |\n|---|---|---|---|---|---|---|---|---|";
+    let (tool, arguments, why) = next_step(&output, &args.pattern);
     Ok(Reply::new(&output)?
+        .next(tool, arguments, why)
         .summary(summary)
         .rows("topics", heading, text_rows)
         .when_empty(format!(
@@ -259,6 +261,34 @@ async fn run(cx: &CallContext, args: ListTopicsArgs) -> Result<Reply> {
             if args.cursor.is_some() { " or drop the cursor" } else { "" }
         ))
         .narrow_with("pass a narrower `pattern`, a lower `limit`, or leave out include_configs/include_groups"))
+}
+
+/// What to look at next: a topic in trouble (its replication metrics), the next page, the topic with the
+/// most consumer lag or messages (its schema), or everything when nothing matched.
+fn next_step(out: &ListTopicsOutput, pattern: &str) -> (&'static str, serde_json::Value, String) {
+    use serde_json::json;
+    if let Some(t) = out.topics.iter().find(|t| t.under_replicated_partitions + t.offline_partitions > 0) {
+        let why = format!("`{}` has under-replicated or offline partitions: see since when", t.name);
+        return ("prom_snapshot", json!({"presets": ["replication"], "topic": t.name, "start": "now-1h"}), why);
+    }
+    if let Some(cursor) = &out.next_cursor {
+        return ("list_topics", json!({"pattern": pattern, "cursor": cursor}), "the next page of topics".into());
+    }
+    let lag = |t: &TopicRow| t.groups.as_ref().map_or(0, |g| g.iter().map(|g| g.total_lag).max().unwrap_or(0));
+    let busiest = out.topics.iter().filter(|t| t.error.is_none()).max_by_key(|t| (lag(t), t.messages));
+    match busiest {
+        Some(t) if lag(t) > 0 => (
+            "infer_schema",
+            json!({"topic": t.name}),
+            format!("`{}` has the most consumer lag: learn its messages", t.name),
+        ),
+        Some(t) => (
+            "infer_schema",
+            json!({"topic": t.name}),
+            format!("learn the messages of `{}` (the most messages)", t.name),
+        ),
+        None => ("list_topics", json!({"pattern": "*"}), "no topic matched: list them all".into()),
+    }
 }
 
 fn topic_row(

@@ -270,7 +270,7 @@ impl Tool for PeekMessages {
         ToolInfo {
             name: "peek_messages",
             title: "Peek at a topic's records",
-            description: "Reads records of a Kafka topic for forensics: at a partition and offset, from a timestamp, the tail of each partition, or only those with a given key (a scan bounded by scan_messages). Bounded by message count, bytes and time; reads only, never joins a group or commits. Each record comes with partition, offset, timestamp, key, headers and its value decoded (JSON as JSON, UTF-8 text, base64 for binary, Confluent framing noted with its schema id) and its sizes; the partitions' offset ranges show what exists. Next: peek around an offset of interest, infer_schema for the topic's shape, or export_parquet to keep a range.",
+            description: "Reads records for forensics: at a partition+offset, from a timestamp, the tail, or by key (bounded scan); values decoded (JSON, text, base64, Confluent schema id). Read-only. Next: infer_schema for the shape, or export_parquet to keep a range.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -356,8 +356,18 @@ fn reply(out: PeekMessagesOutput, plan: &Plan) -> Result<Reply> {
     } else {
         "No record in the chosen range: compare the offsets with the partitions' low..high above, or try tail."
     };
+    // The records before the first one shown (what led to it), or the topic's shape when nothing was found.
+    let (tool, arguments, why) = match out.records.first() {
+        Some(r) if r.offset > 0 => (
+            "peek_messages",
+            serde_json::json!({"topic": out.topic, "partition": r.partition, "offset": (r.offset - 5).max(0), "max_messages": 5}),
+            "the records just before, in the same partition",
+        ),
+        _ => ("infer_schema", serde_json::json!({"topic": out.topic}), "the topic's message shape across a sample"),
+    };
     Ok(Reply::new(&out)?
         .summary(summary)
+        .next(tool, arguments, why)
         .rows(
             "records",
             table_heading(&["partition", "offset", "timestamp", "key", "headers", "encoding", "bytes", "value"]),

@@ -146,7 +146,7 @@ impl Tool for ProduceTestMessage {
         ToolInfo {
             name: "produce_test_message",
             title: "Produce test messages",
-            description: "Writes test messages to an existing Kafka topic (JSON, text or raw base64 bytes; keys, headers, partitions) with an idempotent producer and acks=all, one at a time, then reads each back at its partition and offset and compares the bytes (verify, default true). Optionally validates values first against the topic's inferred schema (validate \"inferred\") or a given JSON Schema; dry_run validates without writing. Refused in read-only mode, for topics outside the produce allow globs or inside the deny globs, for internal `__` topics, and over the message count and size caps. Next: list_topics to see watermarks move, or run_test_cases to check a processor's output.",
+            description: "Writes test messages (JSON, text or base64; keys, headers, partition) idempotently with acks=all and reads each back to verify; validates first against the inferred or a given schema (`dry_run` writes nothing). Next: peek_messages or run_test_cases to check the consumer.",
             read_only: false,
             destructive: false,
             idempotent: false,
@@ -314,7 +314,7 @@ async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
     let rows = results.iter().map(result_row).collect();
     let out =
         ProduceOutput { topic: args.topic, dry_run: args.dry_run, written, validation, invalid, mismatched, results };
-    Ok(Reply::new(&out)?
+    Ok(next_step(Reply::new(&out)?, &out)
         .summary(summary)
         .rows(
             "results",
@@ -322,6 +322,28 @@ async fn run(cx: &CallContext, args: ProduceArgs) -> Result<Reply> {
             rows,
         )
         .narrow_with("send fewer messages per call"))
+}
+
+/// After producing: read a written record back (the first one), or fix what the schema refused.
+fn next_step(reply: Reply, out: &ProduceOutput) -> Reply {
+    use serde_json::json;
+    let written = out.results.iter().find_map(|r| Some((r.partition?, r.offset?)));
+    match written {
+        Some((partition, offset)) if out.written > 0 => reply.next(
+            "peek_messages",
+            json!({"topic": out.topic, "partition": partition, "offset": offset, "max_messages": out.written.min(20)}),
+            "see the written records as a consumer would; then run_test_cases to check the processor",
+        ),
+        _ if out.invalid > 0 => reply.next(
+            "infer_schema",
+            json!({"topic": out.topic}),
+            format!(
+                "{} message(s) break the schema: compare them with the topic's schema, fix and send again",
+                out.invalid
+            ),
+        ),
+        _ => reply.next_tool("produce_test_message", "the dry run passed: send the same messages without dry_run"),
+    }
 }
 
 /// With a Schema Registry and a subject that has a schema: JSON values become Confluent-framed payloads of that

@@ -1,5 +1,6 @@
 //! The MCP face of the server: tools, replies, resources, prompts and transports.
 
+pub mod compact;
 pub mod http;
 pub mod registry;
 pub mod reply;

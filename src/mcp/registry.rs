@@ -35,6 +35,9 @@ struct Entry {
     info: ToolInfo,
     input_schema: Arc<Map<String, Value>>,
     output_schema: Arc<Map<String, Value>>,
+    /// What tools/list shows (see compact.rs); validation uses the full schemas above.
+    listed_input: Schema,
+    listed_output: Schema,
     validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
     output_validator: OnceLock<std::result::Result<jsonschema::Validator, String>>,
 }
@@ -65,10 +68,12 @@ impl Registry {
                 let info = tool.info();
                 let mut input = tool.input_schema();
                 add_budget_argument(&mut input);
-                let output_schema = Arc::new(tool.output_schema());
+                let output = tool.output_schema();
                 Entry {
+                    listed_input: Arc::new(super::compact::input(info.name, &input)),
+                    listed_output: Arc::new(super::compact::output(&output)),
                     input_schema: Arc::new(input),
-                    output_schema,
+                    output_schema: Arc::new(output),
                     info,
                     tool,
                     validator: OnceLock::new(),
@@ -81,6 +86,16 @@ impl Registry {
 
     pub fn infos(&self) -> impl Iterator<Item = (&ToolInfo, &Schema, &Schema)> {
         self.entries.iter().map(|e| (&e.info, &e.input_schema, &e.output_schema))
+    }
+
+    /// The compact schemas tools/list shows (input, output): see compact.rs.
+    pub fn listed(&self) -> impl Iterator<Item = (&ToolInfo, &Schema, &Schema)> {
+        self.entries.iter().map(|e| (&e.info, &e.listed_input, &e.listed_output))
+    }
+
+    /// The full input schema of a tool, every argument documented: what arguments are validated against.
+    pub fn full_input_schema(&self, name: &str) -> Option<&Schema> {
+        self.entries.iter().find(|e| e.info.name == name).map(|e| &e.input_schema)
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -225,7 +240,7 @@ fn add_budget_argument(schema: &mut Map<String, Value>) {
                 "type": "integer",
                 "minimum": MIN_OUTPUT_BYTES,
                 "maximum": MAX_OUTPUT_BYTES,
-                "description": "Byte budget of this reply (text + structured content). Default: the server's (32 KiB unless configured). Larger replies are cut and say so."
+                "description": "Reply byte budget (text + JSON). Default: the server's, 32 KiB unless configured. Larger replies are cut and say so."
             }),
         );
     }

@@ -8,6 +8,15 @@ use crate::text::cut_bytes;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+/// How much a large reply carries: `concise` (the default: what the next decision needs) or `full`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    #[default]
+    Concise,
+    Full,
+}
+
 /// Bytes kept free for the truncation notice and the JSON punctuation around it.
 const NOTICE_RESERVE: usize = 600;
 /// Images ride beside the text budget, each capped at this size (base64 bytes).
@@ -21,6 +30,27 @@ pub struct Reply {
     empty_hint: Option<String>,
     narrow_hint: Option<String>,
     images: Vec<Image>,
+    next: Option<Next>,
+}
+
+/// The step an agent would take after this reply: a tool call ready to make, or a step outside the server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Next {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Value>,
+    pub why: String,
+}
+
+impl Next {
+    fn line(&self) -> String {
+        match (&self.tool, &self.arguments) {
+            (Some(t), Some(a)) => format!("\n\nNext: `{t}` `{a}` — {}", self.why),
+            (Some(t), None) => format!("\n\nNext: `{t}` — {}", self.why),
+            _ => format!("\n\nNext: {}", self.why),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -58,6 +88,7 @@ impl Reply {
                 empty_hint: None,
                 narrow_hint: None,
                 images: vec![],
+                next: None,
             }),
             other => Err(Error::internal(format!("tool output must be an object, got {other}"))),
         }
@@ -95,6 +126,24 @@ impl Reply {
         self
     }
 
+    /// Ends the reply with the call an agent would make next (a `Next:` line, and `next` in the JSON).
+    pub fn next(mut self, tool: &str, arguments: Value, why: impl Into<String>) -> Self {
+        self.next = Some(Next { tool: Some(tool.to_string()), arguments: Some(arguments), why: why.into() });
+        self
+    }
+
+    /// Ends the reply with a tool to call next whose arguments the agent already has (e.g. a schema it sent).
+    pub fn next_tool(mut self, tool: &str, why: impl Into<String>) -> Self {
+        self.next = Some(Next { tool: Some(tool.to_string()), arguments: None, why: why.into() });
+        self
+    }
+
+    /// Ends the reply with a next step that is not a call of this server (e.g. reading an exported file).
+    pub fn next_step(mut self, why: impl Into<String>) -> Self {
+        self.next = Some(Next { tool: None, arguments: None, why: why.into() });
+        self
+    }
+
     /// Adds a PNG (or other image), base64-encoded; an oversized image is dropped with a note.
     pub fn image(mut self, base64: String, mime_type: &str) -> Self {
         if base64.len() <= MAX_IMAGE_BYTES {
@@ -107,11 +156,14 @@ impl Reply {
 
     /// Applies the byte budget (text bytes + structured JSON bytes).
     pub fn render(self, budget: usize) -> Rendered {
-        let Reply { summary, mut data, mut lists, empty_hint, narrow_hint, images } = self;
+        let Reply { summary, mut data, mut lists, empty_hint, narrow_hint, images, next } = self;
+        let next_line = next.as_ref().map(Next::line).unwrap_or_default();
+        let next_json = next.as_ref().and_then(|n| serde_json::to_value(n).ok());
         let all_empty = !lists.is_empty() && lists.iter().all(|l| l.items.is_empty());
         let item_cost = |l: &List, i: usize| json_len(&l.items[i]) + l.rows[i].len() + 2;
 
         let mut size = summary.len() + json_len(&Value::Object(data.clone()));
+        size += next_line.len() + next_json.as_ref().map_or(0, |n| json_len(n) + 8);
         for l in &lists {
             size += l.heading.len() + l.key.len() + 8;
             size += (0..l.items.len()).map(|i| item_cost(l, i)).sum::<usize>();
@@ -179,19 +231,30 @@ impl Reply {
             data.insert("truncated".into(), Value::Bool(false));
         }
 
+        if let Some(n) = &next_json {
+            data.insert("next".into(), n.clone());
+        }
         let mut structured = Value::Object(data);
         // Last resort: the non-list part alone is over budget. Keep the text's head and a small JSON.
-        if text.len() + json_len(&structured) > budget {
-            let keep = budget.saturating_sub(NOTICE_RESERVE) / 2;
+        if text.len() + next_line.len() + json_len(&structured) > budget {
+            let keep = budget.saturating_sub(NOTICE_RESERVE + 2 * next_line.len()) / 2;
             text = cut_bytes(&text, keep);
             text.push_str(&format!("\n\n_Truncated to fit {budget} bytes. To see more: {hint}._"));
+            if let Value::Object(m) = &mut structured {
+                m.shift_remove("next");
+            }
             structured = shrink_object(structured, keep);
             if let Value::Object(m) = &mut structured {
                 m.insert("truncated".into(), Value::Bool(true));
                 m.insert("truncation".into(), json!({"budget_bytes": budget, "hint": hint}));
+                if let Some(n) = next_json.filter(|n| json_len(n) <= NOTICE_RESERVE) {
+                    m.insert("next".into(), n);
+                }
             }
             truncated = true;
         }
+        // The next step always ends the reply, after any truncation notice.
+        text.push_str(&next_line);
         Rendered { text, structured, images, truncated }
     }
 }
@@ -280,6 +343,24 @@ mod tests {
         let r = reply(0).when_empty("no topic matches; try pattern `*`").render(4096);
         assert!(r.text.contains("try pattern"));
         assert_eq!(r.structured["empty_hint"], json!("no topic matches; try pattern `*`"));
+    }
+
+    #[test]
+    fn the_next_step_ends_the_reply_even_when_cut() {
+        for (n, budget) in [(3, 32 * 1024), (5000, 4096)] {
+            let r = reply(n).next("infer_schema", json!({"topic": "topic-0000"}), "see its messages").render(budget);
+            assert!(size(&r) <= budget, "{} > {budget}", size(&r));
+            assert!(
+                r.text.ends_with("Next: `infer_schema` `{\"topic\":\"topic-0000\"}` — see its messages"),
+                "{}",
+                r.text
+            );
+            assert_eq!(r.structured["next"]["tool"], json!("infer_schema"));
+            assert_eq!(r.structured["next"]["arguments"]["topic"], json!("topic-0000"));
+        }
+        let big = "x".repeat(100_000);
+        let r = Reply::new(&json!({"schema": big})).unwrap().next_step("read the file").render(4096);
+        assert!(size(&r) <= 4096 && r.text.ends_with("Next: read the file"), "{}", size(&r));
     }
 
     #[test]

@@ -18,8 +18,9 @@ pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const INSTRUCTIONS: &str =
     "Tools to test Kafka systems and triage Kafka incidents. Start with list_topics to see the cluster; \
-infer_schema learns a topic's data; produce_test_message writes checked test messages. Every reply fits a byte budget \
-(max_output_bytes) and says when it was cut and how to narrow the request.";
+infer_schema learns a topic's data; produce_test_message writes checked test messages. Every tool also takes \
+max_output_bytes (the reply's byte budget, 1024 to 1048576; default 32 KiB); a reply says when it was cut and how to \
+narrow the request, and ends with the next step. tools/list leaves rare arguments out: schema://tools/{name} has them all.";
 
 // Logging (set_level) is deprecated by SEP-2577 but still part of the protocol versions clients speak today.
 #[allow(deprecated)]
@@ -39,7 +40,7 @@ impl McpServer {
     /// The tools the client may call: disabled ones (read-only mode, no backend) are not offered.
     pub fn tool_list(&self) -> Vec<Tool> {
         self.registry
-            .infos()
+            .listed()
             .filter(|(info, _, _)| {
                 matches!(self.registry.availability(info, &self.state.config), Availability::Enabled)
             })
@@ -50,6 +51,9 @@ impl McpServer {
                     "description": info.description,
                     "inputSchema": **input,
                     "outputSchema": **output,
+                    // A call may raise its budget to MAX_OUTPUT_BYTES, past the 50,000 characters after which
+                    // Claude Code hands the model only a preview unless the tool declares its maximum.
+                    "_meta": {"anthropic/maxResultSizeChars": super::registry::MAX_OUTPUT_BYTES},
                     "annotations": {
                         "title": info.title,
                         "readOnlyHint": info.read_only,
@@ -206,6 +210,12 @@ impl ServerHandler for McpServer {
             .map(|t| {
                 json!({"uriTemplate": t.uri_template, "name": t.name, "description": t.description, "mimeType": t.mime_type})
             })
+            .chain(std::iter::once(json!({
+                "uriTemplate": format!("{}{{name}}", super::compact::SCHEMA_URI_PREFIX),
+                "name": "tool_schema",
+                "description": "A tool's full input schema: every argument (tools/list leaves rare ones out) with its docs and bounds",
+                "mimeType": "application/schema+json"
+            })))
             .collect();
         from_json(json!({"resourceTemplates": templates}))
     }
@@ -216,9 +226,14 @@ impl ServerHandler for McpServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let uri = request.uri;
-        let (mime, text) = match self.state.resources.get(&uri) {
-            Some(r) => (r.mime_type, r.text),
-            None => match crate::kafka::resources::read_resource(&self.state, &uri).await {
+        let full_schema = uri
+            .strip_prefix(super::compact::SCHEMA_URI_PREFIX)
+            .and_then(|name| self.registry.full_input_schema(name))
+            .map(|s| serde_json::to_string_pretty(&**s).unwrap_or_default());
+        let (mime, text) = match (full_schema, self.state.resources.get(&uri)) {
+            (Some(schema), _) => ("application/schema+json".to_string(), schema),
+            (None, Some(r)) => (r.mime_type, r.text),
+            (None, None) => match crate::kafka::resources::read_resource(&self.state, &uri).await {
                 Some(Ok(found)) => found,
                 Some(Err(e)) => return Err(protocol_error(e)),
                 None => {

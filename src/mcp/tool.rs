@@ -72,6 +72,10 @@ impl<T: Tool> DynTool for T {
                 serde_json::json!({"type": "object", "description": "what was left out and how to narrow the request"}),
             );
             props.insert(
+                "next".into(),
+                serde_json::json!({"type": "object", "description": "the step an agent would take next: a call (tool, arguments) and why", "properties": {"tool": {"type": "string"}, "arguments": {"type": "object"}, "why": {"type": "string"}}}),
+            );
+            props.insert(
                 "empty_hint".into(),
                 serde_json::json!({"type": "string", "description": "why the result may be empty and what to try"}),
             );

@@ -10,7 +10,7 @@ use super::observation::{EntityRef, Observations};
 use super::store::{IncidentRecord, RankedCause};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::mcp::reply::Reply;
+use crate::mcp::reply::{Detail, Reply};
 use crate::mcp::tool::{ResourceTemplate, Tool, ToolInfo};
 use crate::observe::time::format_ms;
 use crate::observe::time::WindowArgs;
@@ -40,6 +40,10 @@ pub struct GraphRcaArgs {
     /// list_topics showed, or what you know. Signals: {class, entity, start, end?, value?, count?, detail?}.
     #[serde(default)]
     pub observations: Option<Observations>,
+    /// Handles of prom_snapshot and loki_query replies whose signals to analyse.
+    #[serde(default)]
+    #[schemars(length(max = 20))]
+    pub from: Vec<String>,
     /// Store the analysis in the graph store and the similar-incident index (default true). The note is
     /// served as incident://{id} either way.
     #[serde(default = "crate::defaults::yes")]
@@ -48,6 +52,9 @@ pub struct GraphRcaArgs {
     /// cause Y". Alone, it only confirms; with observations or live sources, it confirms then analyses.
     #[serde(default)]
     pub confirm: Option<Confirm>,
+    /// `concise` (default): the top 3 hypotheses and 8 earliest signals; `full`: all.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -116,14 +123,11 @@ pub struct ConfirmedIncident {
 
 pub struct GraphRca;
 
-const DESCRIPTION: &str = "Root-cause analysis of a Kafka incident over a graph of the cluster (brokers, topics, partitions with \
-leader/replicas/ISR, consumer groups, clients) and the signals seen on it (metric states, log event classes). Ranks causes \
-(broker out of disk, broker down, GC pressure, controller churn, network partition, slow consumer, rebalance storm, producer \
-quota throttling, hot partition, under-provisioned replication) by evidence, symptoms explained (blast radius), the order in \
-which symptoms began, and contradicting evidence; each with verification calls ready to run and a remediation. Says so when \
-nothing fits. Writes an incident note (incident://{id}, with a Mermaid causal chain) and names similar past incidents. \
-Pass `observations` (from prom_snapshot, loki_query and list_topics) or `sources: live`. Then run the top hypothesis's \
-verification calls, and once the cause is known call again with `confirm: {incident_id, cause}`.";
+/// Hypotheses and signals of a concise reply.
+const CONCISE_HYPOTHESES: usize = 3;
+const CONCISE_SIGNALS: usize = 8;
+
+const DESCRIPTION: &str = "Ranks root causes of a Kafka incident over a graph of brokers, topics, partitions, groups and the signals on them: hypotheses with evidence, blast radius, verification calls and remediation; writes incident://{id}. Pass from: [handles of prom_snapshot/loki_query], `observations` or sources: live. Next: run the top verification call; then confirm.";
 
 impl Tool for GraphRca {
     type Args = GraphRcaArgs;
@@ -156,25 +160,41 @@ impl Tool for GraphRca {
             if let Some(c) = &args.confirm {
                 confirmed = Some(confirm(cx, history, c).await?);
             }
-            let sources = match (args.sources, &args.observations, &args.confirm) {
-                (Some(s), _, _) => s,
-                (None, Some(_), _) => Sources::Observations,
-                (None, None, Some(_)) => return confirm_only_reply(history, confirmed),
-                (None, None, None) => {
+            let given = args.observations.is_some() || !args.from.is_empty();
+            let sources = match (args.sources, given, &args.confirm) {
+                (Some(Sources::Live), _, _) if !args.from.is_empty() => {
                     return Err(Error::bad_input(
-                        "observations",
-                        "observations to analyse, or `sources: \"live\"` to fetch them",
+                        "from",
+                        "no handles with sources \"live\" (it fetches the same signals itself): leave out one of them",
+                    ))
+                }
+                (Some(s), _, _) => s,
+                (None, true, _) => Sources::Observations,
+                (None, false, Some(_)) => return confirm_only_reply(history, confirmed),
+                (None, false, None) => {
+                    return Err(Error::bad_input(
+                        "from",
+                        "handles of prom_snapshot/loki_query replies, `observations` to analyse, or `sources: \"live\"` to fetch them",
                     ))
                 }
             };
             let mut notes = vec![];
             let (observations, window) = match sources {
-                Sources::Observations => (
-                    args.observations.clone().ok_or_else(|| {
-                        Error::bad_input("observations", "observations when sources is `observations`")
-                    })?,
-                    window(&args)?,
-                ),
+                Sources::Observations => {
+                    let mut observations = args.observations.clone().unwrap_or_default();
+                    let mut span = window(&args)?;
+                    if !args.from.is_empty() {
+                        let (kept, kept_window) = super::handles::resolve(&cx.state, &args.from)?;
+                        super::handles::merge(&mut observations, kept);
+                        span = span.or(Some(kept_window));
+                    } else if args.observations.is_none() {
+                        return Err(Error::bad_input(
+                            "observations",
+                            "observations (or `from` handles) when sources is `observations`",
+                        ));
+                    }
+                    (observations, span)
+                }
                 Sources::Live => {
                     let w = args.window.resolve(chrono::Utc::now())?;
                     let live = super::live::fetch(cx, &w, around(args.focus.as_ref())).await?;
@@ -217,6 +237,20 @@ impl Tool for GraphRca {
                 mime_type: "text/markdown".into(),
                 text: note,
             });
+            let mut hypotheses = analysis.hypotheses.clone();
+            let mut strongest_signals = analysis.strongest_signals.clone();
+            if args.detail == Detail::Concise {
+                let (h, sg) = (hypotheses.len(), strongest_signals.len());
+                hypotheses.truncate(CONCISE_HYPOTHESES);
+                strongest_signals.truncate(CONCISE_SIGNALS);
+                if h + sg > hypotheses.len() + strongest_signals.len() {
+                    notes.push(format!(
+                        "detail concise: {} more hypotheses and {} more signals left out (detail \"full\" lists them; the note has the chain)",
+                        h - hypotheses.len(),
+                        sg - strongest_signals.len()
+                    ));
+                }
+            }
             let output = GraphRcaOutput {
                 incident_id: Some(id),
                 note: Some(uri),
@@ -225,9 +259,9 @@ impl Tool for GraphRca {
                 store_error,
                 fits: analysis.fits,
                 verdict: analysis.verdict.clone(),
-                hypotheses: analysis.hypotheses.clone(),
+                hypotheses,
                 similar,
-                strongest_signals: analysis.strongest_signals.clone(),
+                strongest_signals,
                 unused_classes: analysis.unused_classes.clone(),
                 graph: Some(analysis.graph.clone()),
                 confirmed,
@@ -279,7 +313,9 @@ fn confirm_only_reply(history: &History, confirmed: Option<ConfirmedIncident>) -
         confirmed: Some(c),
         notes: vec![],
     };
-    Ok(Reply::new(&output)?.summary(text))
+    Ok(Reply::new(&output)?.summary(text).next_step(
+        "nothing more to do for this incident: later analyses with a similar fingerprint show the confirmed cause",
+    ))
 }
 
 /// The window of an analysis of observations: the one given, or none (the span of the signals).
@@ -340,6 +376,27 @@ fn record(
         confirmed_cause: None,
         fingerprint,
         note,
+    }
+}
+
+/// The top hypothesis's first verification call; once verified, the confirmation; without a hypothesis,
+/// the broker health over the window.
+fn next_step(reply: Reply, out: &GraphRcaOutput, a: &Analysis) -> Reply {
+    match (a.hypotheses.first(), &out.incident_id) {
+        (Some(top), _) if !top.verification.is_empty() => {
+            let v = &top.verification[0];
+            reply.next(&v.tool, v.arguments.clone(), format!("verify `{}`: confirms if {}", top.rule, v.confirms))
+        }
+        (Some(top), Some(id)) => reply.next(
+            "graph_rca",
+            serde_json::json!({"confirm": {"incident_id": id, "cause": top.rule}}),
+            "once the cause is verified, record it",
+        ),
+        _ => reply.next(
+            "prom_snapshot",
+            serde_json::json!({"presets": ["broker_health", "replication"], "start": "now-1h"}),
+            "nothing fits: look at broker health, then pass its handle in `from` with a loki_query handle",
+        ),
     }
 }
 
@@ -425,7 +482,7 @@ fn analysis_reply(out: &GraphRcaOutput, a: &Analysis) -> Result<Reply> {
             )
         })
         .collect();
-    Ok(Reply::new(out)?
+    Ok(next_step(Reply::new(out)?, out, a)
         .summary(md)
         .rows("hypotheses", "## Hypotheses\n\n| # | cause | on | confidence | order |\n|---|---|---|---|---|", rows)
         .rows("strongest_signals", "## Earliest signals\n\n| first seen | class | on | lines |\n|---|---|---|---|", signal_rows)

@@ -129,6 +129,34 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     Ok(Live { observations: obs, notes })
 }
 
+/// Observations of metric states prom_snapshot already analysed (each series with its states and query),
+/// kept behind a handle for graph_rca's `from`.
+pub fn metric_observations<'a>(
+    items: impl IntoIterator<Item = (&'a Series, &'a [StateSpan], &'a str)>,
+) -> Observations {
+    let ids = BrokerIds::default();
+    let mut obs = Observations::default();
+    for (series, states, expr) in items {
+        obs.signals.extend(metric_signals(series, states, expr, &ids));
+    }
+    obs
+}
+
+/// Observations of the log event classes in streams loki_query already read (as a live analysis reads
+/// them), kept behind a handle for graph_rca's `from`.
+pub fn log_observations(streams: &[LogStream], taxonomy: &Taxonomy) -> Observations {
+    let mut ids = BrokerIds::default();
+    for (labels, id) in stream_ids(streams, &ids) {
+        ids.learn(labels, id);
+    }
+    let (signals, placements) = stream_signals(streams, taxonomy, &ids, None);
+    let mut obs = Observations { signals, ..Default::default() };
+    for line in &placements {
+        add_placement(&mut obs, line);
+    }
+    obs
+}
+
 /// The entity a series concerns, from its labels: a partition, a consumer group, a client (quota
 /// metrics), a broker (its `broker` label or the host/pod it runs on), a topic, else the cluster.
 fn series_entity(series: &Series, ids: &BrokerIds) -> String {

@@ -68,11 +68,7 @@ impl Tool for CheckSchemaCompatibility {
         ToolInfo {
             name: "check_schema_compatibility",
             title: "Check schema compatibility",
-            description:
-                "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under the \
-subject's compatibility level (BACKWARD, FORWARD, FULL, _TRANSITIVE, NONE): the registry's own verdict and a local \
-explanation naming each breaking field. Registers it only with register=true. Next: produce_test_message to the topic \
-to see the schema in use, or generate_test_cases with kind compatibility.",
+            description: "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under its compatibility level: the registry's verdict and each breaking change explained; registers only with register=true. Next: produce_test_message or generate_test_cases.",
             read_only: false,
             destructive: false,
             idempotent: true,
@@ -123,7 +119,10 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
             breaking_changes: vec![],
             registered_id: Some(id),
         };
-        return Ok(Reply::new(&out)?.summary(summary));
+        return Ok(Reply::new(&out)?.summary(summary).next_tool(
+            "produce_test_message",
+            "write a message to the subject's topic: its values are now serialised with this schema",
+        ));
     };
     let level = registry.compatibility_level(&subject).await?;
     let verdict = registry.check_compatibility(&subject, args.schema_type, &text, &Value::Null).await?;
@@ -162,11 +161,13 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
         breaking_changes: breaking,
         registered_id,
     };
-    Ok(Reply::new(&out)?.summary(summary).rows(
-        "breaking_changes",
-        "Breaking changes against the latest version:",
-        rows,
-    ))
+    let reply = Reply::new(&out)?.summary(summary);
+    let reply = match (out.registry.is_compatible, out.registered_id) {
+        (false, _) => reply.next_step("change the candidate so each breaking change goes away (a default, an optional field), then check it again"),
+        (true, None) => reply.next_tool("check_schema_compatibility", "compatible: the same call with register: true registers it"),
+        (true, Some(_)) => reply.next_tool("produce_test_message", "write a message to the subject's topic to see the new version in use"),
+    };
+    Ok(reply.rows("breaking_changes", "Breaking changes against the latest version:", rows))
 }
 
 /// Read-only mode and the subject globs allow registering under `subject`.

@@ -89,7 +89,7 @@ impl Tool for GenerateTestCases {
         ToolInfo {
             name: "generate_test_cases",
             title: "Generate test cases",
-            description: "Builds executable test cases for a Kafka consumer from a topic (its inferred schema) or a JSON Schema: positive, edge, boundary (each bound of each field) and negative (one per field and constraint: missing required field, wrong type, out of range, bad format, enum outsider, oversized; plus malformed JSON, empty message, header variations), with coverage of fields and constraints. Each case has id, type, title, priority, preconditions, steps, expected_result, an input message and an expectation (output topic match, DLQ, or nothing). Or validates and scores agent-written `cases`, naming every defect; or, when the server has a language model configured, writes them from a `user_story` and scores them the same way. Next: run_test_cases with the returned case_set.",
+            description: "Builds executable test cases (positive, negative, edge, boundary per field and constraint, with coverage) from a topic, a JSON Schema or an entity, each with an input and an expectation on the output or DLQ topic; or validates and scores agent-written `cases`. Next: run_test_cases with the returned case_set.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -250,7 +250,6 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
             summary.push_str(&format!("\n- repairs stopped: {stopped}; the remaining defects are in the score"));
         }
     }
-    summary.push_str(&format!("\n\nNext: `run_test_cases` with `{{\"case_set\": \"{case_set}\"}}`."));
     let rows = cases
         .iter()
         .map(|c| {
@@ -264,9 +263,11 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
             )
         })
         .collect();
+    let next_args = serde_json::json!({"case_set": case_set});
     let out = GenerateTestCasesOutput { case_set, source, targets, coverage, score, attempt, model_run, cases };
     Ok(Reply::new(&out)?
         .summary(summary)
+        .next("run_test_cases", next_args, "run the cases against the live topics")
         .rows("cases", "| id | type | priority | title | expects |\n|---|---|---|---|---|", rows)
         .when_empty("the schema gave no cases for the chosen kinds; widen `kinds`")
         .narrow_with("the full set is stored as the resource testcases://{case_set}; pass case_set to run_test_cases, or lower max_cases"))

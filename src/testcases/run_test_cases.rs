@@ -3,11 +3,11 @@
 
 use super::generate_test_cases::CASE_SET_PREFIX;
 use super::model::{parse_cases, Targets, TestCase};
-use super::report::RunReport;
+use super::report::{RunReport, Status};
 use super::run::{self, RunPlan};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::mcp::reply::Reply;
+use crate::mcp::reply::{Detail, Reply};
 use crate::mcp::tool::{Backend, ResourceTemplate, Tool, ToolInfo};
 use crate::resources::StoredResource;
 use futures::future::BoxFuture;
@@ -55,6 +55,9 @@ pub struct RunTestCasesArgs {
     /// Report files written under the export folder as `reports/testrun-{id}.{json,md,xml}`: json, markdown, junit. Default: none (the report is always the resource testrun://{id}).
     #[serde(default)]
     pub report_formats: Vec<ReportFormat>,
+    /// `concise` (default): only the cases that did not pass; `full`: every case.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -65,6 +68,9 @@ pub struct RunTestCasesOutput {
     pub files: Vec<String>,
     /// The resource holding the full report.
     pub resource: String,
+    /// Passed cases left out of `cases` (detail `concise`); the resource has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed_omitted: Option<usize>,
 }
 
 impl Tool for RunTestCases {
@@ -75,7 +81,7 @@ impl Tool for RunTestCases {
         ToolInfo {
             name: "run_test_cases",
             title: "Run test cases",
-            description: "Executes test cases (a case_set from generate_test_cases, or agent-written cases) against live topics: captures the output and DLQ offsets, produces each input, watches where it lands, and checks each expectation with a timeout and bounded parallelism. Returns passed/failed/errored, success rate, latency percentiles and per-case evidence (sent, landed, observed, diff); writes JSON, Markdown or JUnit XML reports under the export folder; stores the report as testrun://{id}. Writes to Kafka. Next: read failing cases' diffs; fix and re-run.",
+            description: "Runs test cases (a case_set or `cases`) against live topics: produces each input, watches output and DLQ topics, checks each expectation; pass/fail with evidence, latency percentiles, JSON/Markdown/JUnit reports, testrun://{id}. Writes to Kafka. Next: fix what failed and re-run.",
             read_only: false,
             destructive: false,
             idempotent: false,
@@ -172,10 +178,34 @@ async fn run_cases(cx: &CallContext, args: RunTestCasesArgs) -> Result<Reply> {
         summary.push_str(&format!("\n- reports: {}", files.join(", ")));
     }
     summary.push_str(&format!("\n- full report: `{resource}`"));
+    let mut report = report;
+    let mut passed_omitted = None;
+    if args.detail == Detail::Concise && report.passed > 0 {
+        report.cases.retain(|c| c.status != Status::Passed);
+        passed_omitted = Some(report.passed);
+        summary.push_str(&format!(
+            "\n- {} passed cases left out (detail \"full\" lists them; the resource has them all)",
+            report.passed
+        ));
+    }
+    let failing = report.failed + report.errored > 0;
     let rows = report.rows();
-    let out = RunTestCasesOutput { report, files, resource };
-    Ok(Reply::new(&out)?
-        .summary(summary)
+    let out = RunTestCasesOutput { report, files, resource, passed_omitted };
+    let reply = Reply::new(&out)?.summary(summary);
+    let reply = match (&args.case_set, failing) {
+        (Some(id), true) => reply.next(
+            "run_test_cases",
+            serde_json::json!({"case_set": id}),
+            "read the failing cases' diffs, fix the system under test, then run the same cases again",
+        ),
+        (None, true) => reply.next_step("read the failing cases' diffs, fix the system under test, then run the same cases again"),
+        (_, false) => reply.next(
+            "export_parquet",
+            serde_json::json!({"source": {"kind": "topic", "topic": out.report.input_topic}, "path": format!("{}.parquet", out.report.input_topic)}),
+            "every case passed: keep the input topic's messages for analysis",
+        ),
+    };
+    Ok(reply
         .rows("cases", RunReport::TABLE_HEADING, rows)
         .narrow_with("read the resource testrun://{id} for every case, or run fewer cases"))
 }

@@ -66,9 +66,17 @@ async def exercise(client, topic):
     for t in tools:
         assert t.description and len(t.description) > 40, t.name
         assert t.input_schema["type"] == "object" and "properties" in t.input_schema, t.name
-        assert "max_output_bytes" in t.input_schema["properties"], t.name
+        # tools/list leaves the common budget and rare arguments out; the full schema resource has them all.
+        full = json.loads((await client.read_resource(f"schema://tools/{t.name}")).contents[0].text)
+        assert "max_output_bytes" in full["properties"], t.name
+        assert set(t.input_schema["properties"]) <= set(full["properties"]), t.name
         assert t.output_schema and t.output_schema.get("type") == "object", t.name
         assert t.annotations is not None and t.annotations.read_only_hint is not None, t.name
+
+    # What tools/list costs an agent, as this SDK received it (tests/tools_list_size.rs holds the per-tool figures).
+    listed = sum(len(json.dumps({"name": t.name, "description": t.description, "inputSchema": t.input_schema},
+                                separators=(",", ":")).encode()) for t in tools)
+    assert listed <= 16 * 1024, f"tools/list is {listed} bytes of names, descriptions and input schemas"
 
     register_compat_subject(topic)
     case_set = ""
@@ -77,6 +85,8 @@ async def exercise(client, topic):
         text = result.content[0].text
         assert not result.is_error, f"{name}: {text}"
         assert result.structured_content is not None and "truncated" in result.structured_content, name
+        # Every reply ends with the step an agent would take next, in the text and the JSON.
+        assert "\n\nNext: " in text and result.structured_content["next"]["why"] in text.rsplit("Next: ", 1)[1], name
         if name == "generate_test_cases":
             case_set = result.structured_content["case_set"]
 

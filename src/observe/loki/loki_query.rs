@@ -4,10 +4,9 @@
 
 use super::client::{Direction, LogStream, LokiData, RangeQuery, ScanStats};
 use super::summary::{summarise, EventSummary, LogPattern, SummaryOptions};
-use super::taxonomy::Taxonomy;
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::mcp::reply::Reply;
+use crate::mcp::reply::{Detail, Reply};
 use crate::mcp::tool::{Backend, Tool, ToolInfo};
 use crate::observe::prom::analysis::{analyse, clock, SeriesSummary};
 use crate::observe::selector::{label_matcher, quoted};
@@ -22,8 +21,11 @@ use std::collections::BTreeMap;
 
 pub struct LokiQuery;
 
-/// Characters of a line shown in `lines` mode.
+/// Characters of a line shown in `lines` mode (detail full, concise).
 const MAX_LINE_CHARS: usize = 1000;
+const CONCISE_LINE_CHARS: usize = 300;
+/// Patterns of a concise summary.
+const CONCISE_PATTERNS: usize = 15;
 /// Characters of a pattern in the text table (the JSON keeps it whole).
 const PATTERN_TEXT_CHARS: usize = 150;
 
@@ -104,6 +106,9 @@ pub struct LokiQueryArgs {
     #[serde(default = "default_max_points")]
     #[schemars(range(min = 10, max = 11000))]
     pub max_points: usize,
+    /// `concise` (default): 15 patterns, no examples, 300-char lines; `full`: all.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -159,6 +164,9 @@ pub struct LokiQueryOutput {
     /// Metric queries: each series analysed (statistics, trend, change points).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesSummary>,
+    /// Log queries: the Kafka event classes as observations; pass it to graph_rca's `from`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
 }
 
 impl Tool for LokiQuery {
@@ -169,7 +177,7 @@ impl Tool for LokiQuery {
         ToolInfo {
             name: "loki_query",
             title: "Logs for a window (Loki)",
-            description: "Reads logs from Loki for a time window. `summary` mode (default) clusters lines into patterns (numbers, ids, addresses masked) with counts, first/last seen, level, examples and a Kafka event class (out_of_space, disk_error, broker_stop, fetcher_error, isr_shrink, isr_expand, leader_election, controller_change, session_expiry, group_rebalance, member_timeout, gc_pause, auth_failure, offset_out_of_range, request_timeout, broker_start ...), plus one roll-up per event class; `lines` mode returns lines grouped by stream. Select with `logql` or with `labels` + `contains`/`regex`/`level`. Metric LogQL (count_over_time, rate) returns analysed series. Then: read the lines behind a pattern with mode=lines and a `contains` filter, check metrics over the same window with prom_snapshot, or rank causes with graph_rca.",
+            description: "Reads Loki logs for a window: `summary` (patterns with counts, first/last seen and a Kafka event class such as out_of_space, broker_stop, isr_shrink) or `lines`; select with `logql` or `labels` + `contains`/`regex`/`level`. Returns a handle. Next: graph_rca with from: [handle], or prom_snapshot.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -186,7 +194,6 @@ impl Tool for LokiQuery {
 }
 
 async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
-    let taxonomy = &cx.state.taxonomy;
     let client = cx.state.loki()?;
     let window = args.window.resolve(Utc::now())?;
     let query = build_logql(&args)?;
@@ -216,7 +223,7 @@ async fn run(cx: &CallContext, args: LokiQueryArgs) -> Result<Reply> {
     };
     cx.check_cancelled()?;
     match data {
-        LokiData::Streams(streams) => log_reply(&args, &query, &window, streams, stats, exact_limit, taxonomy),
+        LokiData::Streams(streams) => log_reply(cx, &args, &query, &window, streams, stats, exact_limit),
         LokiData::Series(series) => {
             let summaries: Vec<SeriesSummary> = series.iter().map(|s| analyse(s, &[], 12)).collect();
             metric_reply(&query, &window, step, summaries, stats)
@@ -299,14 +306,20 @@ fn empty_hint(query: &str, window: &TimeWindow) -> String {
 }
 
 fn log_reply(
+    cx: &CallContext,
     args: &LokiQueryArgs,
     query: &str,
     window: &TimeWindow,
     mut streams: Vec<LogStream>,
     stats: ScanStats,
     exact_limit: bool,
-    taxonomy: &Taxonomy,
 ) -> Result<Reply> {
+    let taxonomy = &cx.state.taxonomy;
+    // The event classes as observations behind a handle, for graph_rca's `from`.
+    let observations = crate::rca::live::log_observations(&streams, taxonomy);
+    let what =
+        format!("loki_query `{}` {} → {}", cut_chars(query, 80), format_time(window.start), format_time(window.end));
+    let handle = crate::rca::handles::keep(&cx.state, "loki", window, observations, &what);
     let returned: usize = streams.iter().map(|s| s.entries.len()).sum();
     let limit_reached = if exact_limit { returned >= args.limit } else { returned > args.limit };
     if returned > args.limit {
@@ -329,6 +342,7 @@ fn log_reply(
         streams: vec![],
         lines: vec![],
         series: vec![],
+        handle: Some(handle.clone()),
     };
     let scanned = stats.lines_scanned.map_or(String::new(), |n| format!(", {n} scanned"));
     let cut = if limit_reached {
@@ -337,18 +351,20 @@ fn log_reply(
         String::new()
     };
     let title = format!(
-        "# Logs {} → {}\n`{query}`: {lines_returned} lines{scanned}{cut}",
+        "# Logs {} → {}\n`{query}`: {lines_returned} lines{scanned}{cut}. Handle `{handle}` (graph_rca `from`).",
         format_time(window.start),
         format_time(window.end)
     );
+    let concise = args.detail == Detail::Concise;
+    let next_args = serde_json::json!({"from": [handle], "start": output.start, "end": output.end});
     let hint = empty_hint(query, window);
     match args.mode {
         Mode::Summary => {
-            let summary = summarise(
-                &streams,
-                taxonomy,
-                &SummaryOptions { max_patterns: args.max_patterns, ..Default::default() },
-            );
+            let max_patterns = if concise { args.max_patterns.min(CONCISE_PATTERNS) } else { args.max_patterns };
+            let mut summary = summarise(&streams, taxonomy, &SummaryOptions { max_patterns, ..Default::default() });
+            if concise {
+                summary.patterns.iter_mut().for_each(|p| p.examples.clear());
+            }
             let mut text = vec![title];
             if !summary.levels.is_empty() {
                 text.push(format!(
@@ -367,8 +383,13 @@ fn log_reply(
             output.events = summary.events;
             output.patterns_total = Some(summary.patterns_total);
             output.patterns = summary.patterns;
+            let why = match output.events.first() {
+                Some(e) => format!("rank root causes from these log events ({} first at {}), with a prom_snapshot handle if you have one", e.class, clock(e.first)),
+                None => "no Kafka event class in these lines: check the metrics of the window with prom_snapshot, or graph_rca with sources live".into(),
+            };
             Ok(Reply::new(&output)?
                 .summary(text.join("\n"))
+                .next("graph_rca", next_args, why)
                 .rows(
                     "patterns",
                     "| n | level | class | first–last | sources | pattern |\n|---|---|---|---|---|---|",
@@ -386,7 +407,7 @@ fn log_reply(
                 lines.extend(s.entries.iter().map(|e| LineOut {
                     stream: i,
                     time: super::summary::ns_to_time(e.ts_ns),
-                    line: cut_chars(&e.line, MAX_LINE_CHARS),
+                    line: cut_chars(&e.line, if concise { CONCISE_LINE_CHARS } else { MAX_LINE_CHARS }),
                 }));
             }
             match args.direction {
@@ -405,6 +426,7 @@ fn log_reply(
             output.lines = lines;
             Ok(Reply::new(&output)?
                 .summary(text.join("\n"))
+                .next("graph_rca", next_args, "rank root causes from the event classes in these lines")
                 .rows("lines", "", rows)
                 .when_empty(hint)
                 .narrow_with("a smaller window or limit, a `contains` filter, or mode=summary"))
@@ -464,9 +486,12 @@ fn metric_reply(
         streams: vec![],
         lines: vec![],
         series,
+        handle: None,
     };
     let scanned = stats.lines_scanned.map_or(String::new(), |n| format!(", {n} lines scanned"));
+    let next_args = serde_json::json!({"labels": {"job": "kafka"}, "start": output.start, "end": output.end});
     Ok(Reply::new(&output)?
+        .next("loki_query", next_args, "read the log patterns behind the counts (summary mode), or use your own selector")
         .summary(format!("# Log metrics {} → {} (step {step} s)\n`{query}`{scanned}", format_time(window.start), format_time(window.end)))
         .rows("series", SeriesSummary::TABLE_HEADING, rows)
         .when_empty(format!(

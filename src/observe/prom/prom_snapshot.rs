@@ -129,6 +129,8 @@ pub struct PromSnapshotOutput {
     /// Which panel and colour of the chart image is which (when `chart` is true).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chart_legend: Vec<ChartPanelLegend>,
+    /// This reply's states as observations: pass it to graph_rca's `from`.
+    pub handle: String,
 }
 
 const MAX_FINDINGS: usize = 40;
@@ -141,7 +143,7 @@ impl Tool for PromSnapshot {
         ToolInfo {
             name: "prom_snapshot",
             title: "Metrics snapshot (Prometheus)",
-            description: "Reads Kafka metrics from Prometheus over a time window (or at one instant) and says what they show: per series min, max, mean, last, trend, change points (when the level shifted) and states with their time spans (under_replicated, offline_partitions, no_active_controller, broker_down, disk_full, lag_growing, gc_pressure, latency_high ...), plus a downsampled shape and, on request, a PNG chart. Use presets (broker_health, replication, consumer_lag, jvm_gc, request_latency, quotas, partition_skew, throughput) with broker/topic/group filters, or your own PromQL. The step is chosen so no series exceeds max_points. Then: call loki_query over the same window to read what the brokers logged, or graph_rca to rank root causes.",
+            description: "Reads Kafka metrics from Prometheus for a window: per series min/max/mean/last, trend, change points and states with spans (under_replicated, broker_down, disk_full, lag_growing...); presets or PromQL; optional PNG chart. Returns a handle. Next: loki_query over the same window, then graph_rca.",
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -183,7 +185,18 @@ async fn run(cx: &CallContext, args: PromSnapshotArgs) -> Result<Reply> {
         };
         results.push(series);
     }
-    build_reply(&args, &window, step, &queries, &results)
+    // The states as observations behind a handle, for graph_rca's `from`.
+    let mut analysed = vec![];
+    for (q, series) in queries.iter().zip(&results) {
+        let rules: Vec<StateRule> = q.state.iter().cloned().collect();
+        for s in series {
+            analysed.push((s, analyse(s, &rules, 0).states, q.expr.as_str()));
+        }
+    }
+    let observations = crate::rca::live::metric_observations(analysed.iter().map(|(s, st, e)| (*s, st.as_slice(), *e)));
+    let what = format!("prom_snapshot {} → {}", format_time(window.start), format_time(window.end));
+    let handle = crate::rca::handles::keep(&cx.state, "prom", &window, observations, &what);
+    build_reply(&args, &window, step, &queries, &results, handle)
 }
 
 /// The step: the caller's, checked against the point budget, or the smallest that fits it.
@@ -237,6 +250,26 @@ fn plan_queries(catalog: &Catalog, args: &PromSnapshotArgs, step: u64) -> Result
     Ok(queries)
 }
 
+/// After metrics: the logs of the window when a state held (what the brokers said), else a wider look.
+fn prom_next(out: &PromSnapshotOutput) -> (&'static str, serde_json::Value, String) {
+    use serde_json::json;
+    match out.findings.first() {
+        Some(f) => (
+            "loki_query",
+            json!({"labels": {"job": "kafka"}, "start": out.start, "end": out.end}),
+            format!(
+                "{} from {}: read what the brokers logged, then graph_rca with from: [\"{}\", <loki handle>]",
+                f.state, f.from, out.handle
+            ),
+        ),
+        None => (
+            "prom_snapshot",
+            json!({"presets": ["broker_health", "replication", "consumer_lag"], "start": out.start, "end": out.end}),
+            "no state held: check the other presets over the same window".into(),
+        ),
+    }
+}
+
 fn rule_text(rule: &StateRule) -> String {
     format!(
         "{} when {} {}",
@@ -252,6 +285,7 @@ fn build_reply(
     step: Option<u64>,
     queries: &[ResolvedQuery],
     results: &[Vec<Series>],
+    handle: String,
 ) -> Result<Reply> {
     let mut infos = vec![];
     let mut series_out = vec![];
@@ -351,9 +385,13 @@ fn build_reply(
         findings_total,
         series: series_out,
         chart_legend: legend,
+        handle,
     };
+    text.push(format!("Handle `{}` (graph_rca `from`).", output.handle));
+    let (tool, arguments, why) = prom_next(&output);
     let mut reply = Reply::new(&output)?
         .summary(text.join("\n"))
+        .next(tool, arguments, why)
         .rows("series", SeriesSummary::TABLE_HEADING, rows)
         .when_empty(format!(
             "no series matched in {} → {}. Check the metric names exist (`count by (__name__)({{__name__=~\"kafka.*\"}})`), widen the window, drop filters, or override names with [prometheus] metric_names.",
