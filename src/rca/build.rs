@@ -17,6 +17,7 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
     let name = obs.cluster.as_ref().and_then(|c| c.id.clone()).unwrap_or_else(|| "cluster".into());
     let mut g = Graph::new(name);
     g.controller = obs.cluster.as_ref().and_then(|c| c.controller);
+    g.log_streams = obs.log_streams.clone();
     if let Some(c) = g.controller {
         g.entity(&EntityRef::Broker(c));
     }

@@ -109,6 +109,8 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
             for (labels, id) in stream_ids(&streams, &ids) {
                 ids.learn(labels, id);
             }
+            let brokers = broker_matchers(&stream_ids(&streams, &ids));
+            obs.log_streams = Some(super::checks::LogStreams { selector: query.clone(), brokers });
             let (signals, placements) = stream_signals(&streams, taxonomy, &ids, broker);
             obs.signals.extend(signals);
             for line in &placements {
@@ -237,6 +239,48 @@ fn stream_ids<'a>(streams: &'a [LogStream], ids: &BrokerIds) -> Vec<(&'a BTreeMa
             learned.or_else(|| ids.of_labels(&s.labels)).map(|id| (&s.labels, id))
         })
         .collect()
+}
+
+/// Labels tried first for the matcher that picks one broker's streams, most specific first; any other label
+/// whose value is one broker's alone comes after them.
+const BROKER_STREAM_LABELS: [&str; 12] = [
+    "broker",
+    "broker_id",
+    "pod",
+    "k8s_pod_name",
+    "host",
+    "hostname",
+    "host_name",
+    "instance",
+    "service_instance_id",
+    "nodename",
+    "container_name",
+    "node",
+];
+
+/// Per broker, a LogQL matcher that selects its streams and no other broker's: the first label (in
+/// BROKER_STREAM_LABELS order, then by name) with one value across all its streams that no other broker's
+/// stream carries.
+fn broker_matchers(streams: &[(&BTreeMap<String, String>, i32)]) -> BTreeMap<i32, String> {
+    let mut by_broker: BTreeMap<i32, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for (labels, id) in streams {
+        by_broker.entry(*id).or_default().push(labels);
+    }
+    let mut out = BTreeMap::new();
+    for (id, mine) in &by_broker {
+        let mut keys: Vec<&String> = mine[0].keys().collect();
+        keys.sort_by_key(|k| (BROKER_STREAM_LABELS.iter().position(|l| l == k).unwrap_or(usize::MAX), k.as_str()));
+        let unique = keys.into_iter().find_map(|k| {
+            let v = mine[0].get(k)?;
+            let same = mine.iter().all(|l| l.get(k) == Some(v));
+            let alone = streams.iter().all(|(l, other)| other == id || l.get(k) != Some(v));
+            (same && alone).then(|| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        });
+        if let Some(m) = unique {
+            out.insert(*id, m);
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -419,6 +463,45 @@ mod tests {
             labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             entries: lines.iter().map(|(t, l)| LogEntry { ts_ns: t * 1_000_000_000, line: l.to_string() }).collect(),
         }
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn each_broker_gets_the_matcher_of_its_own_streams_whatever_the_label_scheme() {
+        // VMs with a broker label, one stream per file.
+        let vm = [
+            labels(&[("job", "kafka"), ("host", "kafka-1"), ("broker", "1"), ("filename", "server.log")]),
+            labels(&[("job", "kafka"), ("host", "kafka-1"), ("broker", "1"), ("filename", "controller.log")]),
+            labels(&[("job", "kafka"), ("host", "kafka-2"), ("broker", "2"), ("filename", "server.log")]),
+        ];
+        let m = broker_matchers(&[(&vm[0], 1), (&vm[1], 1), (&vm[2], 2)]);
+        assert_eq!(m[&1], r#"broker="1""#);
+        assert_eq!(m[&2], r#"broker="2""#);
+        // Kubernetes: the pod (namespace and container are shared by all brokers).
+        let k8s = [
+            labels(&[("namespace", "kafka"), ("pod", "prod-kafka-0"), ("container", "kafka")]),
+            labels(&[("namespace", "kafka"), ("pod", "prod-kafka-1"), ("container", "kafka")]),
+        ];
+        let m = broker_matchers(&[(&k8s[0], 0), (&k8s[1], 1)]);
+        assert_eq!(m[&1], r#"pod="prod-kafka-1""#);
+        // OpenTelemetry's Loki labels: service_name is shared, host_name tells them apart.
+        let otel = [
+            labels(&[("service_name", "kafka"), ("host_name", "ip-10-0-0-1")]),
+            labels(&[("service_name", "kafka"), ("host_name", "ip-10-0-0-2")]),
+        ];
+        assert_eq!(broker_matchers(&[(&otel[0], 1), (&otel[1], 2)])[&2], r#"host_name="ip-10-0-0-2""#);
+        // Only an unusual label differs (a Docker Compose service): it is still used.
+        let compose = [
+            labels(&[("job", "kafka"), ("compose_service", "kafka-a")]),
+            labels(&[("job", "kafka"), ("compose_service", "kafka-b")]),
+        ];
+        assert_eq!(broker_matchers(&[(&compose[0], 1), (&compose[1], 2)])[&1], r#"compose_service="kafka-a""#);
+        // Two brokers sharing every label value: no matcher for either.
+        let shared = [labels(&[("job", "kafka")]), labels(&[("job", "kafka")])];
+        assert!(broker_matchers(&[(&shared[0], 1), (&shared[1], 2)]).is_empty());
     }
 
     #[test]
