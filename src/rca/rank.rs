@@ -115,7 +115,17 @@ fn is_broad(scope: Scope) -> bool {
 }
 
 fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule, anchor: usize) -> Scored {
-    let matched: Vec<Vec<(usize, bool)>> = rule.step.iter().map(|st| matching(g, by_class, anchor, st)).collect();
+    let mut matched: Vec<Vec<(usize, bool)>> = rule.step.iter().map(|st| matching(g, by_class, anchor, st)).collect();
+    // A trigger seen in separate episodes (a broker restarted briefly early in the window, then went down for
+    // good) is judged on the episode that is the incident: the earlier ones were over, and the symptoms they
+    // caused are not this episode's.
+    if let Some(from) = incident_episode(g, rule, &matched) {
+        for (st, m) in rule.step.iter().zip(matched.iter_mut()) {
+            if st.trigger {
+                m.retain(|(s, _)| g.signals[*s].start_ms.is_none_or(|t| t >= from));
+            }
+        }
+    }
     // The incident's time frame around the trigger: a symptom counts from LOOKBACK before it (so an effect
     // that came first can contradict the order) to HORIZON after; older or later ones are background. A
     // signal tied to the anchor only by a broad scope (a peer, the cluster) must not precede the trigger.
@@ -271,6 +281,43 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         active_until,
         demoted: few,
     }
+}
+
+/// When the trigger's signals fall into separate episodes (each over, with its broker or client back, more than
+/// OVER_BEFORE_MS before the next began), the start of the one that is the incident: the latest that is not a
+/// short blip (sustained or still going), else the latest. None when there is one episode.
+fn incident_episode(g: &Graph, rule: &Rule, matched: &[Vec<(usize, bool)>]) -> Option<i64> {
+    let mut spans: Vec<(i64, Option<i64>, u64)> = rule
+        .step
+        .iter()
+        .zip(matched)
+        .filter(|(st, _)| st.trigger)
+        .flat_map(|(_, m)| m.iter())
+        .filter_map(|(s, _)| {
+            let sig = &g.signals[*s];
+            sig.start_ms.map(|t| (t, sig.end_ms, sig.count.unwrap_or(0)))
+        })
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    // Episodes as (start, end or None when ongoing, lines).
+    let mut episodes: Vec<(i64, Option<i64>, u64)> = vec![];
+    for (t0, t1, n) in spans {
+        match episodes.last_mut() {
+            Some(e) if e.1.is_none_or(|end| t0 <= end + OVER_BEFORE_MS) => {
+                e.1 = match (e.1, t1) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                e.2 += n;
+            }
+            _ => episodes.push((t0, t1, n)),
+        }
+    }
+    if episodes.len() < 2 {
+        return None;
+    }
+    let blip = |e: &(i64, Option<i64>, u64)| e.1.is_some_and(|end| end - e.0 < BLIP_MS && e.2 <= BLIP_LINES);
+    episodes.iter().rev().find(|e| !blip(e)).or(episodes.last()).map(|e| e.0)
 }
 
 /// A trigger shorter than this that is over is a blip (a GC spike, one controller move, a brief throttle).
