@@ -50,6 +50,8 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     let broker = around.broker;
     let mut ids = BrokerIds::default();
     let mut pending_metrics: Option<Vec<(Series, Vec<StateSpan>, String)>> = None;
+    // A state already holding at the window's first sample and still holding at its end has no known onset.
+    let mut standing_until = i64::MIN;
     if cfg.prometheus.url.is_some() {
         let pending = pending_metrics.get_or_insert_with(Vec::new);
         cx.progress.report(0, Some(3), "reading metric states from Prometheus").await;
@@ -57,6 +59,7 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
         let client = cx.state.prometheus()?;
         let secs = window.duration().num_milliseconds() as f64 / 1000.0;
         let step = choose_step(secs, MAX_POINTS);
+        standing_until = window.start.timestamp_millis() + step as i64 * 1000;
         let range = format!("{}s", step.saturating_mul(2).max(60));
         let filters = Filters { broker: None, topic: None, group: None };
         let mut seen = vec![];
@@ -122,7 +125,7 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     }
     if let Some(series) = pending_metrics.take() {
         for (series, states, expr) in series {
-            obs.signals.extend(metric_signals(&series, &states, &expr, &ids));
+            obs.signals.extend(metric_signals(&series, &states, &expr, &ids, standing_until));
         }
     }
     cx.check_cancelled()?;
@@ -153,14 +156,23 @@ fn series_entity(series: &Series, ids: &BrokerIds) -> String {
     "cluster".into()
 }
 
-fn metric_signals(series: &Series, states: &[StateSpan], expr: &str, ids: &BrokerIds) -> Vec<SignalObs> {
+/// Signals of a series' state spans. A span that held from the window's first sample (`standing_until`) to its
+/// end is a standing condition (a replication factor, a volume full since before): it has no start.
+fn metric_signals(
+    series: &Series,
+    states: &[StateSpan],
+    expr: &str,
+    ids: &BrokerIds,
+    standing_until: i64,
+) -> Vec<SignalObs> {
     states
         .iter()
         .map(|s| SignalObs {
             class: s.state.clone(),
             entity: series_entity(series, ids),
             source: SignalSource::Metric,
-            start: Some(TimeArg::Number(s.from.timestamp_millis() as f64)),
+            start: (!(s.ongoing && s.from.timestamp_millis() <= standing_until))
+                .then(|| TimeArg::Number(s.from.timestamp_millis() as f64)),
             end: (!s.ongoing).then(|| TimeArg::Number(s.to.timestamp_millis() as f64)),
             value: Some(s.worst),
             count: None,

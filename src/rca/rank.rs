@@ -196,11 +196,23 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
                 trigger: false,
                 min_count: 0,
             };
-            matching(g, by_class, anchor, &step)
-                .into_iter()
-                .filter(|&(s, _)| in_frame(s, true) && !explained.contains(&s))
-                .map(|(s, _)| s)
-                .collect()
+            let found = matching(g, by_class, anchor, &step).into_iter().map(|(s, _)| s);
+            if c.min_count == 0 {
+                return found.filter(|&s| in_frame(s, true) && !explained.contains(&s)).collect();
+            }
+            // A repeated condition present from the trigger's start: counted whether a step explains it or not.
+            let early: Vec<usize> = found
+                .filter(|&s| match (g.signals[s].start_ms, trigger_start) {
+                    (Some(t), Some(t0)) => in_frame(s, true) && t <= t0 + ORDER_TOLERANCE_MS,
+                    _ => false,
+                })
+                .collect();
+            let lines: u64 = early.iter().map(|&s| g.signals[s].count.unwrap_or(1)).sum();
+            if lines >= c.min_count {
+                early
+            } else {
+                vec![]
+            }
         })
         .collect();
     let contradiction_count = contradictions.iter().filter(|c| !c.is_empty()).count();
@@ -264,6 +276,9 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         confidence *= 0.6;
     }
     let active_until = ended(&mut explained.iter().copied());
+    // A trigger that is a standing condition (a configuration, a state held since before the window) has no
+    // onset of its own: the incident it explains began with its first timed symptom.
+    let onset = trigger_start.or_else(|| explained.iter().filter_map(|&s| g.signals[s].start_ms).min());
     Scored {
         rule: ri,
         anchor,
@@ -275,7 +290,7 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         preceded_by,
         explained,
         parts: ScoreParts { evidence, explained: explained_share, order, contradictions: contradiction_count },
-        onset: trigger_start,
+        onset,
         trigger: trigger_sigs,
         trigger_end,
         active_until,
@@ -439,8 +454,11 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
 fn active_before(g: &Graph, a: &Scored, t: i64) -> bool {
     a.trigger.iter().any(|&s| {
         let sig = &g.signals[s];
-        // No tolerance: the cause's first line or sample a few seconds earlier is what tells it apart.
-        sig.start_ms.is_some_and(|t0| t0 < t && t <= t0 + HORIZON_MS)
+        // A log line is timed to the millisecond: one a few seconds earlier is what tells a cause from its
+        // effect. A metric state is known only to its sampling step (the lag rising at one scrape began somewhere
+        // since the previous one, and a rate over a window lags further): it must have begun clearly earlier.
+        let margin = if sig.source == super::observation::SignalSource::Metric { ORDER_TOLERANCE_MS } else { 0 };
+        sig.start_ms.is_some_and(|t0| t0 + margin < t && t <= t0 + HORIZON_MS)
             && sig.end_ms.is_none_or(|t1| t1 + OVER_BEFORE_MS >= t)
     })
 }
