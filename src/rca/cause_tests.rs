@@ -388,3 +388,51 @@ fn the_top_hypothesis_says_what_tells_it_from_the_second() {
     assert!(t.verification.is_some());
     assert!(a.hypotheses[1].tells_apart.is_none());
 }
+
+#[test]
+fn a_broker_that_restarted_in_a_rolling_restart_then_went_down_for_good_is_judged_on_its_outage() {
+    // A rolling restart: broker 1 for a minute (ISRs shrink), then broker 2; at 30 min broker 2 goes down for good.
+    let mut s = vec![
+        span("broker_down", "broker:1", 0, 60, None),
+        span("broker_down", "broker:2", 300, 360, None),
+        sig("broker_down", "broker:2", 1800),
+    ];
+    s.extend(isr_shrinks(1, 5));
+    s.extend(isr_shrinks(2, 305));
+    s.extend(isr_shrinks(2, 1830));
+    let a = run(s);
+    assert_top(&a, "broker_down", "broker:2");
+    let h = hypothesis(&a, "broker_down", "broker:2");
+    assert!(!h.order.starts_with("contradicted"), "{}", h.order);
+}
+
+#[test]
+fn a_hot_partitions_lag_may_show_before_its_skew() {
+    // The lag is seen rising at the first scrape; the skew, a growth rate over a window, two minutes later.
+    let a = run(vec![
+        json!({"class": "lag_growing", "entity": "partition:orders-3", "start": T0}),
+        json!({"class": "lag_growing", "entity": "group:orders-proc", "start": T0 + 15}),
+        json!({"class": "partition_skew", "entity": "partition:orders-3", "start": T0 + 120}),
+    ]);
+    assert_top(&a, "hot_partition", "partition:orders-3");
+    let slow = hypothesis(&a, "slow_consumer", "group:orders-proc");
+    assert!(slow.contradicting.iter().any(|c| c.contains("key skew")), "{:?}", slow.contradicting);
+}
+
+#[test]
+fn a_storm_of_rebalances_from_the_start_of_the_lag_is_not_a_slow_consumer() {
+    // Members fail, the lag is seen rising at the next scrape, the coordinator logs rebalance after rebalance.
+    let a = run(vec![
+        json!({"class": "member_timeout", "entity": "group:payments-svc", "start": T0 - 8, "count": 2, "source": "log"}),
+        json!({"class": "lag_growing", "entity": "group:payments-svc", "start": T0}),
+        json!({"class": "group_rebalance", "entity": "group:payments-svc", "start": T0 + 15, "count": 20, "source": "log"}),
+    ]);
+    assert_top(&a, "rebalance_storm", "group:payments-svc");
+    // A slow consumer whose members are evicted minutes into its lag keeps its cause.
+    let a = run(vec![
+        json!({"class": "lag_growing", "entity": "group:payments-svc", "start": T0}),
+        json!({"class": "member_timeout", "entity": "group:payments-svc", "start": T0 + 300, "count": 2, "source": "log"}),
+        json!({"class": "group_rebalance", "entity": "group:payments-svc", "start": T0 + 310, "count": 8, "source": "log"}),
+    ]);
+    assert_top(&a, "slow_consumer", "group:payments-svc");
+}

@@ -80,10 +80,12 @@ pub fn rank(g: &Graph, rules: &[Rule]) -> Vec<Scored> {
         }
     }
     demote(g, rules, &mut out);
+    // Ties (the same evidence on two entities) go to the one that began first: the first thing that went wrong.
     out.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
             .then(b.explained.len().cmp(&a.explained.len()))
+            .then(a.onset.unwrap_or(i64::MAX).cmp(&b.onset.unwrap_or(i64::MAX)))
             .then(a.rule.cmp(&b.rule))
             .then(a.anchor.cmp(&b.anchor))
     });

@@ -123,6 +123,10 @@ class Resolver:
         m = re.search(r'kafka-0*(\d+)$', host.split('.')[0])
         if m and int(m.group(1)) in self.ids:
             return int(m.group(1))
+        # MSK's b-3.<cluster>...amazonaws.com is broker 3 (also when the admin view no longer lists it)
+        m = re.fullmatch(r'b-(\d+)', host.split('.')[0])
+        if m and int(m.group(1)) in self.ids:
+            return int(m.group(1))
         return None
 
     def app_entity(self, text):
