@@ -74,9 +74,17 @@ async fn every_verification_query_is_accepted_by_the_stack() {
 }
 
 /// Simulated incidents whose cause sits on a broker, one per label scheme: VMs with a broker label, VMs
-/// labelled by host only, Kubernetes pods (job="kafka") and promtail's `namespace/name` jobs.
-const BROKER_CAUSES: [&str; 4] =
-    ["00-broker-out-of-disk-a", "04-network-partition-a", "10-broker-out-of-disk-b", "14-network-partition-b"];
+/// labelled by host only, Kubernetes pods (job="kafka"), promtail's `namespace/name` jobs, and two held-out
+/// ones: Strimzi node pools (pods <cluster>-broker-N, volume claims data-0-<pod>) and logs shipped by the
+/// OpenTelemetry collector (service_name, host_name: no job label at all).
+const BROKER_CAUSES: [&str; 6] = [
+    "00-broker-out-of-disk-a",
+    "04-network-partition-a",
+    "10-broker-out-of-disk-b",
+    "14-network-partition-b",
+    "30-broker-out-of-disk-h",
+    "32-gc-pressure-h",
+];
 
 #[tokio::test]
 #[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]

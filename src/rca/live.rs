@@ -88,18 +88,29 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
         let client = cx.state.loki()?;
         let taxonomy = &cx.state.taxonomy;
         let configured = cfg.loki.kafka_selector.clone().or_else(|| std::env::var("LOKI_KAFKA_SELECTOR").ok());
-        let query = match configured.filter(|s| !s.trim().is_empty()) {
-            Some(s) => s,
-            None => discover_selector(client, window).await,
+        let candidates = match configured.filter(|s| !s.trim().is_empty()) {
+            Some(s) => vec![s],
+            None => discover_selectors(client, window).await,
         };
-        let q = RangeQuery {
-            query: query.clone(),
-            window: *window,
-            limit: LOG_LIMIT,
-            direction: Direction::Forward,
-            step_secs: None,
-        };
-        if let (LokiData::Streams(streams), _) = client.query_range(&q).await? {
+        // Label values are indexed by day, not by window: a label naming Kafka that day may have no stream in
+        // this window (another installation's shipper), so the next candidate is tried when one finds nothing.
+        let mut found = None;
+        for (i, query) in candidates.iter().enumerate() {
+            let q = RangeQuery {
+                query: query.clone(),
+                window: *window,
+                limit: LOG_LIMIT,
+                direction: Direction::Forward,
+                step_secs: None,
+            };
+            let data = client.query_range(&q).await?.0;
+            let empty = matches!(&data, LokiData::Streams(s) if s.is_empty());
+            if !empty || i + 1 == candidates.len() {
+                found = Some((query.clone(), data));
+                break;
+            }
+        }
+        if let Some((query, LokiData::Streams(streams))) = found {
             let lines: usize = streams.iter().map(|s| s.entries.len()).sum();
             if lines >= LOG_LIMIT {
                 notes.push(format!("Loki returned the first {LOG_LIMIT} lines of the window only; pass a narrower window or focus.broker"));
@@ -222,18 +233,20 @@ fn is_kafka_service(value: &str) -> bool {
         && !words.iter().any(|w| NOT_BROKERS.contains(w))
 }
 
-/// The brokers' log streams: the first service label (job, app, ...) whose values in the window name Kafka,
-/// with all such values; `{job=~".*kafka.*"}` when none does.
-async fn discover_selector(client: &crate::observe::loki::LokiClient, window: &TimeWindow) -> String {
+/// Candidate selectors of the brokers' log streams, best first: per service label (job, app, ...) whose values
+/// in the window name Kafka, all such values; then `{job=~".*kafka.*"}`.
+async fn discover_selectors(client: &crate::observe::loki::LokiClient, window: &TimeWindow) -> Vec<String> {
+    let mut out = vec![];
     for label in SERVICE_LABELS {
         let Ok(values) = client.label_values(label, window).await else { continue };
         let kafka: Vec<String> = values.iter().filter(|v| is_kafka_service(v)).map(|v| regex::escape(v)).collect();
         if !kafka.is_empty() {
             let alternatives = kafka.join("|").replace('\\', "\\\\").replace('"', "\\\"");
-            return format!("{{{label}=~\"{alternatives}\"}}");
+            out.push(format!("{{{label}=~\"{alternatives}\"}}"));
         }
     }
-    "{job=~\".*kafka.*\"}".to_string()
+    out.push("{job=~\".*kafka.*\"}".to_string());
+    out
 }
 
 /// Each stream's broker: the id its lines carry about their writer (most often), else its labels.
