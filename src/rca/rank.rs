@@ -121,10 +121,12 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
     // A trigger seen in separate episodes (a broker restarted briefly early in the window, then went down for
     // good) is judged on the episode that is the incident: the earlier ones were over, and the symptoms they
     // caused are not this episode's.
-    if let Some(from) = incident_episode(g, rule, &matched) {
+    if let Some((from, until)) = incident_episode(g, rule, &matched) {
         for (st, m) in rule.step.iter().zip(matched.iter_mut()) {
             if st.trigger {
-                m.retain(|(s, _)| g.signals[*s].start_ms.is_none_or(|t| t >= from));
+                m.retain(|(s, _)| {
+                    g.signals[*s].start_ms.is_none_or(|t| t >= from && until.is_none_or(|u| t <= u + OVER_BEFORE_MS))
+                });
             }
         }
     }
@@ -302,8 +304,9 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
 
 /// When the trigger's signals fall into separate episodes (each over, with its broker or client back, more than
 /// OVER_BEFORE_MS before the next began), the start of the one that is the incident: the latest that is not a
-/// short blip (sustained or still going), else the latest. None when there is one episode.
-fn incident_episode(g: &Graph, rule: &Rule, matched: &[Vec<(usize, bool)>]) -> Option<i64> {
+/// short blip (sustained or still going), else the latest: its start and end (None: still going). None when
+/// there is one episode.
+fn incident_episode(g: &Graph, rule: &Rule, matched: &[Vec<(usize, bool)>]) -> Option<(i64, Option<i64>)> {
     let mut spans: Vec<(i64, Option<i64>, u64)> = rule
         .step
         .iter()
@@ -334,7 +337,7 @@ fn incident_episode(g: &Graph, rule: &Rule, matched: &[Vec<(usize, bool)>]) -> O
         return None;
     }
     let blip = |e: &(i64, Option<i64>, u64)| e.1.is_some_and(|end| end - e.0 < BLIP_MS && e.2 <= BLIP_LINES);
-    episodes.iter().rev().find(|e| !blip(e)).or(episodes.last()).map(|e| e.0)
+    episodes.iter().rev().find(|e| !blip(e)).or(episodes.last()).map(|e| (e.0, e.1))
 }
 
 /// A trigger shorter than this that is over is a blip (a GC spike, one controller move, a brief throttle).
@@ -470,7 +473,15 @@ fn active_before(g: &Graph, a: &Scored, t: i64) -> bool {
 /// producer and the group of the same application (or its member), or a signal `a` already explains.
 fn reaches(g: &Graph, a: &Scored, b: &Scored, confined_topic: bool) -> bool {
     use EntityKind::*;
-    if a.anchor == b.anchor || b.trigger.iter().any(|s| a.explained.contains(s)) {
+    if a.anchor == b.anchor {
+        return true;
+    }
+    // A topic whose partitions alone could not ride through a broker's absence is its own cause, even though
+    // the broker's hypothesis also counts the refused writes it exposed among its symptoms.
+    if confined_topic && g.kind(b.anchor) == Topic && matches!(g.kind(a.anchor), Broker | Cluster) {
+        return false;
+    }
+    if b.trigger.iter().any(|s| a.explained.contains(s)) {
         return true;
     }
     let (ka, kb) = (g.kind(a.anchor), g.kind(b.anchor));
