@@ -436,3 +436,17 @@ fn a_storm_of_rebalances_from_the_start_of_the_lag_is_not_a_slow_consumer() {
     ]);
     assert_top(&a, "slow_consumer", "group:payments-svc");
 }
+
+#[test]
+fn a_consumer_paused_for_minutes_during_a_long_throttle_is_not_the_cause() {
+    // checkout is throttled for half an hour; payments-svc (which does not read what checkout writes) lags for
+    // six minutes in the middle and drains: a transient inside the throttle, not its cause.
+    let a = run(vec![
+        span("produce_throttled", "client:checkout", 0, 1800, None),
+        span("lag_growing", "group:payments-svc", 540, 900, None),
+        span("lag_growing", "partition:payments-1", 540, 900, None),
+    ]);
+    assert_top(&a, "producer_quota_throttling", "client:checkout");
+    let slow = hypothesis(&a, "slow_consumer", "group:payments-svc");
+    assert!(slow.demoted.iter().any(|d| d.contains("not its cause")), "{:?}", slow.demoted);
+}

@@ -427,6 +427,30 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
             out[i].demoted.push(why);
         }
     }
+    // A transient inside a sustained condition: it began after another hypothesis's trigger (clearly, beyond the
+    // order tolerance) and all its signals were over well before that trigger ended (or it still holds). It
+    // cannot have caused what began before it and outlived it, so it is an effect or unrelated, not the cause
+    // (a consumer paused for a few minutes while a producer was throttled throughout).
+    for i in 0..out.len() {
+        let (Some(ti), Some(until)) = (out[i].onset, out[i].active_until) else { continue };
+        if let Some(j) = (0..out.len()).find(|&j| {
+            j != i
+                && !past[j]
+                && base[j] >= 0.5 * base[i]
+                && out[j].trigger_end.is_none_or(|end| end > until + OVER_BEFORE_MS)
+                && !out[j].trigger.is_empty()
+                && out[j].onset.is_some_and(|tj| tj + ORDER_TOLERANCE_MS < ti && tj < until)
+        }) {
+            out[i].confidence *= 0.6;
+            let why = format!(
+                "began after {} on {} and was over at {} while it went on: not its cause",
+                rules[out[j].rule].id,
+                g.name(out[j].anchor),
+                crate::observe::time::format_ms(until)
+            );
+            out[i].demoted.push(why);
+        }
+    }
     // Effects: a hypothesis whose trigger began after another one's, within its horizon and its scope.
     let mut effect_of: Vec<Option<usize>> = vec![None; out.len()];
     for (j, b) in out.iter().enumerate() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Score graph_rca on the simulated incidents (tools/scenario/simulate.py) served by the stack's real Prometheus
-and Loki: top-1 and top-3 (cause AND entity), per cause, and time to answer (p50/p90), per mode.
+and Loki: top-1 and top-3 (cause AND entity), per cause, and time to answer (p50/p90), per mode; the train set (the
+30 incidents graph_rca is developed on) and the held-out set (installations it was never tuned on) apart.
 
 Modes
   live          graph_rca {"sources":"live","start","end","persist":false} with PROMETHEUS_URL and LOKI_URL from the
@@ -14,6 +15,7 @@ Usage
   tools/stack up prometheus loki        # once: loads every scenario
   tools/bench/rca.py                    # both modes, Markdown table
   tools/bench/rca.py --mode live --only 03 hot_partition --verbose
+  tools/bench/rca.py --set held-out     # only the held-out incidents
   tools/bench/rca.py --json > scores.json
   tools/bench/rca.py --floor 0.5        # exit 1 when a mode's top-1 rate is below 0.5
 
