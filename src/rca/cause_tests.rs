@@ -450,3 +450,17 @@ fn a_consumer_paused_for_minutes_during_a_long_throttle_is_not_the_cause() {
     let slow = hypothesis(&a, "slow_consumer", "group:payments-svc");
     assert!(slow.demoted.iter().any(|d| d.contains("not its cause")), "{:?}", slow.demoted);
 }
+
+#[test]
+fn rebalances_of_a_deploy_do_not_make_a_storm() {
+    // payments-svc is redeployed (members leave and join: a dozen rebalances, some lag, nobody fails) while
+    // the controller changes again and again.
+    let a = run(vec![
+        json!({"class": "group_rebalance", "entity": "group:payments-svc", "start": T0, "end": T0 + 300, "count": 12, "source": "log"}),
+        span("lag_growing", "group:payments-svc", 30, 330, None),
+        json!({"class": "controller_change", "entity": "cluster", "start": T0 + 420, "count": 9, "source": "log"}),
+    ]);
+    assert_top(&a, "controller_churn", "cluster");
+    let storm = hypothesis(&a, "rebalance_storm", "group:payments-svc");
+    assert!(storm.demoted.iter().any(|d| d.contains("defining symptom")), "{:?}", storm.demoted);
+}

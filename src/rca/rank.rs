@@ -199,6 +199,7 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
                 weight: 1.0,
                 trigger: false,
                 min_count: 0,
+                required: false,
             };
             let found = matching(g, by_class, anchor, &step).into_iter().map(|(s, _)| s);
             if c.min_count == 0 {
@@ -278,6 +279,13 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         .collect();
     if !few.is_empty() {
         confidence *= 0.6;
+    }
+    let mut few = few;
+    for (st, m) in rule.step.iter().zip(&steps) {
+        if st.required && m.is_empty() {
+            confidence *= 0.6;
+            few.push(format!("`{}` not seen: its defining symptom is missing", st.name));
+        }
     }
     let active_until = ended(&mut explained.iter().copied());
     // A trigger that is a standing condition (a configuration, a state held since before the window) has no

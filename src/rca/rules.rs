@@ -51,6 +51,9 @@ pub struct Step {
     /// Lines (or signals) the step needs in all to count as repeated (a storm, churn); 0 = any.
     #[serde(default)]
     pub min_count: u64,
+    /// The cause's defining symptom: a hypothesis without it is a routine look-alike and ranks lower.
+    #[serde(default)]
+    pub required: bool,
 }
 
 fn full_weight() -> f64 {
