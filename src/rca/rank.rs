@@ -439,11 +439,17 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
     // order tolerance) and all its signals were over well before that trigger ended (or it still holds). It
     // cannot have caused what began before it and outlived it, so it is an effect or unrelated, not the cause
     // (a consumer paused for a few minutes while a producer was throttled throughout).
+    // A condition already there when the data begins (the window's first samples) has no known onset: it cannot be
+    // said to have begun before anything.
+    let data_start = g.signals.iter().filter_map(|s| s.start_ms).min().unwrap_or(i64::MIN);
     for i in 0..out.len() {
         let (Some(ti), Some(until)) = (out[i].onset, out[i].active_until) else { continue };
         if let Some(j) = (0..out.len()).find(|&j| {
             j != i
                 && !past[j]
+                && out[j].onset.is_some_and(|tj| tj > data_start + ORDER_TOLERANCE_MS)
+                // ...and a full-fledged one: not a blip, a single episode of a repeated cause or a look-alike.
+                && out[j].demoted.is_empty()
                 && base[j] >= 0.5 * base[i]
                 && out[j].trigger_end.is_none_or(|end| end > until + OVER_BEFORE_MS)
                 && !out[j].trigger.is_empty()
