@@ -442,6 +442,8 @@ fn a_consumer_paused_for_minutes_during_a_long_throttle_is_not_the_cause() {
     // checkout is throttled for half an hour; payments-svc (which does not read what checkout writes) lags for
     // six minutes in the middle and drains: a transient inside the throttle, not its cause.
     let a = run(vec![
+        // the window's data begins earlier (the throttle has an onset of its own)
+        span("isr_expand", "partition:orders-1", -600, -590, Some(1)),
         span("produce_throttled", "client:checkout", 0, 1800, None),
         span("lag_growing", "group:payments-svc", 540, 900, None),
         span("lag_growing", "partition:payments-1", 540, 900, None),
