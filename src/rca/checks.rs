@@ -86,7 +86,8 @@ fn broker_pod(g: &Graph, broker: &str) -> String {
     let pod = broker_labels(g, broker).and_then(|l| l.into_iter().find(|(k, _)| k == "pod").map(|(_, v)| v));
     match pod {
         Some(p) => p.replace('.', "\\."),
-        None => format!("(.+-)?kafka-0*{broker}"),
+        // The check puts `(.+-)?` before it (a claim is named `data-<pod>`).
+        None => format!("kafka-0*{broker}"),
     }
 }
 
