@@ -145,8 +145,9 @@ class Resolver:
             return f'partition:{lab["topic"]}-{lab["partition"]}'
         if 'consumergroup' in lab:
             return f'group:{lab["consumergroup"]}'
-        if 'clientId' in lab and lab['clientId'] in self.clients:
-            return f'client:{lab["clientId"]}'
+        for k in ('clientId', 'client_id'):      # the brokers' quota sensors, the clients' own (Micrometer) metrics
+            if lab.get(k) in self.clients:
+                return f'client:{lab[k]}'
         for k in ('broker', 'pod', 'instance'):
             if k in lab and lab.get('job', '').startswith('kafka') and not lab.get('job', '').startswith('kafka-exp'):
                 b = self.broker_of(lab[k])
