@@ -466,3 +466,16 @@ fn rebalances_of_a_deploy_do_not_make_a_storm() {
     let storm = hypothesis(&a, "rebalance_storm", "group:payments-svc");
     assert!(storm.demoted.iter().any(|d| d.contains("defining symptom")), "{:?}", storm.demoted);
 }
+
+#[test]
+fn a_network_partition_seen_in_metrics_only() {
+    // No logs: broker 2 stays scraped, its produce p99 rises (acks=all waits on followers that cannot fetch), it
+    // shrinks the ISRs it leads, and its host's received bytes collapse (a rate over a window: seen last).
+    let mut s = vec![
+        sig("latency_high", "broker:2", 0),
+        sig("isr_shrinking", "broker:2", 30),
+        sig("network_traffic_collapse", "broker:2", 60),
+    ];
+    s.extend(isr_shrinks(2, 35));
+    assert_top(&run(s), "network_partition", "broker:2");
+}
