@@ -19,6 +19,12 @@ const FLOOR: [&str; 6] = [
     "28-hot-partition-c",
 ];
 
+/// Held-out incidents (never used to tune graph_rca): Strimzi node pools, Amazon MSK (its metric naming, no broker
+/// logs in Loki), OpenTelemetry-shipped logs (service_name, host_name) and logs without any metrics. The first two
+/// are unambiguous (one broker fails): the cause must rank first.
+const HELD_OUT_TOP1: [&str; 2] = ["30-broker-out-of-disk-h", "31-broker-down-h"];
+const HELD_OUT_TOP3: [&str; 2] = ["36-rebalance-storm-h", "39-under-provisioned-replication-h"];
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run tools/stack up and source .stack/env"))
 }
@@ -35,13 +41,27 @@ fn scenarios() -> Vec<Value> {
 #[tokio::test]
 #[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 async fn live_analysis_keeps_the_true_cause_in_the_top_three() {
+    let misses = below(&FLOOR, 3).await;
+    assert!(misses.is_empty(), "below the floor:\n{}", misses.join("\n"));
+}
+
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
+async fn held_out_installations_find_their_cause() {
+    let mut misses = below(&HELD_OUT_TOP1, 1).await;
+    misses.extend(below(&HELD_OUT_TOP3, 3).await);
+    assert!(misses.is_empty(), "held-out incidents below the floor:\n{}", misses.join("\n"));
+}
+
+/// The scenarios whose true cause (on an accepted entity) is not among graph_rca's first `n` live hypotheses.
+async fn below(names: &[&str], n: usize) -> Vec<String> {
     let mut config = Config::default();
     config.prometheus.url = Some(env("PROMETHEUS_URL"));
     config.loki.url = Some(env("LOKI_URL"));
     let cx = CallContext::new(AppState::new(config).unwrap());
     let mut misses = vec![];
     let all = scenarios();
-    for name in FLOOR {
+    for &name in names {
         let s = all.iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("{name} not in scenarios.json"));
         let args =
             json!({"sources": "live", "start": s["window"]["start"], "end": s["window"]["end"], "persist": false});
@@ -52,13 +72,13 @@ async fn live_analysis_keeps_the_true_cause_in_the_top_three() {
             .as_array()
             .unwrap()
             .iter()
-            .take(3)
+            .take(n)
             .map(|h| format!("{}@{}", h["rule"].as_str().unwrap_or(""), h["on"].as_str().unwrap_or("")))
             .collect();
         let cause = s["cause"].as_str().unwrap();
         if !got.iter().any(|g| accept.iter().any(|e| *g == format!("{cause}@{e}"))) {
-            misses.push(format!("{name}: want {cause}@{accept:?}, got {got:?}"));
+            misses.push(format!("{name}: want {cause}@{accept:?} in the top {n}, got {got:?}"));
         }
     }
-    assert!(misses.is_empty(), "below the floor:\n{}", misses.join("\n"));
+    misses
 }

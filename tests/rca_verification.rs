@@ -72,3 +72,59 @@ async fn every_verification_query_is_accepted_by_the_stack() {
     assert!(ran >= 8, "only {ran} verification calls");
     assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
 }
+
+/// Simulated incidents whose cause sits on a broker, one per label scheme: VMs with a broker label, VMs
+/// labelled by host only, Kubernetes pods (job="kafka"), promtail's `namespace/name` jobs, and two held-out
+/// ones: Strimzi node pools (pods <cluster>-broker-N, volume claims data-0-<pod>) and logs shipped by the
+/// OpenTelemetry collector (service_name, host_name: no job label at all).
+const BROKER_CAUSES: [&str; 6] = [
+    "00-broker-out-of-disk-a",
+    "04-network-partition-a",
+    "10-broker-out-of-disk-b",
+    "14-network-partition-b",
+    "30-broker-out-of-disk-h",
+    "32-gc-pressure-h",
+];
+
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
+async fn checks_of_a_broker_cause_find_its_lines_and_volume_on_every_label_scheme() {
+    let mut config = Config::default();
+    config.prometheus.url = Some(env("PROMETHEUS_URL"));
+    config.loki.url = Some(env("LOKI_URL"));
+    let cx = CallContext::new(AppState::new(config).unwrap());
+    let registry = Registry::new();
+    let dir = std::env::var("KAFKA_QA_STACK_DIR").unwrap_or_else(|_| format!("{}/.stack", env!("CARGO_MANIFEST_DIR")));
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/scenarios/scenarios.json")).unwrap()).unwrap();
+    let mut empty = vec![];
+    for name in BROKER_CAUSES {
+        let s = all["scenarios"].as_array().unwrap().iter().find(|s| s["name"] == name).expect(name);
+        let args =
+            json!({"sources": "live", "start": s["window"]["start"], "end": s["window"]["end"], "persist": false});
+        let reply = registry.call(&cx, "graph_rca", Some(object(args))).await.expect("graph_rca runs");
+        let hypotheses = reply.structured["hypotheses"].as_array().cloned().unwrap_or_default();
+        let h = hypotheses
+            .iter()
+            .find(|h| h["rule"] == s["cause"] && h["on"] == s["entity"])
+            .unwrap_or_else(|| panic!("{name}: no {} on {}", s["cause"], s["entity"]));
+        for v in h["verification"].as_array().unwrap() {
+            let q = v["arguments"]["logql"].as_str().or(v["arguments"]["queries"][0].as_str()).unwrap_or_default();
+            let out = match v["kind"].as_str() {
+                Some("logql") => registry.call(&cx, "loki_query", Some(object(v["arguments"].clone()))).await,
+                // The disk check: free space of the broker's data volume (node_exporter or the kubelet).
+                Some("promql") if q.contains("_bytes") => {
+                    registry.call(&cx, "prom_snapshot", Some(object(v["arguments"].clone()))).await
+                }
+                _ => continue,
+            };
+            let out = out.unwrap_or_else(|e| panic!("{name}: {q}: {e}")).structured;
+            let found =
+                out["lines_returned"].as_u64().unwrap_or(0) + out["series"].as_array().map_or(0, |s| s.len() as u64);
+            if found == 0 {
+                empty.push(format!("{name} ({}): {q}", s["label_scheme"]));
+            }
+        }
+    }
+    assert!(empty.is_empty(), "checks that found nothing:\n{}", empty.join("\n"));
+}

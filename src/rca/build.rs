@@ -17,6 +17,7 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
     let name = obs.cluster.as_ref().and_then(|c| c.id.clone()).unwrap_or_else(|| "cluster".into());
     let mut g = Graph::new(name);
     g.controller = obs.cluster.as_ref().and_then(|c| c.controller);
+    g.log_streams = obs.log_streams.clone();
     if let Some(c) = g.controller {
         g.entity(&EntityRef::Broker(c));
     }
@@ -73,7 +74,7 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
         let start_ms = s.start.as_ref().map(|t| ms(t, "start")).transpose()?;
         let end_ms = s.end.as_ref().map(|t| ms(t, "end")).transpose()?;
         g.add_signal(Signal {
-            class: normalize_class(&s.class),
+            class: client_side(normalize_class(&s.class), s.detail.as_deref()),
             source: s.source,
             entity,
             reported_by,
@@ -88,6 +89,26 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
     link_precedence(&mut g);
     g.finish();
     Ok(g)
+}
+
+/// A broker's SocketServer logging a client's connection (`Unexpected error from /10.1.2.3 ...; closing
+/// connection`, `Failed authentication with /10.1.2.3`) says nothing of the broker's reachability from its peers:
+/// such a connection error is kept as `client_connection_error`, which no rule reads (the live path drops them).
+fn client_side(class: String, detail: Option<&str>) -> String {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = RE
+        .get_or_init(|| {
+            regex::Regex::new(r"(?:Unexpected error from|Failed authentication with|Failed to send SSL Close to) /\S")
+                .ok()
+        })
+        .as_ref()
+    else {
+        return class;
+    };
+    match detail {
+        Some(d) if class == "connection_error" && re.is_match(d) => "client_connection_error".into(),
+        _ => class,
+    }
 }
 
 /// Findings the metadata shows by itself, unless a caller already reported the same class on the entity.
@@ -186,6 +207,18 @@ mod tests {
         let precedes: Vec<&Edge> = g.edges.iter().filter(|e| e.kind == EdgeKind::Precedes).collect();
         assert_eq!(precedes.len(), 1);
         assert_eq!((precedes[0].from, precedes[0].to), (Node::Signal(0), Node::Signal(1)));
+    }
+
+    #[test]
+    fn a_clients_connection_to_a_broker_is_not_about_the_broker() {
+        let g = from_observations(&obs(json!({"signals": [
+            {"class": "connection_error", "entity": "broker:1", "source": "log",
+             "detail": "[2024-03-05 15:03:29,134] WARN [SocketServer listenerType=BROKER, nodeId=1] Unexpected error from /10.131.56.134 (channelId=10.42.7.147:9092-10.131.56.134:33528-120); closing connection"},
+            {"class": "connection_error", "entity": "broker:3", "source": "log", "reported_by": "broker:1",
+             "detail": "WARN [ReplicaFetcher replicaId=1, leaderId=3, fetcherId=0] Connection to node 3 (kafka-3/10.0.0.3:9092) could not be established."}]})))
+        .unwrap();
+        let classes: Vec<&str> = g.signals.iter().map(|s| s.class.as_str()).collect();
+        assert_eq!(classes, ["client_connection_error", "connection_error"]);
     }
 
     #[test]

@@ -388,3 +388,94 @@ fn the_top_hypothesis_says_what_tells_it_from_the_second() {
     assert!(t.verification.is_some());
     assert!(a.hypotheses[1].tells_apart.is_none());
 }
+
+#[test]
+fn a_broker_that_restarted_in_a_rolling_restart_then_went_down_for_good_is_judged_on_its_outage() {
+    // A rolling restart: broker 1 for a minute (ISRs shrink), then broker 2; at 30 min broker 2 goes down for good.
+    let mut s = vec![
+        span("broker_down", "broker:1", 0, 60, None),
+        span("broker_down", "broker:2", 300, 360, None),
+        sig("broker_down", "broker:2", 1800),
+    ];
+    s.extend(isr_shrinks(1, 5));
+    s.extend(isr_shrinks(2, 305));
+    s.extend(isr_shrinks(2, 1830));
+    let a = run(s);
+    assert_top(&a, "broker_down", "broker:2");
+    let h = hypothesis(&a, "broker_down", "broker:2");
+    assert!(!h.order.starts_with("contradicted"), "{}", h.order);
+}
+
+#[test]
+fn a_hot_partitions_lag_may_show_before_its_skew() {
+    // The lag is seen rising at the first scrape; the skew, a growth rate over a window, two minutes later.
+    let a = run(vec![
+        json!({"class": "lag_growing", "entity": "partition:orders-3", "start": T0}),
+        json!({"class": "lag_growing", "entity": "group:orders-proc", "start": T0 + 15}),
+        json!({"class": "partition_skew", "entity": "partition:orders-3", "start": T0 + 120}),
+    ]);
+    assert_top(&a, "hot_partition", "partition:orders-3");
+    let slow = hypothesis(&a, "slow_consumer", "group:orders-proc");
+    assert!(slow.contradicting.iter().any(|c| c.contains("key skew")), "{:?}", slow.contradicting);
+}
+
+#[test]
+fn a_storm_of_rebalances_from_the_start_of_the_lag_is_not_a_slow_consumer() {
+    // Members fail, the lag is seen rising at the next scrape, the coordinator logs rebalance after rebalance.
+    let a = run(vec![
+        json!({"class": "member_timeout", "entity": "group:payments-svc", "start": T0 - 8, "count": 2, "source": "log"}),
+        json!({"class": "lag_growing", "entity": "group:payments-svc", "start": T0}),
+        json!({"class": "group_rebalance", "entity": "group:payments-svc", "start": T0 + 15, "count": 20, "source": "log"}),
+    ]);
+    assert_top(&a, "rebalance_storm", "group:payments-svc");
+    // A slow consumer whose members are evicted minutes into its lag keeps its cause.
+    let a = run(vec![
+        json!({"class": "lag_growing", "entity": "group:payments-svc", "start": T0}),
+        json!({"class": "member_timeout", "entity": "group:payments-svc", "start": T0 + 300, "count": 2, "source": "log"}),
+        json!({"class": "group_rebalance", "entity": "group:payments-svc", "start": T0 + 310, "count": 8, "source": "log"}),
+    ]);
+    assert_top(&a, "slow_consumer", "group:payments-svc");
+}
+
+#[test]
+fn a_consumer_paused_for_minutes_during_a_long_throttle_is_not_the_cause() {
+    // checkout is throttled for half an hour; payments-svc (which does not read what checkout writes) lags for
+    // six minutes in the middle and drains: a transient inside the throttle, not its cause.
+    let a = run(vec![
+        // the window's data begins earlier (the throttle has an onset of its own)
+        span("isr_expand", "partition:orders-1", -600, -590, Some(1)),
+        span("produce_throttled", "client:checkout", 0, 1800, None),
+        span("lag_growing", "group:payments-svc", 540, 900, None),
+        span("lag_growing", "partition:payments-1", 540, 900, None),
+    ]);
+    assert_top(&a, "producer_quota_throttling", "client:checkout");
+    let slow = hypothesis(&a, "slow_consumer", "group:payments-svc");
+    assert!(slow.demoted.iter().any(|d| d.contains("not its cause")), "{:?}", slow.demoted);
+}
+
+#[test]
+fn rebalances_of_a_deploy_do_not_make_a_storm() {
+    // payments-svc is redeployed (members leave and join: a dozen rebalances, some lag, nobody fails) while
+    // the controller changes again and again.
+    let a = run(vec![
+        json!({"class": "group_rebalance", "entity": "group:payments-svc", "start": T0, "end": T0 + 300, "count": 12, "source": "log"}),
+        span("lag_growing", "group:payments-svc", 30, 330, None),
+        json!({"class": "controller_change", "entity": "cluster", "start": T0 + 420, "count": 9, "source": "log"}),
+    ]);
+    assert_top(&a, "controller_churn", "cluster");
+    let storm = hypothesis(&a, "rebalance_storm", "group:payments-svc");
+    assert!(storm.demoted.iter().any(|d| d.contains("defining symptom")), "{:?}", storm.demoted);
+}
+
+#[test]
+fn a_network_partition_seen_in_metrics_only() {
+    // No logs: broker 2 stays scraped, its produce p99 rises (acks=all waits on followers that cannot fetch), it
+    // shrinks the ISRs it leads, and its host's received bytes collapse (a rate over a window: seen last).
+    let mut s = vec![
+        sig("latency_high", "broker:2", 0),
+        sig("isr_shrinking", "broker:2", 30),
+        sig("network_traffic_collapse", "broker:2", 60),
+    ];
+    s.extend(isr_shrinks(2, 35));
+    assert_top(&run(s), "network_partition", "broker:2");
+}

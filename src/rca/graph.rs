@@ -93,6 +93,8 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     index: HashMap<EntityRef, usize>,
     pub placements: HashMap<usize, Placement>,
+    /// How the brokers' log streams are labelled, when the live path found them (for LogQL checks).
+    pub log_streams: Option<super::checks::LogStreams>,
     // Derived from `edges` by `finish`.
     signals_on: Vec<Vec<usize>>,
     out: HashMap<(usize, EdgeKind), Vec<usize>>,

@@ -50,6 +50,8 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     let broker = around.broker;
     let mut ids = BrokerIds::default();
     let mut pending_metrics: Option<Vec<(Series, Vec<StateSpan>, String)>> = None;
+    // A state already holding at the window's first sample and still holding at its end has no known onset.
+    let mut standing_until = i64::MIN;
     if cfg.prometheus.url.is_some() {
         let pending = pending_metrics.get_or_insert_with(Vec::new);
         cx.progress.report(0, Some(3), "reading metric states from Prometheus").await;
@@ -57,6 +59,7 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
         let client = cx.state.prometheus()?;
         let secs = window.duration().num_milliseconds() as f64 / 1000.0;
         let step = choose_step(secs, MAX_POINTS);
+        standing_until = window.start.timestamp_millis() + step as i64 * 1000;
         let range = format!("{}s", step.saturating_mul(2).max(60));
         let filters = Filters { broker: None, topic: None, group: None };
         let mut seen = vec![];
@@ -85,18 +88,29 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
         let client = cx.state.loki()?;
         let taxonomy = &cx.state.taxonomy;
         let configured = cfg.loki.kafka_selector.clone().or_else(|| std::env::var("LOKI_KAFKA_SELECTOR").ok());
-        let query = match configured.filter(|s| !s.trim().is_empty()) {
-            Some(s) => s,
-            None => discover_selector(client, window).await,
+        let candidates = match configured.filter(|s| !s.trim().is_empty()) {
+            Some(s) => vec![s],
+            None => discover_selectors(client, window).await,
         };
-        let q = RangeQuery {
-            query: query.clone(),
-            window: *window,
-            limit: LOG_LIMIT,
-            direction: Direction::Forward,
-            step_secs: None,
-        };
-        if let (LokiData::Streams(streams), _) = client.query_range(&q).await? {
+        // Label values are indexed by day, not by window: a label naming Kafka that day may have no stream in
+        // this window (another installation's shipper), so the next candidate is tried when one finds nothing.
+        let mut found = None;
+        for (i, query) in candidates.iter().enumerate() {
+            let q = RangeQuery {
+                query: query.clone(),
+                window: *window,
+                limit: LOG_LIMIT,
+                direction: Direction::Forward,
+                step_secs: None,
+            };
+            let data = client.query_range(&q).await?.0;
+            let empty = matches!(&data, LokiData::Streams(s) if s.is_empty());
+            if !empty || i + 1 == candidates.len() {
+                found = Some((query.clone(), data));
+                break;
+            }
+        }
+        if let Some((query, LokiData::Streams(streams))) = found {
             let lines: usize = streams.iter().map(|s| s.entries.len()).sum();
             if lines >= LOG_LIMIT {
                 notes.push(format!("Loki returned the first {LOG_LIMIT} lines of the window only; pass a narrower window or focus.broker"));
@@ -109,6 +123,8 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
             for (labels, id) in stream_ids(&streams, &ids) {
                 ids.learn(labels, id);
             }
+            let brokers = broker_matchers(&stream_ids(&streams, &ids));
+            obs.log_streams = Some(super::checks::LogStreams { selector: query.clone(), brokers });
             let (signals, placements) = stream_signals(&streams, taxonomy, &ids, broker);
             obs.signals.extend(signals);
             for line in &placements {
@@ -120,7 +136,7 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
     }
     if let Some(series) = pending_metrics.take() {
         for (series, states, expr) in series {
-            obs.signals.extend(metric_signals(&series, &states, &expr, &ids));
+            obs.signals.extend(metric_signals(&series, &states, &expr, &ids, standing_until));
         }
     }
     cx.check_cancelled()?;
@@ -179,14 +195,23 @@ fn series_entity(series: &Series, ids: &BrokerIds) -> String {
     "cluster".into()
 }
 
-fn metric_signals(series: &Series, states: &[StateSpan], expr: &str, ids: &BrokerIds) -> Vec<SignalObs> {
+/// Signals of a series' state spans. A span that held from the window's first sample (`standing_until`) to its
+/// end is a standing condition (a replication factor, a volume full since before): it has no start.
+fn metric_signals(
+    series: &Series,
+    states: &[StateSpan],
+    expr: &str,
+    ids: &BrokerIds,
+    standing_until: i64,
+) -> Vec<SignalObs> {
     states
         .iter()
         .map(|s| SignalObs {
             class: s.state.clone(),
             entity: series_entity(series, ids),
             source: SignalSource::Metric,
-            start: Some(TimeArg::Number(s.from.timestamp_millis() as f64)),
+            start: (!(s.ongoing && s.from.timestamp_millis() <= standing_until))
+                .then(|| TimeArg::Number(s.from.timestamp_millis() as f64)),
             end: (!s.ongoing).then(|| TimeArg::Number(s.to.timestamp_millis() as f64)),
             value: Some(s.worst),
             count: None,
@@ -236,18 +261,20 @@ fn is_kafka_service(value: &str) -> bool {
         && !words.iter().any(|w| NOT_BROKERS.contains(w))
 }
 
-/// The brokers' log streams: the first service label (job, app, ...) whose values in the window name Kafka,
-/// with all such values; `{job=~".*kafka.*"}` when none does.
-async fn discover_selector(client: &crate::observe::loki::LokiClient, window: &TimeWindow) -> String {
+/// Candidate selectors of the brokers' log streams, best first: per service label (job, app, ...) whose values
+/// in the window name Kafka, all such values; then `{job=~".*kafka.*"}`.
+async fn discover_selectors(client: &crate::observe::loki::LokiClient, window: &TimeWindow) -> Vec<String> {
+    let mut out = vec![];
     for label in SERVICE_LABELS {
         let Ok(values) = client.label_values(label, window).await else { continue };
         let kafka: Vec<String> = values.iter().filter(|v| is_kafka_service(v)).map(|v| regex::escape(v)).collect();
         if !kafka.is_empty() {
             let alternatives = kafka.join("|").replace('\\', "\\\\").replace('"', "\\\"");
-            return format!("{{{label}=~\"{alternatives}\"}}");
+            out.push(format!("{{{label}=~\"{alternatives}\"}}"));
         }
     }
-    "{job=~\".*kafka.*\"}".to_string()
+    out.push("{job=~\".*kafka.*\"}".to_string());
+    out
 }
 
 /// Each stream's broker: the id its lines carry about their writer (most often), else its labels.
@@ -265,6 +292,48 @@ fn stream_ids<'a>(streams: &'a [LogStream], ids: &BrokerIds) -> Vec<(&'a BTreeMa
             learned.or_else(|| ids.of_labels(&s.labels)).map(|id| (&s.labels, id))
         })
         .collect()
+}
+
+/// Labels tried first for the matcher that picks one broker's streams, most specific first; any other label
+/// whose value is one broker's alone comes after them.
+const BROKER_STREAM_LABELS: [&str; 12] = [
+    "broker",
+    "broker_id",
+    "pod",
+    "k8s_pod_name",
+    "host",
+    "hostname",
+    "host_name",
+    "instance",
+    "service_instance_id",
+    "nodename",
+    "container_name",
+    "node",
+];
+
+/// Per broker, a LogQL matcher that selects its streams and no other broker's: the first label (in
+/// BROKER_STREAM_LABELS order, then by name) with one value across all its streams that no other broker's
+/// stream carries.
+fn broker_matchers(streams: &[(&BTreeMap<String, String>, i32)]) -> BTreeMap<i32, String> {
+    let mut by_broker: BTreeMap<i32, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for (labels, id) in streams {
+        by_broker.entry(*id).or_default().push(labels);
+    }
+    let mut out = BTreeMap::new();
+    for (id, mine) in &by_broker {
+        let mut keys: Vec<&String> = mine[0].keys().collect();
+        keys.sort_by_key(|k| (BROKER_STREAM_LABELS.iter().position(|l| l == k).unwrap_or(usize::MAX), k.as_str()));
+        let unique = keys.into_iter().find_map(|k| {
+            let v = mine[0].get(k)?;
+            let same = mine.iter().all(|l| l.get(k) == Some(v));
+            let alone = streams.iter().all(|(l, other)| other == id || l.get(k) != Some(v));
+            (same && alone).then(|| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        });
+        if let Some(m) = unique {
+            out.insert(*id, m);
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -447,6 +516,45 @@ mod tests {
             labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             entries: lines.iter().map(|(t, l)| LogEntry { ts_ns: t * 1_000_000_000, line: l.to_string() }).collect(),
         }
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn each_broker_gets_the_matcher_of_its_own_streams_whatever_the_label_scheme() {
+        // VMs with a broker label, one stream per file.
+        let vm = [
+            labels(&[("job", "kafka"), ("host", "kafka-1"), ("broker", "1"), ("filename", "server.log")]),
+            labels(&[("job", "kafka"), ("host", "kafka-1"), ("broker", "1"), ("filename", "controller.log")]),
+            labels(&[("job", "kafka"), ("host", "kafka-2"), ("broker", "2"), ("filename", "server.log")]),
+        ];
+        let m = broker_matchers(&[(&vm[0], 1), (&vm[1], 1), (&vm[2], 2)]);
+        assert_eq!(m[&1], r#"broker="1""#);
+        assert_eq!(m[&2], r#"broker="2""#);
+        // Kubernetes: the pod (namespace and container are shared by all brokers).
+        let k8s = [
+            labels(&[("namespace", "kafka"), ("pod", "prod-kafka-0"), ("container", "kafka")]),
+            labels(&[("namespace", "kafka"), ("pod", "prod-kafka-1"), ("container", "kafka")]),
+        ];
+        let m = broker_matchers(&[(&k8s[0], 0), (&k8s[1], 1)]);
+        assert_eq!(m[&1], r#"pod="prod-kafka-1""#);
+        // OpenTelemetry's Loki labels: service_name is shared, host_name tells them apart.
+        let otel = [
+            labels(&[("service_name", "kafka"), ("host_name", "ip-10-0-0-1")]),
+            labels(&[("service_name", "kafka"), ("host_name", "ip-10-0-0-2")]),
+        ];
+        assert_eq!(broker_matchers(&[(&otel[0], 1), (&otel[1], 2)])[&2], r#"host_name="ip-10-0-0-2""#);
+        // Only an unusual label differs (a Docker Compose service): it is still used.
+        let compose = [
+            labels(&[("job", "kafka"), ("compose_service", "kafka-a")]),
+            labels(&[("job", "kafka"), ("compose_service", "kafka-b")]),
+        ];
+        assert_eq!(broker_matchers(&[(&compose[0], 1), (&compose[1], 2)])[&1], r#"compose_service="kafka-a""#);
+        // Two brokers sharing every label value: no matcher for either.
+        let shared = [labels(&[("job", "kafka")]), labels(&[("job", "kafka")])];
+        assert!(broker_matchers(&[(&shared[0], 1), (&shared[1], 2)]).is_empty());
     }
 
     #[test]

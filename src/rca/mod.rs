@@ -2,7 +2,7 @@
 
 pub mod answer;
 pub mod build;
-mod checks;
+pub mod checks;
 pub mod graph;
 pub mod graph_rca;
 pub mod handles;

@@ -29,6 +29,10 @@ pub struct Observations {
     /// What was seen: metric states, log event classes and Kafka findings, each on the entity it concerns.
     #[serde(default)]
     pub signals: Vec<SignalObs>,
+    /// How the brokers' log streams are labelled (filled by live sources, not an argument).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub log_streams: Option<crate::rca::checks::LogStreams>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

@@ -80,10 +80,12 @@ pub fn rank(g: &Graph, rules: &[Rule]) -> Vec<Scored> {
         }
     }
     demote(g, rules, &mut out);
+    // Ties (the same evidence on two entities) go to the one that began first: the first thing that went wrong.
     out.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
             .then(b.explained.len().cmp(&a.explained.len()))
+            .then(a.onset.unwrap_or(i64::MAX).cmp(&b.onset.unwrap_or(i64::MAX)))
             .then(a.rule.cmp(&b.rule))
             .then(a.anchor.cmp(&b.anchor))
     });
@@ -115,7 +117,19 @@ fn is_broad(scope: Scope) -> bool {
 }
 
 fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule, anchor: usize) -> Scored {
-    let matched: Vec<Vec<(usize, bool)>> = rule.step.iter().map(|st| matching(g, by_class, anchor, st)).collect();
+    let mut matched: Vec<Vec<(usize, bool)>> = rule.step.iter().map(|st| matching(g, by_class, anchor, st)).collect();
+    // A trigger seen in separate episodes (a broker restarted briefly early in the window, then went down for
+    // good) is judged on the episode that is the incident: the earlier ones were over, and the symptoms they
+    // caused are not this episode's.
+    if let Some((from, until)) = incident_episode(g, rule, &matched) {
+        for (st, m) in rule.step.iter().zip(matched.iter_mut()) {
+            if st.trigger {
+                m.retain(|(s, _)| {
+                    g.signals[*s].start_ms.is_none_or(|t| t >= from && until.is_none_or(|u| t <= u + OVER_BEFORE_MS))
+                });
+            }
+        }
+    }
     // The incident's time frame around the trigger: a symptom counts from LOOKBACK before it (so an effect
     // that came first can contradict the order) to HORIZON after; older or later ones are background. A
     // signal tied to the anchor only by a broad scope (a peer, the cluster) must not precede the trigger.
@@ -185,12 +199,25 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
                 weight: 1.0,
                 trigger: false,
                 min_count: 0,
+                required: false,
             };
-            matching(g, by_class, anchor, &step)
-                .into_iter()
-                .filter(|&(s, _)| in_frame(s, true) && !explained.contains(&s))
-                .map(|(s, _)| s)
-                .collect()
+            let found = matching(g, by_class, anchor, &step).into_iter().map(|(s, _)| s);
+            if c.min_count == 0 {
+                return found.filter(|&s| in_frame(s, true) && !explained.contains(&s)).collect();
+            }
+            // A repeated condition present from the trigger's start: counted whether a step explains it or not.
+            let early: Vec<usize> = found
+                .filter(|&s| match (g.signals[s].start_ms, trigger_start) {
+                    (Some(t), Some(t0)) => in_frame(s, true) && t <= t0 + ORDER_TOLERANCE_MS,
+                    _ => false,
+                })
+                .collect();
+            let lines: u64 = early.iter().map(|&s| g.signals[s].count.unwrap_or(1)).sum();
+            if lines >= c.min_count {
+                early
+            } else {
+                vec![]
+            }
         })
         .collect();
     let contradiction_count = contradictions.iter().filter(|c| !c.is_empty()).count();
@@ -253,7 +280,17 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
     if !few.is_empty() {
         confidence *= 0.6;
     }
+    let mut few = few;
+    for (st, m) in rule.step.iter().zip(&steps) {
+        if st.required && m.is_empty() {
+            confidence *= 0.6;
+            few.push(format!("`{}` not seen: its defining symptom is missing", st.name));
+        }
+    }
     let active_until = ended(&mut explained.iter().copied());
+    // A trigger that is a standing condition (a configuration, a state held since before the window) has no
+    // onset of its own: the incident it explains began with its first timed symptom.
+    let onset = trigger_start.or_else(|| explained.iter().filter_map(|&s| g.signals[s].start_ms).min());
     Scored {
         rule: ri,
         anchor,
@@ -265,12 +302,50 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         preceded_by,
         explained,
         parts: ScoreParts { evidence, explained: explained_share, order, contradictions: contradiction_count },
-        onset: trigger_start,
+        onset,
         trigger: trigger_sigs,
         trigger_end,
         active_until,
         demoted: few,
     }
+}
+
+/// When the trigger's signals fall into separate episodes (each over, with its broker or client back, more than
+/// OVER_BEFORE_MS before the next began), the start of the one that is the incident: the latest that is not a
+/// short blip (sustained or still going), else the latest: its start and end (None: still going). None when
+/// there is one episode.
+fn incident_episode(g: &Graph, rule: &Rule, matched: &[Vec<(usize, bool)>]) -> Option<(i64, Option<i64>)> {
+    let mut spans: Vec<(i64, Option<i64>, u64)> = rule
+        .step
+        .iter()
+        .zip(matched)
+        .filter(|(st, _)| st.trigger)
+        .flat_map(|(_, m)| m.iter())
+        .filter_map(|(s, _)| {
+            let sig = &g.signals[*s];
+            sig.start_ms.map(|t| (t, sig.end_ms, sig.count.unwrap_or(0)))
+        })
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    // Episodes as (start, end or None when ongoing, lines).
+    let mut episodes: Vec<(i64, Option<i64>, u64)> = vec![];
+    for (t0, t1, n) in spans {
+        match episodes.last_mut() {
+            Some(e) if e.1.is_none_or(|end| t0 <= end + OVER_BEFORE_MS) => {
+                e.1 = match (e.1, t1) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                e.2 += n;
+            }
+            _ => episodes.push((t0, t1, n)),
+        }
+    }
+    if episodes.len() < 2 {
+        return None;
+    }
+    let blip = |e: &(i64, Option<i64>, u64)| e.1.is_some_and(|end| end - e.0 < BLIP_MS && e.2 <= BLIP_LINES);
+    episodes.iter().rev().find(|e| !blip(e)).or(episodes.last()).map(|e| (e.0, e.1))
 }
 
 /// A trigger shorter than this that is over is a blip (a GC spike, one controller move, a brief throttle).
@@ -360,6 +435,36 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
             out[i].demoted.push(why);
         }
     }
+    // A transient inside a sustained condition: it began after another hypothesis's trigger (clearly, beyond the
+    // order tolerance) and all its signals were over well before that trigger ended (or it still holds). It
+    // cannot have caused what began before it and outlived it, so it is an effect or unrelated, not the cause
+    // (a consumer paused for a few minutes while a producer was throttled throughout).
+    // A condition already there when the data begins (the window's first samples) has no known onset: it cannot be
+    // said to have begun before anything.
+    let data_start = g.signals.iter().filter_map(|s| s.start_ms).min().unwrap_or(i64::MIN);
+    for i in 0..out.len() {
+        let (Some(ti), Some(until)) = (out[i].onset, out[i].active_until) else { continue };
+        if let Some(j) = (0..out.len()).find(|&j| {
+            j != i
+                && !past[j]
+                && out[j].onset.is_some_and(|tj| tj > data_start + ORDER_TOLERANCE_MS)
+                // ...and a full-fledged one: not a blip, a single episode of a repeated cause or a look-alike.
+                && out[j].demoted.is_empty()
+                && base[j] >= 0.5 * base[i]
+                && out[j].trigger_end.is_none_or(|end| end > until + OVER_BEFORE_MS)
+                && !out[j].trigger.is_empty()
+                && out[j].onset.is_some_and(|tj| tj + ORDER_TOLERANCE_MS < ti && tj < until)
+        }) {
+            out[i].confidence *= 0.6;
+            let why = format!(
+                "began after {} on {} and was over at {} while it went on: not its cause",
+                rules[out[j].rule].id,
+                g.name(out[j].anchor),
+                crate::observe::time::format_ms(until)
+            );
+            out[i].demoted.push(why);
+        }
+    }
     // Effects: a hypothesis whose trigger began after another one's, within its horizon and its scope.
     let mut effect_of: Vec<Option<usize>> = vec![None; out.len()];
     for (j, b) in out.iter().enumerate() {
@@ -392,8 +497,11 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
 fn active_before(g: &Graph, a: &Scored, t: i64) -> bool {
     a.trigger.iter().any(|&s| {
         let sig = &g.signals[s];
-        // No tolerance: the cause's first line or sample a few seconds earlier is what tells it apart.
-        sig.start_ms.is_some_and(|t0| t0 < t && t <= t0 + HORIZON_MS)
+        // A log line is timed to the millisecond: one a few seconds earlier is what tells a cause from its
+        // effect. A metric state is known only to its sampling step (the lag rising at one scrape began somewhere
+        // since the previous one, and a rate over a window lags further): it must have begun clearly earlier.
+        let margin = if sig.source == super::observation::SignalSource::Metric { ORDER_TOLERANCE_MS } else { 0 };
+        sig.start_ms.is_some_and(|t0| t0 + margin < t && t <= t0 + HORIZON_MS)
             && sig.end_ms.is_none_or(|t1| t1 + OVER_BEFORE_MS >= t)
     })
 }
@@ -403,7 +511,15 @@ fn active_before(g: &Graph, a: &Scored, t: i64) -> bool {
 /// producer and the group of the same application (or its member), or a signal `a` already explains.
 fn reaches(g: &Graph, a: &Scored, b: &Scored, confined_topic: bool) -> bool {
     use EntityKind::*;
-    if a.anchor == b.anchor || b.trigger.iter().any(|s| a.explained.contains(s)) {
+    if a.anchor == b.anchor {
+        return true;
+    }
+    // A topic whose partitions alone could not ride through a broker's absence is its own cause, even though
+    // the broker's hypothesis also counts the refused writes it exposed among its symptoms.
+    if confined_topic && g.kind(b.anchor) == Topic && matches!(g.kind(a.anchor), Broker | Cluster) {
+        return false;
+    }
+    if b.trigger.iter().any(|s| a.explained.contains(s)) {
         return true;
     }
     let (ka, kb) = (g.kind(a.anchor), g.kind(b.anchor));

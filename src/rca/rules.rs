@@ -51,6 +51,9 @@ pub struct Step {
     /// Lines (or signals) the step needs in all to count as repeated (a storm, churn); 0 = any.
     #[serde(default)]
     pub min_count: u64,
+    /// The cause's defining symptom: a hypothesis without it is a routine look-alike and ranks lower.
+    #[serde(default)]
+    pub required: bool,
 }
 
 fn full_weight() -> f64 {
@@ -63,6 +66,11 @@ pub struct Contradiction {
     pub classes: Vec<String>,
     pub scope: Vec<Scope>,
     pub why: String,
+    /// When above 0: the classes contradict only when seen at least this many times (lines) in all, beginning
+    /// no later than the trigger (within the order tolerance), even when a step of the rule explains them (a
+    /// storm of rebalances with the lag from its start is not the handful a slow consumer causes later).
+    #[serde(default)]
+    pub min_count: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

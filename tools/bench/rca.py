@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Score graph_rca on the simulated incidents (tools/scenario/simulate.py) served by the stack's real Prometheus
-and Loki: top-1 and top-3 (cause AND entity), per cause, and time to answer (p50/p90), per mode.
+and Loki: top-1 and top-3 (cause AND entity), per cause, and time to answer (p50/p90), per mode; the train set (the
+30 incidents graph_rca is developed on) and the held-out set (installations it was never tuned on) apart.
 
 Modes
   live          graph_rca {"sources":"live","start","end","persist":false} with PROMETHEUS_URL and LOKI_URL from the
@@ -14,6 +15,7 @@ Usage
   tools/stack up prometheus loki        # once: loads every scenario
   tools/bench/rca.py                    # both modes, Markdown table
   tools/bench/rca.py --mode live --only 03 hot_partition --verbose
+  tools/bench/rca.py --set held-out     # only the held-out incidents
   tools/bench/rca.py --json > scores.json
   tools/bench/rca.py --floor 0.5        # exit 1 when a mode's top-1 rate is below 0.5
 
@@ -123,6 +125,10 @@ class Resolver:
         m = re.search(r'kafka-0*(\d+)$', host.split('.')[0])
         if m and int(m.group(1)) in self.ids:
             return int(m.group(1))
+        # MSK's b-3.<cluster>...amazonaws.com is broker 3 (also when the admin view no longer lists it)
+        m = re.fullmatch(r'b-(\d+)', host.split('.')[0])
+        if m and int(m.group(1)) in self.ids:
+            return int(m.group(1))
         return None
 
     def app_entity(self, text):
@@ -139,8 +145,9 @@ class Resolver:
             return f'partition:{lab["topic"]}-{lab["partition"]}'
         if 'consumergroup' in lab:
             return f'group:{lab["consumergroup"]}'
-        if 'clientId' in lab and lab['clientId'] in self.clients:
-            return f'client:{lab["clientId"]}'
+        for k in ('clientId', 'client_id'):      # the brokers' quota sensors, the clients' own (Micrometer) metrics
+            if lab.get(k) in self.clients:
+                return f'client:{lab[k]}'
         for k in ('broker', 'pod', 'instance'):
             if k in lab and lab.get('job', '').startswith('kafka') and not lab.get('job', '').startswith('kafka-exp'):
                 b = self.broker_of(lab[k])
@@ -202,14 +209,19 @@ def observations(bin_, env, sc, timeout):
                 signals.append({'class': st['state'], 'entity': res.from_labels(lab), 'source': 'metric',
                                 'start': st['from'], **({} if st.get('ongoing') else {'end': st['to']}),
                                 'value': st.get('worst'), 'detail': f"{s.get('query', '')} {json.dumps(lab)}"[:300]})
-    logs, ms, err = call(bin_, env, 'loki_query', {'logql': '{job=~".+"}', 'start': start, 'end': end,
-                                                    'limit': 5000, 'direction': 'forward', 'mode': 'summary',
-                                                    'max_patterns': 200}, timeout)
-    ms_total += ms
-    if logs is None:
-        notes.append(f'loki_query failed: {err}')
-    else:
-        for p in logs.get('patterns', []):
+    # Every stream: promtail/Alloy streams carry `job`, the OpenTelemetry collector's carry `service_name`.
+    patterns = []
+    for selector in ('{job=~".+"}', '{service_name=~".+"}'):
+        logs, ms, err = call(bin_, env, 'loki_query', {'logql': selector, 'start': start, 'end': end,
+                                                        'limit': 5000, 'direction': 'forward', 'mode': 'summary',
+                                                        'max_patterns': 200}, timeout)
+        ms_total += ms
+        if logs is None:
+            notes.append(f'loki_query {selector} failed: {err}')
+        else:
+            patterns += logs.get('patterns', [])
+    if True:
+        for p in patterns:
             cls = p.get('class')
             if not cls:
                 continue
@@ -257,6 +269,8 @@ def run(args):
         sys.exit(f'{path} not found: run `tools/stack up prometheus loki` first (or pass --scenarios)')
     data = json.load(open(path))
     scs = data['scenarios'] if isinstance(data, dict) else data
+    if args.set != 'all':
+        scs = [s for s in scs if s.get('set', 'train') == args.set]
     if args.only:
         scs = [s for s in scs if any(s['name'] == o or s['name'].startswith(o) or s['cause'] == o for o in args.only)]
     bin_ = binary(args.bin)
@@ -266,7 +280,8 @@ def run(args):
     modes = ['live', 'observations'] if args.mode == 'both' else [args.mode]
     results = []
     for sc in scs:
-        row = {'name': sc['name'], 'cause': sc['cause'], 'entity': sc['entity'], 'accept': sc['accept']}
+        row = {'name': sc['name'], 'cause': sc['cause'], 'entity': sc['entity'], 'accept': sc['accept'],
+               'set': sc.get('set', 'train')}
         for mode in modes:
             if mode == 'live':
                 out, ms, err = call(bin_, env, 'graph_rca', {'sources': 'live', 'start': sc['window']['start'],
@@ -288,16 +303,24 @@ def run(args):
     return modes, results
 
 
+def totals(rows):
+    ms = [r['ms'] for r in rows]
+    return {'n': len(rows), 'top1': sum(r['top1'] for r in rows), 'top3': sum(r['top3'] for r in rows),
+            'cause_top1': sum(r['cause_top1'] for r in rows), 'errors': sum(1 for r in rows if r.get('error')),
+            'p50_ms': pct(ms, 0.5), 'p90_ms': pct(ms, 0.9)}
+
+
 def summary(modes, results):
-    out = {'modes': {}, 'per_cause': {}, 'scenarios': results}
+    """Totals per mode over the train set (the 30 scenarios graph_rca is developed on) and, apart, the held-out set
+    (installations it was never tuned on)."""
+    out = {'modes': {}, 'sets': {}, 'per_cause': {}, 'scenarios': results}
     for m in modes:
-        rows = [r[m] for r in results]
-        ms = [r['ms'] for r in rows]
-        out['modes'][m] = {'n': len(rows), 'top1': sum(r['top1'] for r in rows), 'top3': sum(r['top3'] for r in rows),
-                           'cause_top1': sum(r['cause_top1'] for r in rows),
-                           'errors': sum(1 for r in rows if r.get('error')),
-                           'p50_ms': pct(ms, 0.5), 'p90_ms': pct(ms, 0.9)}
+        out['modes'][m] = totals([r[m] for r in results if r['set'] == 'train'] or [r[m] for r in results])
+        for st in sorted({r['set'] for r in results}):
+            out['sets'].setdefault(st, {})[m] = totals([r[m] for r in results if r['set'] == st])
         for r in results:
+            if r['set'] != 'train':
+                continue
             pc = out['per_cause'].setdefault(r['cause'], {})
             d = pc.setdefault(m, {'n': 0, 'top1': 0, 'top3': 0})
             d['n'] += 1
@@ -307,14 +330,15 @@ def summary(modes, results):
 
 
 def markdown(s, modes):
-    lines = ['| mode | scenarios | top-1 | top-3 | cause only top-1 | errors | p50 ms | p90 ms |',
-             '|---|---|---|---|---|---|---|---|']
-    for m in modes:
-        d = s['modes'][m]
-        n = max(1, d['n'])
-        lines.append(f"| {m} | {d['n']} | {d['top1']} ({d['top1'] / n:.0%}) | {d['top3']} ({d['top3'] / n:.0%}) | "
-                     f"{d['cause_top1']} | {d['errors']} | {d['p50_ms']} | {d['p90_ms']} |")
-    lines += ['', '| cause | ' + ' | '.join(f'{m} top-1 | {m} top-3' for m in modes) + ' |',
+    lines = ['| set | mode | scenarios | top-1 | top-3 | cause only top-1 | errors | p50 ms | p90 ms |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for st, per in sorted(s['sets'].items(), key=lambda x: x[0] != 'train'):
+        for m in modes:
+            d = per[m]
+            n = max(1, d['n'])
+            lines.append(f"| {st} | {m} | {d['n']} | {d['top1']} ({d['top1'] / n:.0%}) | {d['top3']} ({d['top3'] / n:.0%})"
+                         f" | {d['cause_top1']} | {d['errors']} | {d['p50_ms']} | {d['p90_ms']} |")
+    lines += ['', '(per cause: the train set)', '', '| cause | ' + ' | '.join(f'{m} top-1 | {m} top-3' for m in modes) + ' |',
               '|---|' + '---|---|' * len(modes)]
     for cause, d in sorted(s['per_cause'].items()):
         lines.append(f'| {cause} | ' + ' | '.join(f"{d[m]['top1']}/{d[m]['n']} | {d[m]['top3']}/{d[m]['n']}"
@@ -335,6 +359,8 @@ def markdown(s, modes):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--mode', choices=['live', 'observations', 'both'], default='both')
+    ap.add_argument('--set', choices=['all', 'train', 'held-out'], default='all',
+                    help='the 30 train scenarios, the held-out ones, or both (scored apart)')
     ap.add_argument('--only', nargs='*', help='scenario names, name prefixes (03, 03-controller) or causes')
     ap.add_argument('--scenarios', help='scenarios.json (default .stack/scenarios/scenarios.json)')
     ap.add_argument('--env', default=os.path.join(ROOT, '.stack', 'env'), help='the stack env file')

@@ -104,11 +104,20 @@ class Streams:
                 lab = {'job': 'kafka', 'host': name, 'broker' if kind == 'broker' else 'node_id': str(b)}
             elif L.scheme == 'vm-nobroker':
                 lab = {'job': 'kafka', 'host': name}
+            elif L.scheme == 'vm-otel':
+                # the OpenTelemetry collector's filelog receiver into Loki's OTLP endpoint: resource attributes
+                lab = {'service_name': 'kafka', 'host_name': name, 'deployment_environment': 'prod'}
             else:
                 pod = L.pod(b) if kind == 'broker' else f'{c.name}-controller-{b - 3000}'
                 lab = {'job': 'kafka' if L.scheme == 'k8s' else f'{L.namespace}/{c.name}-kafka',
                        'namespace': L.namespace, 'pod': pod, 'container': 'kafka'}
-            if L.scheme.startswith('vm'):
+                if L.scheme == 'k8s-strimzi':
+                    # Grafana Alloy / promtail kubernetes-pods defaults: namespace/app-label job, no `kafka` job
+                    lab.update(job=f'{L.namespace}/{c.name}-broker', app_kubernetes_io_name='kafka',
+                               app_kubernetes_io_instance=c.name)
+                elif L.scheme == 'k8s-cfk':
+                    lab.update(job=f'{L.namespace}/kafka', app='kafka')
+            if L.scheme in ('vm', 'vm-nobroker'):
                 f = source[2] if len(source) > 2 else 'server'
                 lab['filename'] = {'server': '/var/log/kafka/server.log', 'state': '/var/log/kafka/state-change.log',
                                    'controller': '/var/log/kafka/controller.log',
@@ -117,7 +126,9 @@ class Streams:
                 lab['stream'] = 'gc'
         else:
             app, i = source[1], source[2]
-            if L.scheme.startswith('k8s'):
+            if L.scheme == 'vm-otel':
+                lab = {'service_name': app, 'host_name': f'{app}-{i + 1}', 'deployment_environment': 'prod'}
+            elif L.scheme.startswith('k8s'):
                 pod = self.app_pods.setdefault((app, i), f'{app}-{self.rng.randint(0x5000000, 0xfffffff):x}-'
                                                          f'{"".join(self.rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))}')
                 lab = {'namespace': 'shop', 'app': app, 'pod': pod, 'container': app, 'job': f'shop/{app}'}
@@ -130,6 +141,8 @@ class Streams:
         return tuple(sorted(lab.items()))
 
     def add(self, source, ms, level, line):
+        if self.c.labels.scheme == 'vm-msk' and source[0] in ('broker', 'controller'):
+            return                 # MSK's broker logs go to CloudWatch, not to this Loki
         key = self.labels(source, level)
         self.lines.setdefault(key, []).append([str(int(ms) * 1_000_000), line])
 

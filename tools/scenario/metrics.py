@@ -24,6 +24,36 @@ unless the host itself is down.
 import math
 import zlib
 
+# MSK open monitoring and Confluent for Kubernetes keep the MBean attribute in the name and its `name` key as a
+# label: kafka.server<type=ReplicaManager, name=UnderReplicatedPartitions><>Value ->
+# kafka_server_ReplicaManager_Value{name="UnderReplicatedPartitions"} (MSK; CFK lower-cases the name).
+FAMILY = {
+    'kafka_server_replicamanager_underreplicatedpartitions': ('kafka_server_ReplicaManager', 'UnderReplicatedPartitions', 'Value'),
+    'kafka_server_replicamanager_partitioncount': ('kafka_server_ReplicaManager', 'PartitionCount', 'Value'),
+    'kafka_server_replicamanager_leadercount': ('kafka_server_ReplicaManager', 'LeaderCount', 'Value'),
+    'kafka_server_replicamanager_underminisrpartitioncount': ('kafka_server_ReplicaManager', 'UnderMinIsrPartitionCount', 'Value'),
+    'kafka_server_replicamanager_isrshrinks_total': ('kafka_server_ReplicaManager', 'IsrShrinksPerSec', 'Count'),
+    'kafka_server_replicamanager_isrexpands_total': ('kafka_server_ReplicaManager', 'IsrExpandsPerSec', 'Count'),
+    'kafka_controller_kafkacontroller_activecontrollercount': ('kafka_controller_KafkaController', 'ActiveControllerCount', 'Value'),
+    'kafka_controller_kafkacontroller_offlinepartitionscount': ('kafka_controller_KafkaController', 'OfflinePartitionsCount', 'Value'),
+    'kafka_controller_controllerstats_leaderelectionrateandtimems_count': ('kafka_controller_ControllerStats', 'LeaderElectionRateAndTimeMs', 'Count'),
+    'kafka_controller_controllerstats_uncleanleaderelections_total': ('kafka_controller_ControllerStats', 'UncleanLeaderElectionsPerSec', 'Count'),
+    'kafka_server_brokertopicmetrics_bytesin_total': ('kafka_server_BrokerTopicMetrics', 'BytesInPerSec', 'Count'),
+    'kafka_server_brokertopicmetrics_bytesout_total': ('kafka_server_BrokerTopicMetrics', 'BytesOutPerSec', 'Count'),
+    'kafka_server_brokertopicmetrics_messagesin_total': ('kafka_server_BrokerTopicMetrics', 'MessagesInPerSec', 'Count'),
+    'kafka_server_brokertopicmetrics_failedproducerequests_total': ('kafka_server_BrokerTopicMetrics', 'FailedProduceRequestsPerSec', 'Count'),
+    'kafka_network_requestmetrics_totaltimems': ('kafka_network_RequestMetrics', 'TotalTimeMs', None),
+    'kafka_network_requestmetrics_throttletimems': ('kafka_network_RequestMetrics', 'ThrottleTimeMs', None),
+    'kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent': ('kafka_server_KafkaRequestHandlerPool', 'RequestHandlerAvgIdlePercent', None),
+    'kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent': ('kafka_server_KafkaRequestHandlerPool', 'RequestHandlerAvgIdlePercent', None),
+    'kafka_network_socketserver_networkprocessoravgidlepercent': ('kafka_network_SocketServer', 'NetworkProcessorAvgIdlePercent', 'Value'),
+    'kafka_log_log_size': ('kafka_log_Log', 'Size', 'Value'),
+    'kafka_server_replicafetchermanager_maxlag': ('kafka_server_ReplicaFetcherManager', 'MaxLag', 'Value'),
+    'kafka_coordinator_group_groupmetadatamanager_numgroupspreparingrebalance': ('kafka_coordinator_group_GroupMetadataManager', 'NumGroupsPreparingRebalance', 'Value'),
+    'kafka_server_sessionexpirelistener_zookeeperexpires_total': ('kafka_server_SessionExpireListener', 'ZooKeeperExpiresPerSec', 'Count'),
+    'kafka_server_sessionexpirelistener_zookeeperdisconnects_total': ('kafka_server_SessionExpireListener', 'ZooKeeperDisconnectsPerSec', 'Count'),
+}
+
 
 class Metrics:
     def __init__(self, cluster, times, rng):
@@ -35,6 +65,7 @@ class Metrics:
         self.cum = {}             # counters
         self.idx = {t: i for i, t in enumerate(times)}
         self.k8s_nodes = {b: f'ip-10-0-{rng.randint(1, 9)}-{rng.randint(2, 250)}.ec2.internal' for b in cluster.brokers}
+        self.client_throttle = {}
 
     # ------------------------------------------------------------ labels
     def base(self):
@@ -53,10 +84,17 @@ class Metrics:
                     lab['node_id'] = str(b)
         elif L.scheme == 'vm':
             lab.update(job='kafka', instance=f'{c.hosts[b]}:{L.jmx_port}', broker=str(b))
-        elif L.scheme == 'vm-nobroker':
+        elif L.scheme in ('vm-nobroker', 'vm-otel'):
             lab.update(job='kafka', instance=f'{c.hosts[b]}:{L.jmx_port}')
+        elif L.scheme == 'vm-msk':
+            # MSK open monitoring: the JMX exporter on 11001 of every broker, scraped under the job's name
+            lab.update(job='msk-jmx', instance=f'{c.hosts[b]}:11001')
         else:
             lab.update(job='kafka', namespace=L.namespace, pod=L.pod(b), instance=f'{c.ips[b]}:9404', container='kafka')
+            if L.scheme == 'k8s-strimzi':
+                # Strimzi's PodMonitor: the strimzi.io pod labels and kubernetes_pod_name beside the operator's pod
+                lab.update(strimzi_io_cluster=c.name, strimzi_io_kind='Kafka', strimzi_io_name=f'{c.name}-kafka',
+                           strimzi_io_pool_name='broker', kubernetes_pod_name=L.pod(b))
         lab.update(kv)
         return lab
 
@@ -67,6 +105,8 @@ class Metrics:
             n = self.k8s_nodes[b]
             ip = n.split('.')[0][3:].replace('-', '.')
             lab.update(job='node-exporter', instance=f'{ip}:9100', node=n)
+        elif L.scheme == 'vm-msk':
+            lab.update(job='msk-node', instance=f'{c.hosts[b]}:11002')
         else:
             lab.update(job='node', instance=f'{c.hosts[b]}:9100')
         lab.update(kv)
@@ -124,13 +164,20 @@ class Metrics:
                 self.raft_metrics(sim, x, t)
                 self.jvm(sim, x, t, 0.0, 1 << 30)
         self.exporter_metrics(sim, t)
+        if c.labels.client_metrics:
+            # The producing apps' own Micrometer metrics: the worst throttle its producer saw from any broker.
+            for pr in c.producers:
+                thr = self.client_throttle.pop(pr.client_id, 0.0)
+                lab = self.base()
+                lab.update(job=pr.app, client_id=pr.client_id, kafka_version=c.version)
+                self.gauge('kafka_producer_produce_throttle_time_max', lab, t, round(thr, 1))
 
     def node_metrics(self, sim, b, t):
         c = self.c
         size = c.disk_bytes
         avail = size * (1 - sim.disk_used(b, t))
         if c.labels.scheme.startswith('k8s'):
-            pvc = f'data-0-{c.labels.pod(b)}' if '{b}' in c.data_dir else f'data-{c.labels.pod(b)}'
+            pvc = c.labels.pvc(b, c.data_dir)
             kl = self.base()
             kl.update(job='kubelet', namespace=c.labels.namespace, persistentvolumeclaim=pvc,
                       instance=self.k8s_nodes[b], node=self.k8s_nodes[b])
@@ -243,6 +290,11 @@ class Metrics:
             ql = dict(resource='Produce', clientId=pr.client_id)
             g('kafka_server_quota_throttle_time', self.jmx(b, **ql), t, round(thr_b, 2))
             g('kafka_server_quota_byte_rate', self.jmx(b, **ql), t, round(self.noise(rate_b, 0.03), 1))
+        if c.labels.client_metrics:
+            for pr in c.producers:
+                thr_b = sim.throttle.get((pr.client_id, b), (0.0, 0.0))[0]
+                if b == c.brokers[0] or thr_b:
+                    self.client_throttle[pr.client_id] = max(self.client_throttle.get(pr.client_id, 0.0), thr_b)
         lag = sim.max_follower_lag(b, t)
         g('kafka_server_replicafetchermanager_maxlag', self.jmx(b, clientId='Replica'), t, round(lag))
         prep = sum(1 for gr in c.groups if c.coordinator(gr) == b and gr.id in sim.rebalancing)
@@ -288,10 +340,53 @@ class Metrics:
                 g('kafka_consumergroup_lag_sum', self.exporter(consumergroup=gr.id, topic=tn), t, total)
 
     # ------------------------------------------------------------ output
+    def renamed(self, name, labels):
+        """The series as the installation's exporter configuration names it (see FAMILY)."""
+        fam = self.c.labels.family
+        if fam == 'strimzi' and name.startswith('kafka_server_quota_'):
+            return None            # Strimzi's kafka-metrics.yaml has no rule for the quota sensors
+        if fam not in ('msk', 'cfk'):
+            return name, labels
+        lab = dict(labels)
+        if name.startswith('jvm_') or name == 'process_cpu_seconds_total':
+            if fam == 'cfk':
+                return name, labels
+            if name in ('jvm_memory_bytes_used', 'jvm_memory_used_bytes', 'jvm_memory_bytes_max',
+                        'jvm_memory_max_bytes'):
+                lab.pop('area', None)
+                return 'java_lang_Memory_HeapMemoryUsage_' + ('used' if 'used' in name else 'max'), \
+                    tuple(lab.items())
+            if name == 'jvm_gc_collection_seconds_sum':
+                lab['name'] = lab.pop('gc')
+                return 'java_lang_GarbageCollector_CollectionTime', tuple(lab.items())
+            return None
+        if name == 'kafka_server_quota_throttle_time':
+            return None            # neither exports the quota sensors
+        m = FAMILY.get(name)
+        if m is None:
+            return name, labels
+        base, bean, attr = m
+        if name == 'kafka_network_requestmetrics_totaltimems' or name == 'kafka_network_requestmetrics_throttletimems':
+            q = lab.pop('quantile')
+            attr = {'0.50': '50thPercentile', '0.99': '99thPercentile'}[q]
+        if name.startswith('kafka_server_kafkarequesthandlerpool_'):
+            attr = 'OneMinuteRate'
+        new = f'{base}_{attr}'
+        if fam == 'cfk':
+            new = new.lower()
+        lab = {'name': bean, **lab}
+        return new, tuple(lab.items())
+
     def render(self, out):
         by_name = {}
         for (name, labels), values in self.series.items():
+            r = self.renamed(name, labels)
+            if r is None:
+                continue
+            kind = self.types[name]
+            name, labels = r
             by_name.setdefault(name, []).append((labels, values))
+            self.types.setdefault(name, kind)
         for name in sorted(by_name):
             kind = self.types[name]
             if kind == 'counter' and name.endswith('_total'):

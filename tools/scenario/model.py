@@ -66,7 +66,15 @@ class Producer:
 
 @dataclass
 class Labels:
-    """How this installation labels things. scheme: vm | vm-nobroker | k8s | k8s-promtail-job"""
+    """How this installation labels things. scheme: vm | vm-nobroker | k8s | k8s-promtail-job, and for the held-out
+    set: vm-otel (host-labelled metrics, logs shipped by the OpenTelemetry collector: service_name, host_name) |
+    vm-msk (Amazon MSK open monitoring: b-N.<cluster>... instances, no broker logs) | k8s-strimzi (Strimzi node
+    pools: <cluster>-broker-N pods, strimzi_io_* labels) | k8s-cfk (Confluent for Kubernetes: kafka-N pods in
+    namespace confluent, data0-kafka-N volume claims).
+    family: metric naming: jmx (the example rules) | cfk (attribute as a `name` label, lower case:
+    kafka_server_replicamanager_value{name="UnderReplicatedPartitions"}) | msk (the same in MBean case:
+    kafka_server_ReplicaManager_Value{...}, java_lang_* JVM beans) | strimzi (its kafka-metrics.yaml: no quota
+    sensors)."""
     scheme: str
     cluster: str
     namespace: str = 'kafka'
@@ -75,9 +83,17 @@ class Labels:
     level_label: bool = True       # log streams split by `level`
     jvm_new_names: bool = False    # jmx_exporter 1.x client_java names (jvm_memory_used_bytes)
     idle_metric: str = 'kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent'
+    family: str = 'jmx'
+    pod_prefix: str = ''           # k8s pods other than <cluster>-kafka-N (Strimzi node pools, CFK)
+    client_metrics: bool = False   # apps export their Kafka clients' metrics (Micrometer names)
 
     def pod(self, b):
-        return f'{self.cluster}-kafka-{b}'
+        return f'{self.pod_prefix}{b}' if self.pod_prefix else f'{self.cluster}-kafka-{b}'
+
+    def pvc(self, b, data_dir):
+        if self.scheme == 'k8s-cfk':
+            return f'data0-{self.pod(b)}'
+        return f'data-0-{self.pod(b)}' if '{b}' in data_dir else f'data-{self.pod(b)}'
 
 
 @dataclass
@@ -158,9 +174,15 @@ def build_cluster(rng, name, n_brokers, mode, scheme, version, n_apps=None, part
     for b in brokers:
         if k8s:
             hosts[b] = f'{name}-kafka-{b}.{name}-kafka-brokers.kafka.svc'
+            if scheme == 'k8s-strimzi':
+                hosts[b] = f'{name}-broker-{b}.{name}-kafka-brokers.kafka.svc'
+            elif scheme == 'k8s-cfk':
+                hosts[b] = f'kafka-{b}.kafka.confluent.svc.cluster.local'
             ips[b] = f'10.42.{rng.randint(0, 9)}.{rng.randint(2, 250)}'
         else:
             hosts[b] = f'kafka-{b}' if rng.random() < 0.5 else f'{name}-kafka-{b:02d}'
+            if scheme == 'vm-msk':
+                hosts[b] = f'b-{b}.{name}.x7k2q9.c3.kafka.eu-west-1.amazonaws.com'
             ips[b] = f'10.{subnet}.{b % 3}.{10 + b}'
     if dedicated is None:
         dedicated = mode == 'kraft' and rng.random() < 0.5
@@ -172,6 +194,11 @@ def build_cluster(rng, name, n_brokers, mode, scheme, version, n_apps=None, part
                     jvm_new_names=rng.random() < 0.4, jmx_port=9404 if k8s else rng.choice([7071, 7071, 9999]),
                     idle_metric=rng.choice(['kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent',
                                             'kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent']))
+    labels.family = {'vm-msk': 'msk', 'k8s-cfk': 'cfk', 'k8s-strimzi': 'strimzi'}.get(scheme, 'jmx')
+    if scheme == 'k8s-strimzi':
+        labels.pod_prefix = f'{name}-broker-'
+    elif scheme == 'k8s-cfk':
+        labels.pod_prefix, labels.namespace = 'kafka-', 'confluent'
     # 4-5 apps, at most 4 topics: a few hundred series per scenario keeps the backfill of all scenarios fast
     apps = []
     for a in rng.sample(APPS, len(APPS)):

@@ -155,6 +155,16 @@ mod tests {
             ("ERROR org.apache.kafka.common.errors.TimeoutException: Expiring 12 record(s) for orders-0: 30001 ms has passed", "request_timeout"),
             ("INFO [Controller id=2] Resigned as the controller", "controller_change"),
             ("INFO [LocalLog partition=orders-1, dir=/d] Rolled new log segment at offset 5 in 2 ms.", "segment_roll"),
+            // The texts of Apache Kafka's sources (trunk, 2024-10): KafkaController `info("Resigned")`,
+            // QuorumController, Partition's ISR update below min ISR and its refused append, the new group
+            // coordinator (KIP-848) fencing a member whose session expired, ReplicationControlManager.
+            ("INFO [Controller id=2] Resigned (kafka.controller.KafkaController)", "controller_change"),
+            ("WARN [QuorumController id=3000] Renouncing the leadership due to a metadata log event. We were the leader at epoch 7", "controller_change"),
+            ("INFO [Partition orders-3 broker=1] ISR updated to 1 (under-min-isr) and version updated to 12 (kafka.cluster.Partition)", "under_min_isr"),
+            ("INFO [Partition orders-3 broker=1] ISR updated to 1,2  and version updated to 13 (kafka.cluster.Partition)", "isr_update"),
+            ("org.apache.kafka.common.errors.NotEnoughReplicasException: The size of the current ISR Set(1) is insufficient to satisfy the min.isr requirement of 2 for partition orders-3", "under_min_isr"),
+            ("INFO [GroupCoordinator id=1 topic=__consumer_offsets partition=7] [GroupId payments] Member m-1 fenced from the group because the member session expired.", "member_timeout"),
+            ("ERROR [QuorumController id=1] Triggering unclean leader election for offline partition orders-2.", "offline_partitions"),
         ];
         for (line, want) in cases {
             assert_eq!(id(line).as_deref(), Some(want), "{line}");

@@ -206,7 +206,15 @@ mod tests {
             "sum by (topic) (rate(kafka_server_brokertopicmetrics_messagesin_total{broker=\"2\", topic=~\"orders|payments\"}[2m]))"
         );
         assert_eq!(c.expand("max({{brokers}})", &f, "1m").unwrap(), "max(kafka_brokers)");
-        assert_eq!(c.expand("{{broker_up}}", &f, "1m").unwrap(), "up{job=\"kafka\", broker=\"2\"}");
+        assert_eq!(
+            c.expand("{{broker_up}}", &f, "1m").unwrap(),
+            "up{job=~\".*(kafka|msk).*\", job!~\".*(exporter|connect|zookeeper|zk|schema|registry|rest|mirror|cruise|lag|controller|ui|ksql|bridge|node).*\", broker=\"2\"}"
+        );
+        // MSK / Confluent for Kubernetes naming: the bean's `name` key as a label, the metric name in either case.
+        assert_eq!(
+            c.expand("{{produce_p99_named}}{request=\"Produce\"}", &Filters::default(), "1m").unwrap(),
+            "{__name__=~\"(?i:kafka_network_requestmetrics_99thpercentile)\", name=\"TotalTimeMs\", request=\"Produce\"}"
+        );
         assert_eq!(
             c.expand("{{heap_used}}{area=\"heap\"} / {{heap_max}}{area=\"heap\"}", &Filters::default(), "1m").unwrap(),
             "jvm_memory_bytes_used{area=\"heap\"} / jvm_memory_bytes_max{area=\"heap\"}"
