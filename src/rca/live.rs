@@ -146,14 +146,16 @@ pub async fn fetch(cx: &CallContext, window: &TimeWindow, around: Around<'_>) ->
 }
 
 /// Observations of metric states prom_snapshot already analysed (each series with its states and query),
-/// kept behind a handle for graph_rca's `from`.
+/// kept behind a handle for graph_rca's `from`; a span held since `standing_until` (the window's first
+/// sample) is a standing condition, as in a live analysis.
 pub fn metric_observations<'a>(
     items: impl IntoIterator<Item = (&'a Series, &'a [StateSpan], &'a str)>,
+    standing_until: i64,
 ) -> Observations {
     let ids = BrokerIds::default();
     let mut obs = Observations::default();
     for (series, states, expr) in items {
-        obs.signals.extend(metric_signals(series, states, expr, &ids));
+        obs.signals.extend(metric_signals(series, states, expr, &ids, standing_until));
     }
     obs
 }

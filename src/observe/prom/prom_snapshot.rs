@@ -193,7 +193,11 @@ async fn run(cx: &CallContext, args: PromSnapshotArgs) -> Result<Reply> {
             analysed.push((s, analyse(s, &rules, 0).states, q.expr.as_str()));
         }
     }
-    let observations = crate::rca::live::metric_observations(analysed.iter().map(|(s, st, e)| (*s, st.as_slice(), *e)));
+    let standing_until = step.map_or(i64::MIN, |step| window.start.timestamp_millis() + step as i64 * 1000);
+    let observations = crate::rca::live::metric_observations(
+        analysed.iter().map(|(s, st, e)| (*s, st.as_slice(), *e)),
+        standing_until,
+    );
     let what = format!("prom_snapshot {} → {}", format_time(window.start), format_time(window.end));
     let handle = crate::rca::handles::keep(&cx.state, "prom", &window, observations, &what);
     build_reply(&args, &window, step, &queries, &results, handle)
