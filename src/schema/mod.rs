@@ -14,3 +14,5 @@ pub use validate::{Issue, Validator};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_structure;
