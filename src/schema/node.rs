@@ -69,13 +69,15 @@ pub struct Node {
     pub last_new_key: u64,
     /// Index in `distinct` of the last string added here, until the enclosing object reads it.
     pub last_tag: Option<u8>,
+    /// Property slots that may still be a tag or an object-valued sibling (see unions.rs).
+    pub watch: u64,
     /// Per candidate tag property: the key sets each of its values went with.
     pub tags: Vec<TagTrack>,
 }
 
 impl Node {
     pub fn new() -> Node {
-        Node { format_mask: formats::ALL, distinct: Some(Vec::new()), ..Default::default() }
+        Node { format_mask: formats::ALL, distinct: Some(Vec::new()), watch: u64::MAX, ..Default::default() }
     }
 
     /// Adds a parsed value (the streaming path in `stream.rs` calls the same primitives).
@@ -94,7 +96,7 @@ impl Node {
                         items.add(x, lim);
                     }
                 }
-                if lim.structure {
+                if lim.structure && self.unique.possible() {
                     let mut hashes = structure::Hashes::default();
                     a.iter().for_each(|x| hashes.push(structure::hash_value(x)));
                     self.unique.note(&hashes);

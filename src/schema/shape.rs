@@ -69,6 +69,34 @@ fn bit(c: u8) -> u128 {
     1u128 << (c & 0x7f)
 }
 
+/// Merges `b`'s runs into `tokens`; false when `b` has another structure.
+fn merge(tokens: &mut [Token], b: &[u8]) -> bool {
+    let mut i = 0;
+    let mut t = 0;
+    while i < b.len() {
+        let c = class(b[i]);
+        let start = i;
+        i += 1;
+        if !matches!(c, Class::Lit(_)) {
+            while i < b.len() && class(b[i]) == c {
+                i += 1;
+            }
+        }
+        let Some(tok) = tokens.get_mut(t) else { return false };
+        if tok.class != c {
+            return false;
+        }
+        let len = i - start;
+        tok.min = tok.min.min(len);
+        tok.max = tok.max.max(len);
+        if tok.text.as_deref().is_some_and(|x| x != &b[start..i]) {
+            tok.text = None;
+        }
+        t += 1;
+    }
+    t == tokens.len()
+}
+
 fn runs(b: &[u8], mut each: impl FnMut(Class, &[u8]) -> bool) -> bool {
     let mut i = 0;
     while i < b.len() {
@@ -115,21 +143,7 @@ impl Shape {
             return self.alive();
         }
         if let Some(tokens) = &mut self.tokens {
-            let mut t = 0;
-            let same = runs(b, |c, run| {
-                let Some(tok) = tokens.get_mut(t) else { return false };
-                if tok.class != c {
-                    return false;
-                }
-                tok.min = tok.min.min(run.len());
-                tok.max = tok.max.max(run.len());
-                if tok.text.as_deref().is_some_and(|x| x != run) {
-                    tok.text = None;
-                }
-                t += 1;
-                true
-            });
-            if !same || t != tokens.len() {
+            if !merge(tokens, b) {
                 self.tokens = None;
             }
         }
@@ -137,22 +151,34 @@ impl Shape {
             if !b.iter().all(|c| allowed(*c)) {
                 self.charset = false;
             } else {
-                let p = self.prefix.iter().zip(b).take_while(|(x, y)| x == y).count();
-                for c in self.prefix.drain(p..) {
-                    self.body |= bit(c);
-                }
-                let s = self.suffix.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
-                let cut = self.suffix.len() - s;
-                for c in self.suffix.drain(..cut) {
-                    self.body |= bit(c);
-                }
-                let end = b.len().saturating_sub(self.suffix.len());
-                for c in b.get(self.prefix.len()..end).unwrap_or(&[]) {
-                    self.body |= bit(*c);
-                }
+                self.affixes(b);
             }
         }
         self.alive()
+    }
+
+    /// Shortens the common prefix and suffix to what `b` shares, the characters they lose and `b`'s
+    /// characters between them going to the body.
+    fn affixes(&mut self, b: &[u8]) {
+        if !self.prefix.is_empty() {
+            let p = self.prefix.iter().zip(b).take_while(|(x, y)| x == y).count();
+            for c in self.prefix.drain(p..) {
+                self.body |= bit(c);
+            }
+        }
+        if !self.suffix.is_empty() {
+            let s = self.suffix.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+            let cut = self.suffix.len() - s;
+            for c in self.suffix.drain(..cut) {
+                self.body |= bit(c);
+            }
+        }
+        let end = b.len().saturating_sub(self.suffix.len());
+        let mut body = self.body;
+        for c in b.get(self.prefix.len()..end).unwrap_or(&[]) {
+            body |= bit(*c);
+        }
+        self.body = body;
     }
 
     pub fn alive(&self) -> bool {

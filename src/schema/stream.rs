@@ -60,7 +60,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
         // first non-empty array (an always-empty array keeps no items node, as in `Node::add`).
         let mut items = self.node.items.take().unwrap_or_else(|| Box::new(Node::new()));
         let mut len = 0usize;
-        if self.lim.structure {
+        if self.lim.structure && self.node.unique.possible() {
             // Also hashes scalar elements, to tell whether the array repeats one.
             let mut hashes = Hashes::default();
             while let Some(h) = seq.next_element_seed(ElementSeed { node: &mut items, lim: self.lim })? {

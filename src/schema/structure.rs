@@ -23,7 +23,7 @@ const MIN_INT_MULTIPLE: u64 = 20;
 const MIN_ARRAYS: u64 = 20;
 const MIN_UNIQUE_CONFIDENCE: f64 = 0.95;
 /// Elements hashed per array; a longer array is not checked (and blocks `uniqueItems`).
-const MAX_HASHED: usize = 32;
+const MAX_HASHED: usize = 16;
 const ROUND_STEPS: [u128; 9] = [1000, 500, 250, 100, 50, 25, 20, 10, 5];
 
 /// What schema building carries: whether structure is recovered, and the evidence of each keyword.
@@ -110,6 +110,12 @@ pub struct Unique {
 }
 
 impl Unique {
+    /// Whether `uniqueItems` can still be inferred (else arrays here are not hashed any more).
+    #[inline]
+    pub fn possible(&self) -> bool {
+        self.unknown == 0 && self.repeats == 0
+    }
+
     #[inline]
     pub fn note(&mut self, h: &Hashes) {
         if h.unknown {

@@ -39,6 +39,8 @@ struct TagValue {
     and: u64,
     or: u64,
     sibs: Vec<Sib>,
+    /// An object had more object-valued siblings than are recorded: sibling key sets are incomplete.
+    cut: bool,
 }
 
 #[derive(Debug)]
@@ -55,21 +57,27 @@ pub fn end_object(node: &mut Node, mask: u64) {
     let mut nt = 0;
     let mut sibs = [(0u8, 0u64); MAX_SIBLINGS];
     let mut ns = 0;
-    let mut m = mask;
+    let mut cut = false;
+    // Only slots that may still be a tag or an object are looked at; the others are unwatched for good.
+    let mut m = mask & node.watch;
     while m != 0 {
         let j = m.trailing_zeros() as usize;
         m &= m - 1;
         let child = &mut node.props[j].1;
-        if let Some(v) = child.last_tag.take() {
-            if nt < MAX_TAGS {
-                tags[nt] = (j as u8, v);
-                nt += 1;
-            }
+        let (tag, keys) = (child.last_tag.take(), child.last_mask.take());
+        if tag.is_none() && keys.is_none() && child.distinct.is_none() && child.objects == 0 {
+            node.watch &= !(1 << j);
         }
-        if let Some(keys) = child.last_mask.take() {
+        if let (Some(v), true) = (tag, nt < MAX_TAGS) {
+            tags[nt] = (j as u8, v);
+            nt += 1;
+        }
+        if let Some(keys) = keys {
             if ns < MAX_SIBLINGS {
                 sibs[ns] = (j as u8, keys);
                 ns += 1;
+            } else {
+                cut = true;
             }
         }
     }
@@ -83,12 +91,13 @@ pub fn end_object(node: &mut Node, mask: u64) {
         };
         let v = value as usize;
         while track.values.len() <= v {
-            track.values.push(TagValue { count: 0, and: u64::MAX, or: 0, sibs: Vec::new() });
+            track.values.push(TagValue { count: 0, and: u64::MAX, or: 0, sibs: Vec::new(), cut: false });
         }
         let tv = &mut track.values[v];
         tv.count += 1;
         tv.and &= mask;
         tv.or |= mask;
+        tv.cut |= cut;
         for &(p, keys) in &sibs[..ns] {
             match tv.sibs.iter().position(|s| s.prop == p) {
                 Some(i) => {
@@ -152,7 +161,7 @@ pub fn find(node: &Node) -> Option<Union> {
         let mut sib_props: Vec<u8> = t.values.iter().flat_map(|v| v.sibs.iter().map(|s| s.prop)).collect();
         sib_props.sort_unstable();
         sib_props.dedup();
-        for p in sib_props {
+        for p in sib_props.into_iter().filter(|_| !t.values.iter().any(|v| v.cut)) {
             let sets = t.values.iter().filter_map(|v| v.sibs.iter().find(|s| s.prop == p)).map(|s| (s.and, s.or));
             score += explained(sets).count_ones();
         }
@@ -197,8 +206,8 @@ pub fn branches(node: &Node, u: &Union, children: &[Value], cx: &mut SchemaCx, p
                 json!({"const": value})
             } else {
                 match tv.sibs.iter().find(|s| s.prop as usize == k) {
-                    Some(sib) => restrict(&children[k], child, sib),
-                    None => children[k].clone(),
+                    Some(sib) if !tv.cut => restrict(&children[k], child, sib),
+                    _ => children[k].clone(),
                 }
             };
             props.insert(name.to_string(), schema);
