@@ -261,7 +261,7 @@ impl Node {
         if self.integers < MIN_INT_MULTIPLE || self.int_gcd == 0 {
             return None;
         }
-        let step = ROUND_STEPS.into_iter().find(|s| self.int_gcd % s == 0)?;
+        let step = ROUND_STEPS.into_iter().find(|s| self.int_gcd.is_multiple_of(*s))?;
         if hi.abs_diff(lo) < 5 * step {
             return None;
         }
