@@ -25,18 +25,48 @@ enum Class {
     Lit(u8),
 }
 
-fn class(c: u8) -> Class {
-    match c {
-        b'A'..=b'Z' => Class::Upper,
-        b'a'..=b'z' => Class::Lower,
-        b'0'..=b'9' => Class::Digit,
-        other => Class::Lit(other),
+/// Character codes for the hot loops (table lookups, no calls): runs of a class share one code, any other
+/// character is its own code.
+const UPPER: u16 = 0x100;
+const LOWER: u16 = 0x200;
+const DIGIT: u16 = 0x300;
+const CODES: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
+            b'A'..=b'Z' => UPPER,
+            b'a'..=b'z' => LOWER,
+            b'0'..=b'9' => DIGIT,
+            _ => i as u16,
+        };
+        i += 1;
+    }
+    t
+};
+/// Characters the charset summary accepts: letters, digits and `-_.:`.
+const ALLOWED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric() || matches!(i as u8, b'-' | b'_' | b'.' | b':');
+        i += 1;
+    }
+    t
+};
+
+fn class(code: u16) -> Class {
+    match code {
+        UPPER => Class::Upper,
+        LOWER => Class::Lower,
+        DIGIT => Class::Digit,
+        other => Class::Lit(other as u8),
     }
 }
 
 #[derive(Debug)]
 struct Token {
-    class: Class,
+    code: u16,
     min: usize,
     max: usize,
     /// The run's text while every value had the same.
@@ -61,10 +91,6 @@ pub struct Found {
     pub kind: &'static str,
 }
 
-fn allowed(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')
-}
-
 fn bit(c: u8) -> u128 {
     1u128 << (c & 0x7f)
 }
@@ -74,16 +100,16 @@ fn merge(tokens: &mut [Token], b: &[u8]) -> bool {
     let mut i = 0;
     let mut t = 0;
     while i < b.len() {
-        let c = class(b[i]);
+        let c = CODES[b[i] as usize];
         let start = i;
         i += 1;
-        if !matches!(c, Class::Lit(_)) {
-            while i < b.len() && class(b[i]) == c {
+        if c >= UPPER {
+            while i < b.len() && CODES[b[i] as usize] == c {
                 i += 1;
             }
         }
         let Some(tok) = tokens.get_mut(t) else { return false };
-        if tok.class != c {
+        if tok.code != c {
             return false;
         }
         let len = i - start;
@@ -97,14 +123,14 @@ fn merge(tokens: &mut [Token], b: &[u8]) -> bool {
     t == tokens.len()
 }
 
-fn runs(b: &[u8], mut each: impl FnMut(Class, &[u8]) -> bool) -> bool {
+fn runs(b: &[u8], mut each: impl FnMut(u16, &[u8]) -> bool) -> bool {
     let mut i = 0;
     while i < b.len() {
-        let c = class(b[i]);
+        let c = CODES[b[i] as usize];
         let start = i;
         i += 1;
-        if !matches!(c, Class::Lit(_)) {
-            while i < b.len() && class(b[i]) == c {
+        if c >= UPPER {
+            while i < b.len() && CODES[b[i] as usize] == c {
                 i += 1;
             }
         }
@@ -129,11 +155,11 @@ impl Shape {
             self.started = true;
             let mut tokens = Vec::new();
             let fits = runs(b, |c, run| {
-                tokens.push(Token { class: c, min: run.len(), max: run.len(), text: Some(run.into()) });
+                tokens.push(Token { code: c, min: run.len(), max: run.len(), text: Some(run.into()) });
                 tokens.len() <= MAX_TOKENS
             });
             self.tokens = fits.then_some(tokens);
-            self.charset = b.iter().all(|c| allowed(*c));
+            self.charset = b.iter().all(|c| ALLOWED[*c as usize]);
             // The first value splits in two: its first half may be a literal prefix, its second a suffix.
             let p = b.len().div_ceil(2).min(AFFIX);
             let s = (b.len() - p).min(AFFIX);
@@ -148,7 +174,7 @@ impl Shape {
             }
         }
         if self.charset {
-            if !b.iter().all(|c| allowed(*c)) {
+            if !b.iter().all(|c| ALLOWED[*c as usize]) {
                 self.charset = false;
             } else {
                 self.affixes(b);
@@ -176,7 +202,7 @@ impl Shape {
         let end = b.len().saturating_sub(self.suffix.len());
         let mut body = self.body;
         for c in b.get(self.prefix.len()..end).unwrap_or(&[]) {
-            body |= bit(*c);
+            body |= 1u128 << (*c & 0x7f);
         }
         self.body = body;
     }
@@ -264,23 +290,23 @@ fn structure(tokens: &[Token]) -> Option<String> {
     if tokens.iter().all(|t| t.text.is_some()) {
         return None;
     }
-    let letters = |t: &Token| matches!(t.class, Class::Upper | Class::Lower);
-    let space = tokens.iter().any(|t| matches!(t.class, Class::Lit(c) if c.is_ascii_whitespace()));
+    let letters = |t: &Token| matches!(class(t.code), Class::Upper | Class::Lower);
+    let space = tokens.iter().any(|t| matches!(class(t.code), Class::Lit(c) if c.is_ascii_whitespace()));
     if space && tokens.iter().any(|t| letters(t) && t.text.is_none()) {
         return None;
     }
-    if tokens.iter().any(|t| matches!(t.class, Class::Lit(c) if c.is_ascii_control())) {
+    if tokens.iter().any(|t| matches!(class(t.code), Class::Lit(c) if c.is_ascii_control())) {
         return None;
     }
     let anchored = tokens
         .iter()
-        .any(|t| t.class == Class::Digit || (letters(t) && (t.text.is_some() || (t.min == t.max && t.min >= 2))));
+        .any(|t| t.code == DIGIT || (letters(t) && (t.text.is_some() || (t.min == t.max && t.min >= 2))));
     if !anchored {
         return None;
     }
     let mut p = String::from("^");
     for t in tokens {
-        let class = match (&t.text, t.class) {
+        let class = match (&t.text, class(t.code)) {
             (Some(text), _) => {
                 p.push_str(&escape(text));
                 continue;
