@@ -56,6 +56,7 @@ struct Tally {
     total: BTreeMap<&'static str, u32>,
     extra: BTreeMap<&'static str, u32>,
     missed: Vec<String>,
+    extras: Vec<String>,
 }
 
 impl Tally {
@@ -67,8 +68,9 @@ impl Tally {
             self.missed.push(format!("{kw} at {at}"));
         }
     }
-    fn extra(&mut self, kw: &'static str) {
+    fn extra(&mut self, kw: &'static str, at: &str) {
         *self.extra.entry(kw).or_default() += 1;
+        self.extras.push(format!("{kw} at {at}"));
     }
     fn add(&mut self, other: &Tally) {
         for (m, o) in
@@ -134,7 +136,7 @@ fn walk(src: &Value, inf: &Value, t: &mut Tally, at: &str, rng: &mut ChaCha8Rng)
         return;
     }
     if i.contains_key("oneOf") {
-        t.extra("oneOf");
+        t.extra("oneOf", at);
     }
     let inf_required: Vec<&str> = i
         .get("required")
@@ -151,17 +153,17 @@ fn walk(src: &Value, inf: &Value, t: &mut Tally, at: &str, rng: &mut ChaCha8Rng)
     }
     for r in &inf_required {
         if !src_required.contains(r) && s.contains_key("properties") {
-            t.extra("required");
+            t.extra("required", at);
         }
     }
     match (s.get("format"), i.get("format")) {
         (Some(f), g) => t.count("format", g == Some(f), at),
-        (None, Some(_)) => t.extra("format"),
+        (None, Some(_)) => t.extra("format", at),
         _ => {}
     }
     match (value_set(src), value_set(inf)) {
         (Some(a), b) => t.count("enum", b.as_ref() == Some(&a), at),
-        (None, Some(_)) => t.extra("enum"),
+        (None, Some(_)) => t.extra("enum", at),
         _ => {}
     }
     match (s.get("pattern").and_then(Value::as_str), i.get("pattern").and_then(Value::as_str)) {
@@ -170,24 +172,24 @@ fn walk(src: &Value, inf: &Value, t: &mut Tally, at: &str, rng: &mut ChaCha8Rng)
             t.count("pattern", same, &format!("{at} ({a} vs {b})"));
         }
         (Some(a), None) => t.count("pattern", false, &format!("{at} ({a} vs none)")),
-        (None, Some(_)) => t.extra("pattern"),
+        (None, Some(_)) => t.extra("pattern", at),
         _ => {}
     }
     let closed = |m: &Map<String, Value>| m.get("additionalProperties") == Some(&Value::Bool(false));
     match (closed(s), closed(i)) {
         (true, c) => t.count("additionalProperties", c, at),
-        (false, true) => t.extra("additionalProperties"),
+        (false, true) => t.extra("additionalProperties", at),
         _ => {}
     }
     match (s.get("multipleOf").and_then(Value::as_f64), i.get("multipleOf").and_then(Value::as_f64)) {
         (Some(a), b) => t.count("multipleOf", b.is_some_and(|b| (a - b).abs() < 1e-9), at),
-        (None, Some(_)) => t.extra("multipleOf"),
+        (None, Some(_)) => t.extra("multipleOf", at),
         _ => {}
     }
     let unique = |m: &Map<String, Value>| m.get("uniqueItems") == Some(&Value::Bool(true));
     match (unique(s), unique(i)) {
         (true, u) => t.count("uniqueItems", u, at),
-        (false, true) => t.extra("uniqueItems"),
+        (false, true) => t.extra("uniqueItems", at),
         _ => {}
     }
     let num = |k: &str| s.get(k).and_then(Value::as_f64);
@@ -322,6 +324,9 @@ fn main() {
         for m in &t.missed {
             notes.push(format!("{name}: missed {m}"));
         }
+        for m in &t.extras {
+            notes.push(format!("{name}: extra {m}"));
+        }
         all.add(&t);
     }
     println!("\n| keyword | recovered / total | extra (inferred, not in the source) | without structure recovery |");
@@ -338,7 +343,7 @@ fn main() {
         println!("| {kw} | {r}/{n}{} | {extra} | {p}/{n}{} |", pct(r, n), pct(p, n));
     }
     println!("| **overall** | **{got}/{total}{}** | | {plain_got}/{total}{} |", pct(got, total), pct(plain_got, total));
-    println!("\nMissed:");
+    println!("\nMissed and extra:");
     for n in notes {
         println!("- {n}");
     }

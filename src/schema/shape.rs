@@ -298,9 +298,8 @@ fn structure(tokens: &[Token]) -> Option<String> {
     if tokens.iter().any(|t| matches!(class(t.code), Class::Lit(c) if c.is_ascii_control())) {
         return None;
     }
-    let anchored = tokens
-        .iter()
-        .any(|t| t.code == DIGIT || (letters(t) && (t.text.is_some() || (t.min == t.max && t.min >= 2))));
+    let anchored =
+        tokens.iter().any(|t| t.code == DIGIT || (letters(t) && (t.text.is_some() || (t.min == t.max && t.min >= 2))));
     if !anchored {
         return None;
     }
