@@ -123,6 +123,11 @@ fn unique_items_when_repeats_would_have_shown() {
     let mut dup = shop_orders(60);
     dup[11]["tags"] = json!(["gift", "gift"]);
     assert_eq!(infer(&dup).schema["properties"]["tags"].get("uniqueItems"), None);
+    // 1 and 1.0 are the same value to JSON Schema: a repeat.
+    let mut numeric: Vec<Value> = (0..40).map(|k| json!({"n": [k % 3, 3 + k % 4]})).collect();
+    assert_eq!(infer(&numeric).schema["properties"]["n"]["uniqueItems"], json!(true));
+    numeric[5]["n"] = serde_json::from_str("[1, 1.0]").unwrap();
+    assert_eq!(infer(&numeric).schema["properties"]["n"].get("uniqueItems"), None);
     // Elements drawn from many values would rarely repeat anyway: no evidence.
     let ids: Vec<Value> =
         (0..40).map(|k| json!({"ids": [format!("id-{}", 3 * k), format!("id-{}", 3 * k + 1)]})).collect();
