@@ -71,6 +71,8 @@ pub struct Node {
     pub last_tag: Option<u8>,
     /// Property slots that may still be a tag or an object-valued sibling (see unions.rs).
     pub watch: u64,
+    /// This property stopped being watched by its object: its key sets per tag value are incomplete.
+    pub sib_gap: bool,
     /// Per candidate tag property: the key sets each of its values went with.
     pub tags: Vec<TagTrack>,
 }

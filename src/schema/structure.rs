@@ -190,17 +190,21 @@ impl Node {
     /// Counts a float's decimals: at most two (exact cents, as the decimal-exact validators read them)?
     #[inline]
     pub fn note_decimals(&mut self, f: f64) {
-        let k = (f * 100.0).round();
-        if f.abs() < 1e12 && k / 100.0 == f {
-            if k % 10.0 != 0.0 {
-                self.cents += 1;
+        // Rounding by casts (no libm calls): |f| < 1e12 keeps every product far inside i64.
+        if f.abs() < 1e12 {
+            let cents = (f * 100.0 + 0.5f64.copysign(f)) as i64;
+            if cents as f64 / 100.0 == f {
+                if cents % 10 != 0 {
+                    self.cents += 1;
+                }
+                let q = f / 0.01;
+                if q != q as i64 as f64 {
+                    self.float_division_misses += 1;
+                }
+                return;
             }
-            if (f / 0.01).fract() != 0.0 {
-                self.float_division_misses += 1;
-            }
-        } else {
-            self.over_cents += 1;
         }
+        self.over_cents += 1;
     }
 
     /// The key set stopped growing: no key past the cap, none seen once, none new in the second half.

@@ -60,13 +60,19 @@ pub fn end_object(node: &mut Node, mask: u64) {
     let mut cut = false;
     // Only slots that may still be a tag or an object are looked at; the others are unwatched for good.
     let mut m = mask & node.watch;
+    if m == 0 {
+        return;
+    }
     while m != 0 {
         let j = m.trailing_zeros() as usize;
         m &= m - 1;
         let child = &mut node.props[j].1;
         let (tag, keys) = (child.last_tag.take(), child.last_mask.take());
-        if tag.is_none() && keys.is_none() && child.distinct.is_none() && child.objects == 0 {
+        // Neither a tag value (so never a tag) nor an object so far: stop watching. Should it become an
+        // object later, its key sets are incomplete: `sib_gap` keeps its branch schemas unnarrowed.
+        if tag.is_none() && keys.is_none() && child.objects == 0 {
             node.watch &= !(1 << j);
+            child.sib_gap = true;
         }
         if let (Some(v), true) = (tag, nt < MAX_TAGS) {
             tags[nt] = (j as u8, v);
@@ -242,7 +248,7 @@ pub fn branches(node: &Node, u: &Union, children: &[Value], cx: &mut SchemaCx, p
 fn restrict(schema: &Value, child: &Node, sib: &Sib) -> Value {
     let mut s = schema.clone();
     let Some(props) = schema.get("properties").and_then(Value::as_object) else { return s };
-    if child.props.len() > 64 || child.untracked_props > 0 {
+    if child.props.len() > 64 || child.untracked_props > 0 || child.sib_gap {
         return s;
     }
     let keep: Map<String, Value> = bits(sib.or)
