@@ -13,7 +13,7 @@ use crate::kafka::start_arg::{FromArg, Position};
 use crate::mcp::reply::Reply;
 use crate::mcp::tool::{Tool, ToolInfo};
 use crate::observe::time::{format_time, resolve_window, TimeArg, MAX_WINDOW};
-use crate::schema::Inferrer;
+use crate::schema::{InferOptions, Inferrer};
 use chrono::Utc;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -286,7 +286,8 @@ where
 
 /// The schema of the JSON values of `records` and how many there were, when there were any.
 fn infer_values(records: &[crate::kafka::Record]) -> Option<(serde_json::Value, usize)> {
-    let mut inf = Inferrer::new();
+    // Columns come from the top-level properties: no tagged union (`oneOf`) in their place.
+    let mut inf = Inferrer::with_options(InferOptions { structure: false, ..Default::default() });
     for r in records {
         if let Some(v) = r.value.as_deref().and_then(|b| crate::kafka::decode(b).1) {
             inf.add(&v);

@@ -9,7 +9,7 @@ use crate::kafka::{SampleRequest, StopReason};
 use crate::mcp::reply::Reply;
 use crate::mcp::tool::{Backend, ResourceTemplate, Tool, ToolInfo};
 use crate::resources::StoredResource;
-use crate::schema::{FieldStats, Inferrer};
+use crate::schema::{FieldStats, Inferrer, KeywordEvidence};
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,8 @@ use std::time::Duration;
 pub struct InferSchema;
 
 pub const MAX_BYTES_LIMIT: usize = 256 * 1024 * 1024;
+/// Structural keywords listed in the reply's text (all are in `keywords`).
+const MAX_KEYWORDS_SHOWN: usize = 12;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -111,6 +113,9 @@ pub struct InferSchemaOutput {
     pub resource_uri: Option<String>,
     /// Per field: presence, types, format, enum candidates, ranges, examples.
     pub fields: Vec<FieldStats>,
+    /// Structural keywords inferred (pattern, additionalProperties, multipleOf, uniqueItems, oneOf), each with its confidence and evidence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<KeywordEvidence>,
 }
 
 impl Tool for InferSchema {
@@ -175,13 +180,13 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
     }
     let contents = Contents::of_with(&sample.records, registry);
     registry_errors.extend(contents.decode_errors.iter().cloned());
-    let (schema, confidence, fields) = if contents.values.is_empty() {
-        (None, 0.0, vec![])
+    let (schema, confidence, fields, keywords) = if contents.values.is_empty() {
+        (None, 0.0, vec![], vec![])
     } else {
         let mut inferrer = Inferrer::new();
         contents.values.iter().for_each(|v| inferrer.add(v));
         let inference = inferrer.finish();
-        (Some(inference.schema), inference.confidence, inference.fields)
+        (Some(inference.schema), inference.confidence, inference.fields, inference.keywords)
     };
     let key_schema = (!contents.keys.is_empty()).then(|| {
         let mut inferrer = Inferrer::new();
@@ -194,6 +199,7 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
             "topic": args.topic,
             "schema": s,
             "confidence": confidence,
+            "keywords": keywords,
             "samples": contents.values.len(),
             "encodings": contents.encodings,
             "inferred_at": chrono::Utc::now().to_rfc3339(),
@@ -225,6 +231,7 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
         key_schema,
         resource_uri,
         fields,
+        keywords,
     })
 }
 
@@ -264,6 +271,17 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
     }
     if let Some(schema) = &out.schema {
         summary.push_str(&format!("\n\n```json\n{}\n```", serde_json::to_string(schema).unwrap_or_default()));
+    }
+    if !out.keywords.is_empty() {
+        let shown: Vec<String> = out
+            .keywords
+            .iter()
+            .take(MAX_KEYWORDS_SHOWN)
+            .map(|k| format!("`{}` at {} ({:.2}: {})", k.keyword, k.path, k.confidence, k.evidence))
+            .collect();
+        let more = out.keywords.len().saturating_sub(MAX_KEYWORDS_SHOWN);
+        let more = if more > 0 { format!("; {more} more in `keywords`") } else { String::new() };
+        summary.push_str(&format!("\nStructure inferred: {}{more}.", shown.join("; ")));
     }
     for e in &out.registry_errors {
         summary.push_str(&format!("\n- not decoded with the Schema Registry: {e}"));

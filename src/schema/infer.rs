@@ -6,6 +6,7 @@
 
 use super::node::{as_f64, Limits, Node};
 use super::stream::NodeSeed;
+use super::structure::SchemaCx;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -20,11 +21,14 @@ pub struct InferOptions {
     pub max_enum_candidates: usize,
     /// Examples kept per field (default 3).
     pub max_examples: usize,
+    /// Recover closed objects, patterns, multipleOf, uniqueItems and tagged unions, each with its evidence
+    /// (default true; see `structure.rs`).
+    pub structure: bool,
 }
 
 impl Default for InferOptions {
     fn default() -> Self {
-        InferOptions { max_enum_candidates: 10, max_examples: 3 }
+        InferOptions { max_enum_candidates: 10, max_examples: 3, structure: true }
     }
 }
 
@@ -45,6 +49,22 @@ pub struct Inference {
     pub confidence: f64,
     /// Samples the schema was inferred from.
     pub samples: usize,
+    /// Each structural keyword inferred (pattern, additionalProperties, multipleOf, uniqueItems, oneOf): where,
+    /// how sure, and what the sample showed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<KeywordEvidence>,
+}
+
+/// Why a structural keyword is in the inferred schema.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct KeywordEvidence {
+    /// Field path as in `fields` (`$` is the root).
+    pub path: String,
+    pub keyword: String,
+    /// 0..1: how sure the inference is of this keyword.
+    pub confidence: f64,
+    /// What the sample showed.
+    pub evidence: String,
 }
 
 /// Statistics of one field position.
@@ -94,7 +114,8 @@ impl Inferrer {
     }
 
     pub fn with_options(o: InferOptions) -> Inferrer {
-        Inferrer { root: Node::new(), limits: Limits { max_enum: o.max_enum_candidates, max_examples: o.max_examples } }
+        let limits = Limits { max_enum: o.max_enum_candidates, max_examples: o.max_examples, structure: o.structure };
+        Inferrer { root: Node::new(), limits }
     }
 
     pub fn add(&mut self, v: &Value) {
@@ -118,7 +139,8 @@ impl Inferrer {
         let samples = self.root.seen as usize;
         let mut schema = Map::new();
         schema.insert("$schema".into(), SCHEMA_DIALECT.into());
-        if let Value::Object(body) = self.root.schema() {
+        let mut cx = SchemaCx { structure: self.limits.structure, keywords: vec![] };
+        if let Value::Object(body) = self.root.schema(&mut cx, "$") {
             schema.extend(body);
         }
         let mut found = vec![];
@@ -129,7 +151,7 @@ impl Inferrer {
         }
         let confidence = confidence(samples, &found, &self.root);
         let fields = found.into_iter().map(|(f, _)| f).collect();
-        Inference { schema: Value::Object(schema), fields, confidence, samples }
+        Inference { schema: Value::Object(schema), fields, confidence, samples, keywords: cx.keywords }
     }
 }
 

@@ -3,6 +3,9 @@
 //! a few examples. Memory per position is bounded, whatever the number of samples.
 
 use super::formats;
+use super::shape::Shape;
+use super::structure::{self, SchemaCx, Unique};
+use super::unions::{self, TagTrack};
 use serde_json::{Map, Number, Value};
 
 /// Strings longer than this are never enum candidates, and end distinct-value tracking.
@@ -17,6 +20,8 @@ pub const MAX_PROPERTIES: usize = 512;
 pub struct Limits {
     pub max_enum: usize,
     pub max_examples: usize,
+    /// Track what closed objects, patterns, multipleOf, uniqueItems and tagged unions need.
+    pub structure: bool,
 }
 
 #[derive(Debug, Default)]
@@ -30,25 +35,51 @@ pub struct Node {
     pub strings: u64,
     pub arrays: u64,
     pub objects: u64,
-    int_range: Option<(i128, i128)>,
+    pub int_range: Option<(i128, i128)>,
     float_range: Option<(f64, f64)>,
     /// Lengths in characters (strings) and elements (arrays).
     pub str_len: Option<(u64, u64)>,
     pub arr_len: Option<(u64, u64)>,
     pub nonempty_arrays: u64,
     /// Formats every string so far matched (bit mask over `formats::FORMATS`).
-    format_mask: u8,
+    pub format_mask: u8,
     /// Distinct short strings with their counts; `None` once more than the enum cap were seen.
-    distinct: Option<Vec<(Box<str>, u64)>>,
+    pub distinct: Option<Vec<(Box<str>, u64)>>,
     pub examples: Vec<Value>,
     pub items: Option<Box<Node>>,
     pub props: Vec<(Box<str>, Node)>,
     pub untracked_props: u64,
+    // What structure recovery needs (see structure.rs, shape.rs, unions.rs); untouched when it is off.
+    /// String shapes, from the moment distinct values outnumber the enum cap.
+    pub shape: Option<Box<Shape>>,
+    /// Some strings were not shaped (a format explained them then): no pattern.
+    pub shape_gap: bool,
+    /// Numbers with more than two decimals, with exactly two, and exact cents a float division misses.
+    pub over_cents: u64,
+    pub cents: u64,
+    pub float_division_misses: u64,
+    /// Greatest common divisor of the integers seen (0 before any).
+    pub int_gcd: u128,
+    pub unique: Unique,
+    /// Keys of the object being added (bit per property slot, first 64 slots).
+    pub cur_mask: u64,
+    /// Keys of the last object added here, until the enclosing object reads it.
+    pub last_mask: Option<u64>,
+    /// The object count when the last new key appeared.
+    pub last_new_key: u64,
+    /// Index in `distinct` of the last string added here, until the enclosing object reads it.
+    pub last_tag: Option<u8>,
+    /// Property slots that may still be a tag or an object-valued sibling (see unions.rs).
+    pub watch: u64,
+    /// This property stopped being watched by its object: its key sets per tag value are incomplete.
+    pub sib_gap: bool,
+    /// Per candidate tag property: the key sets each of its values went with.
+    pub tags: Vec<TagTrack>,
 }
 
 impl Node {
     pub fn new() -> Node {
-        Node { format_mask: formats::ALL, distinct: Some(Vec::new()), ..Default::default() }
+        Node { format_mask: formats::ALL, distinct: Some(Vec::new()), watch: u64::MAX, ..Default::default() }
     }
 
     /// Adds a parsed value (the streaming path in `stream.rs` calls the same primitives).
@@ -67,6 +98,11 @@ impl Node {
                         items.add(x, lim);
                     }
                 }
+                if lim.structure && self.unique.possible() {
+                    let mut hashes = structure::Hashes::default();
+                    a.iter().for_each(|x| hashes.push(structure::hash_value(x)));
+                    self.unique.note(&hashes);
+                }
             }
             Value::Object(o) => {
                 self.begin_object();
@@ -74,6 +110,9 @@ impl Node {
                     if let Some(child) = self.property(slot, k) {
                         child.add(v, lim);
                     }
+                }
+                if lim.structure {
+                    self.end_object();
                 }
             }
         }
@@ -98,6 +137,9 @@ impl Node {
     pub fn add_int(&mut self, i: i128, lim: &Limits) {
         self.seen += 1;
         self.integers += 1;
+        if lim.structure && self.int_gcd != 1 {
+            self.int_gcd = structure::gcd(self.int_gcd, i.unsigned_abs());
+        }
         self.int_range = Some(match self.int_range {
             Some((lo, hi)) => (lo.min(i), hi.max(i)),
             None => (i, i),
@@ -114,6 +156,9 @@ impl Node {
     pub fn add_float(&mut self, f: f64, lim: &Limits) {
         self.seen += 1;
         self.floats += 1;
+        if lim.structure {
+            self.note_decimals(f);
+        }
         self.float_range = Some(match self.float_range {
             Some((lo, hi)) => (lo.min(f), hi.max(f)),
             None => (f, f),
@@ -138,20 +183,58 @@ impl Node {
         if let Some(d) = &mut self.distinct {
             // A short list scanned in place: cheaper than hashing for the few values an enum has.
             if chars > ENUM_MAX_CHARS {
-                self.distinct = None;
-            } else if let Some((_, c)) = d.iter_mut().find(|(v, _)| **v == *s) {
-                *c += 1;
+                self.end_distinct(s, lim);
+            } else if let Some(i) = d.iter().position(|(v, _)| **v == *s) {
+                d[i].1 += 1;
+                if lim.structure && i < unions::MAX_TAG_VALUES {
+                    self.last_tag = Some(i as u8);
+                }
             } else if d.len() >= lim.max_enum {
-                self.distinct = None;
+                self.end_distinct(s, lim);
             } else {
+                if lim.structure && d.len() < unions::MAX_TAG_VALUES {
+                    self.last_tag = Some(d.len() as u8);
+                }
                 d.push((s.into(), 1));
             }
+        } else if lim.structure && !self.shape_gap {
+            self.shape_value(s);
         }
         if chars <= EXAMPLE_MAX_CHARS
             && self.examples.len() < lim.max_examples
             && !self.examples.iter().any(|e| e.as_str() == Some(s))
         {
             self.examples.push(Value::String(s.to_string()));
+        }
+    }
+
+    /// Distinct values outnumber the enum cap (or one is too long): stop counting them, and start shaping
+    /// strings from the values seen so far (a shape does not care how often a value was seen).
+    fn end_distinct(&mut self, s: &str, lim: &Limits) {
+        let seen = self.distinct.take().unwrap_or_default();
+        if !lim.structure {
+            return;
+        }
+        for (v, _) in &seen {
+            self.shape_value(v);
+        }
+        self.shape_value(s);
+    }
+
+    /// Adds `s` to the shape, unless a format still explains every value (then the shape would not be used,
+    /// and is given up: a format that fails later leaves no pattern).
+    fn shape_value(&mut self, s: &str) {
+        if self.shape_gap {
+            return;
+        }
+        if self.format_mask != 0 {
+            self.shape_gap = true;
+            self.shape = None;
+            return;
+        }
+        if !self.shape.get_or_insert_with(Default::default).add(s) {
+            self.shape_gap = true;
+            self.shape = None;
         }
     }
 
@@ -187,6 +270,7 @@ impl Node {
             Some(i) => i,
             None if self.props.len() < MAX_PROPERTIES => {
                 self.props.push((key.into(), Node::new()));
+                self.last_new_key = self.objects;
                 self.props.len() - 1
             }
             None => {
@@ -194,7 +278,19 @@ impl Node {
                 return None;
             }
         };
+        if i < 64 {
+            self.cur_mask |= 1 << i;
+        }
         Some(&mut self.props[i].1)
+    }
+
+    /// Ends the object being added: records which keys each candidate tag value went with.
+    pub fn end_object(&mut self) {
+        let mask = std::mem::take(&mut self.cur_mask);
+        self.last_mask = Some(mask);
+        if self.props.len() <= 64 {
+            unions::end_object(self, mask);
+        }
     }
 
     /// Non-null values seen.
@@ -299,8 +395,8 @@ impl Node {
         }
     }
 
-    /// The JSON Schema of this position (no `$schema`).
-    pub fn schema(&self) -> Value {
+    /// The JSON Schema of this position (no `$schema`); `path` names it in the evidence `cx` collects.
+    pub fn schema(&self, cx: &mut SchemaCx, path: &str) -> Value {
         let mut s = Map::new();
         let types = self.type_names();
         match types.as_slice() {
@@ -309,21 +405,41 @@ impl Node {
             many => s.insert("type".into(), Value::from(many.to_vec())),
         };
         if self.objects > 0 {
-            let props: Map<String, Value> = self.props.iter().map(|(k, n)| (k.to_string(), n.schema())).collect();
-            let required: Vec<Value> =
-                self.props.iter().filter(|(_, n)| n.seen == self.objects).map(|(k, _)| Value::from(&**k)).collect();
-            s.insert("properties".into(), Value::Object(props));
-            if !required.is_empty() {
-                s.insert("required".into(), Value::Array(required));
+            let children: Vec<Value> =
+                self.props.iter().map(|(k, n)| n.schema(cx, &structure::child_path(path, k))).collect();
+            let union = if cx.structure { unions::find(self) } else { None };
+            if let Some(u) = union {
+                s.insert("oneOf".into(), unions::branches(self, &u, &children, cx, path));
+            } else {
+                let required: Vec<Value> =
+                    self.props.iter().filter(|(_, n)| n.seen == self.objects).map(|(k, _)| Value::from(&**k)).collect();
+                let props: Map<String, Value> =
+                    self.props.iter().zip(children).map(|((k, _), c)| (k.to_string(), c)).collect();
+                s.insert("properties".into(), Value::Object(props));
+                if !required.is_empty() {
+                    s.insert("required".into(), Value::Array(required));
+                }
+                if cx.structure {
+                    if let Some((confidence, evidence)) = self.closed() {
+                        s.insert("additionalProperties".into(), Value::Bool(false));
+                        cx.note(path, "additionalProperties", confidence, evidence);
+                    }
+                }
             }
         }
         if self.arrays > 0 {
             if let Some(items) = &self.items {
-                s.insert("items".into(), items.schema());
+                s.insert("items".into(), items.schema(cx, &structure::items_path(path)));
             }
             if let Some((lo, hi)) = self.arr_len {
                 s.insert("minItems".into(), lo.into());
                 s.insert("maxItems".into(), hi.into());
+            }
+            if cx.structure {
+                if let Some((confidence, evidence)) = self.unique_items() {
+                    s.insert("uniqueItems".into(), Value::Bool(true));
+                    cx.note(path, "uniqueItems", confidence, evidence);
+                }
             }
         }
         if let Some((lo, hi)) = self.str_len {
@@ -333,9 +449,21 @@ impl Node {
         if let Some(f) = self.format() {
             s.insert("format".into(), f.into());
         }
+        if cx.structure {
+            if let Some((pattern, confidence, evidence)) = self.pattern() {
+                s.insert("pattern".into(), pattern.into());
+                cx.note(path, "pattern", confidence, evidence);
+            }
+        }
         if let Some((lo, hi)) = self.number_range() {
             s.insert("minimum".into(), Value::Number(lo));
             s.insert("maximum".into(), Value::Number(hi));
+        }
+        if cx.structure {
+            if let Some((m, confidence, evidence)) = self.multiple_of() {
+                s.insert("multipleOf".into(), m);
+                cx.note(path, "multipleOf", confidence, evidence);
+            }
         }
         if let Some(mut values) = self.enum_candidates() {
             // `enum` applies to every type, so null must be listed when the position is nullable.

@@ -2,6 +2,7 @@
 //! building a `serde_json::Value` (no allocation for strings without escapes, nothing kept but the stats).
 
 use super::node::{Limits, Node};
+use super::structure::{self, Hashes};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -59,8 +60,18 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
         // first non-empty array (an always-empty array keeps no items node, as in `Node::add`).
         let mut items = self.node.items.take().unwrap_or_else(|| Box::new(Node::new()));
         let mut len = 0usize;
-        while seq.next_element_seed(NodeSeed { node: &mut items, lim: self.lim })?.is_some() {
-            len += 1;
+        if self.lim.structure && self.node.unique.possible() {
+            // Also hashes scalar elements, to tell whether the array repeats one.
+            let mut hashes = Hashes::default();
+            while let Some(h) = seq.next_element_seed(ElementSeed { node: &mut items, lim: self.lim })? {
+                hashes.push(h);
+                len += 1;
+            }
+            self.node.unique.note(&hashes);
+        } else {
+            while seq.next_element_seed(NodeSeed { node: &mut items, lim: self.lim })?.is_some() {
+                len += 1;
+            }
         }
         if items.seen > 0 {
             self.node.items = Some(items);
@@ -82,7 +93,65 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
             }
             slot += 1;
         }
+        if self.lim.structure {
+            self.node.end_object();
+        }
         Ok(())
+    }
+}
+
+/// An array element: added like any value, and hashed when it is a scalar (None for objects and arrays).
+struct ElementSeed<'a> {
+    node: &'a mut Node,
+    lim: &'a Limits,
+}
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
+    type Value = Option<u64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<u64>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementSeed<'_> {
+    type Value = Option<u64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Option<u64>, E> {
+        self.node.add_null();
+        Ok(Some(structure::hash_null()))
+    }
+    fn visit_none<E>(self) -> Result<Option<u64>, E> {
+        self.node.add_null();
+        Ok(Some(structure::hash_null()))
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Option<u64>, E> {
+        self.node.add_bool(b, self.lim);
+        Ok(Some(structure::hash_bool(b)))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Option<u64>, E> {
+        self.node.add_int(i.into(), self.lim);
+        Ok(Some(structure::hash_int(i.into())))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Option<u64>, E> {
+        self.node.add_int(u.into(), self.lim);
+        Ok(Some(structure::hash_int(u.into())))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Option<u64>, E> {
+        self.node.add_float(f, self.lim);
+        Ok(Some(structure::hash_float(f)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Option<u64>, E> {
+        self.node.add_str(s, self.lim);
+        Ok(Some(structure::hash_str(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<u64>, A::Error> {
+        NodeSeed { node: self.node, lim: self.lim }.visit_seq(seq).map(|_| None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<u64>, A::Error> {
+        NodeSeed { node: self.node, lim: self.lim }.visit_map(map).map(|_| None)
     }
 }
 

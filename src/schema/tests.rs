@@ -144,7 +144,8 @@ fn enums_need_few_short_repeated_strings() {
     // The cap: 11 distinct values with the default of 10 is no enum, with a cap of 12 it is.
     let many: Vec<Value> = (0..44).map(|k| json!({"c": format!("v{}", k % 11)})).collect();
     assert_eq!(field(&infer(&many), "c").enum_candidates, None);
-    let mut wide = Inferrer::with_options(InferOptions { max_enum_candidates: 12, max_examples: 2 });
+    let mut wide =
+        Inferrer::with_options(InferOptions { max_enum_candidates: 12, max_examples: 2, ..Default::default() });
     many.iter().for_each(|m| wide.add(m));
     let wide = wide.finish();
     assert_eq!(field(&wide, "c").enum_candidates.as_ref().map(Vec::len), Some(11));
