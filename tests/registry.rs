@@ -105,11 +105,67 @@ async fn topics_written_by_confluent_avro_serializer_are_decoded_with_subject_an
         assert!(props.get(field).is_some(), "{field} missing in {props}");
     }
     assert!(r.text.contains("12.30") || s.to_string().contains("12.3"), "{}", r.text);
-    // One schema request and one subject/version request for the five messages; none on a second read.
+    // One request (the topic subject's latest version, which is the messages' schema) for the five messages;
+    // none on a second read.
     let registry = state.registry().unwrap();
-    assert_eq!(registry.requests(), 2);
+    assert_eq!(registry.requests(), 1);
     call(&state, "infer_schema", json!({"topic": topic, "from": "earliest"})).await.unwrap();
-    assert_eq!(registry.requests(), 2);
+    assert_eq!(registry.requests(), 1);
+}
+
+/// 10,000 framed messages of one schema: read by id they cost one request (`/schemas/ids/{id}`), naming the
+/// subject one more only when asked; read as a topic's records they cost one request in all, named.
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn ten_thousand_messages_of_one_schema_cost_one_registry_request() {
+    use kafka_qa_mcp::registry::{codec, decode_named, prefetch, prefetch_topic, Parsed, SchemaType};
+    let url = env("SCHEMA_REGISTRY_URL");
+    let topic = unique("cache");
+    let schema = r#"{"type":"record","name":"C","fields":[{"name":"n","type":"long"},{"name":"s","type":"string"}]}"#;
+    let id = state_with(&url)
+        .registry()
+        .unwrap()
+        .register(&format!("{topic}-value"), SchemaType::Avro, schema)
+        .await
+        .unwrap();
+    let parsed = Parsed::parse(SchemaType::Avro, schema, &[]).unwrap();
+    let records: Vec<_> = (0..10_000)
+        .map(|i| kafka_qa_mcp::kafka::Record {
+            topic: topic.clone(),
+            partition: 0,
+            offset: i,
+            timestamp_ms: None,
+            key: None,
+            value: Some(codec::frame(id, &parsed.encode(&json!({"n": i, "s": format!("v{i}")}), None).unwrap())),
+            headers: vec![],
+        })
+        .collect();
+    let decode_all = |reg: &kafka_qa_mcp::registry::RegistryClient| {
+        records
+            .iter()
+            .map(|r| decode_named(reg, r.value.as_deref().unwrap(), Some((&topic, false))).unwrap().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // By id.
+    let state = state_with(&url);
+    let reg = state.registry().unwrap();
+    assert!(prefetch(reg, &records).await.is_empty());
+    let decoded = decode_all(reg);
+    assert_eq!(reg.requests(), 1);
+    assert_eq!(decoded[9_999].value, json!({"n": 9_999, "s": "v9999"}));
+    assert_eq!(decoded[0].subject, None, "no subject unless asked");
+    assert_eq!(reg.names(id).await, vec![(format!("{topic}-value"), 1)]);
+    assert_eq!(reg.requests(), 2);
+    assert_eq!(decode_all(reg)[5].subject.as_deref(), Some(&*format!("{topic}-value")));
+    // As the topic's records, named.
+    let state = state_with(&url);
+    let reg = state.registry().unwrap();
+    assert!(prefetch_topic(reg, &topic, &records, true).await.is_empty());
+    let decoded = decode_all(reg);
+    assert_eq!(reg.requests(), 1);
+    assert_eq!((decoded[42].subject.as_deref(), decoded[42].version), (Some(&*format!("{topic}-value")), Some(1)));
+    assert!(prefetch_topic(reg, &topic, &records, true).await.is_empty());
+    assert_eq!(reg.requests(), 1, "cached");
 }
 
 #[tokio::test]

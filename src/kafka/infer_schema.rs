@@ -171,7 +171,8 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
     let registry = cx.state.registry_opt();
     let mut registry_errors = vec![];
     if let Some(reg) = registry {
-        registry_errors.extend(crate::registry::prefetch(reg, &sample.records).await.into_values());
+        registry_errors
+            .extend(crate::registry::prefetch_topic(reg, &args.topic, &sample.records, true).await.into_values());
     }
     let contents = Contents::of_with(&sample.records, registry);
     registry_errors.extend(contents.decode_errors.iter().cloned());
