@@ -1,7 +1,9 @@
 //! Executing cases against live topics. The output and DLQ high watermarks are captured first; one
 //! watcher per watched topic then reads everything new from there (through the Kafka API's bounded
 //! `sample`), while the cases run with bounded parallelism: each produces its input and waits, up to its
-//! timeout, for a correlated message where its expectation says it must (or must not) land.
+//! timeout, for a correlated message where its expectation says it must (or must not) land. With a Schema
+//! Registry, watchers keep framed Avro, Protobuf and JSON Schema payloads (values and keys) decoded to JSON
+//! text, so expectations and correlation match them like plain JSON messages.
 
 use super::model::{Expectation, TestCase};
 use super::report::{CaseResult, Landed, Outcome, Sent};
@@ -47,7 +49,7 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
         let seen: Seen = Arc::default();
         watchers.insert(t.clone(), seen.clone());
         handles.push(tokio::spawn(watch(
-            cx.state.kafka.clone(),
+            cx.state.clone(),
             t.clone(),
             marks.iter().map(|(p, _, high)| (*p, *high)).collect(),
             seen,
@@ -81,7 +83,7 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
 }
 
 async fn watch(
-    kafka: crate::kafka::Kafka,
+    state: Arc<crate::context::AppState>,
     topic: String,
     mut next: Vec<(i32, i64)>,
     seen: Seen,
@@ -96,7 +98,11 @@ async fn watch(
             max_bytes: 16 << 20,
             timeout: Duration::from_secs(2),
         };
-        if let Ok(sample) = kafka.sample(req).await {
+        if let Ok(mut sample) = state.kafka.sample(req).await {
+            if let Some(reg) = state.registry_opt() {
+                crate::registry::prefetch_topic(reg, &topic, &sample.records, false).await;
+                sample.records.iter_mut().for_each(|r| decode_framed(reg, r));
+            }
             let now = Instant::now();
             for r in sample.records {
                 if let Some(slot) = next.iter_mut().find(|(p, _)| *p == r.partition) {
@@ -108,6 +114,20 @@ async fn watch(
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(POLL_EVERY) => {}
+        }
+    }
+}
+
+/// Replaces a registry-framed value or key by its JSON text (a string key by the string itself).
+fn decode_framed(reg: &crate::registry::RegistryClient, r: &mut Record) {
+    let topic = r.topic.clone();
+    for (part, is_key) in [(&mut r.value, false), (&mut r.key, true)] {
+        let decoded = part.as_deref().and_then(|b| crate::registry::decode_named(reg, b, Some((&topic, is_key))));
+        if let Some(Ok(d)) = decoded {
+            *part = Some(match d.value {
+                Value::String(s) if is_key => s.into_bytes(),
+                v => v.to_string().into_bytes(),
+            });
         }
     }
 }
