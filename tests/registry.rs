@@ -45,6 +45,26 @@ async fn topics_written_by_confluent_avro_serializer_are_decoded_with_subject_an
         assert!(props.get(field).is_some(), "{field} missing in {props}");
     }
     assert!(r.text.contains("12.30") || s.to_string().contains("12.3"), "{}", r.text);
+    // The registered schema as JSON Schema, and where the data departs from it: SHIPPED is never written.
+    let reg = &s["registered"];
+    assert_eq!(
+        (reg["subject"].clone(), reg["version"].clone(), reg["values"].clone()),
+        (json!(format!("{topic}-value")), json!(1), json!(5)),
+        "{reg}"
+    );
+    let js = &reg["json_schema"]["properties"];
+    assert_eq!(js["placed_at"]["format"], "date-time", "{js}");
+    assert_eq!(js["note"]["type"], json!(["string", "null"]), "{js}");
+    assert_eq!(js["amount"]["pattern"], r"^-?\d{1,8}\.\d{2}$", "{js}");
+    let drift = reg["drift"].as_array().unwrap();
+    assert!(
+        drift.iter().any(|d| d["kind"] == "enum_unused"
+            && d["path"] == "/status"
+            && d["detail"].as_str().unwrap().contains("SHIPPED")),
+        "{drift:?}"
+    );
+    assert!(!drift.iter().any(|d| d["kind"] == "type_mismatch" || d["kind"] == "null_not_allowed"), "{drift:?}");
+    assert!(r.text.contains("## Registered schema") && r.text.contains("enum_unused `/status`"), "{}", r.text);
     // One request (the topic subject's latest version, which is the messages' schema) for the five messages;
     // none on a second read.
     let registry = state.registry().unwrap();

@@ -111,6 +111,9 @@ pub struct InferSchemaOutput {
     pub resource_uri: Option<String>,
     /// Per field: presence, types, format, enum candidates, ranges, examples.
     pub fields: Vec<FieldStats>,
+    /// With a Schema Registry: the schema most values were written with, as JSON Schema, and the drift.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered: Option<crate::registry::drift::RegisteredView>,
 }
 
 impl Tool for InferSchema {
@@ -176,6 +179,14 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
     }
     let contents = Contents::of_with(&sample.records, registry);
     registry_errors.extend(contents.decode_errors.iter().cloned());
+    let registered = match registry.and_then(|reg| crate::registry::drift::registered_view(reg, &sample.records)) {
+        Some(Ok(view)) => Some(view),
+        Some(Err(e)) => {
+            registry_errors.push(format!("the registered schema could not be converted: {e}"));
+            None
+        }
+        None => None,
+    };
     let (schema, confidence, fields) = if contents.values.is_empty() {
         (None, 0.0, vec![])
     } else {
@@ -226,6 +237,7 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
         key_schema,
         resource_uri,
         fields,
+        registered,
     })
 }
 
@@ -265,6 +277,9 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
     }
     if let Some(schema) = &out.schema {
         summary.push_str(&format!("\n\n```json\n{}\n```", serde_json::to_string(schema).unwrap_or_default()));
+    }
+    if let Some(r) = &out.registered {
+        summary.push_str(&crate::registry::drift::summary(r));
     }
     for e in &out.registry_errors {
         summary.push_str(&format!("\n- not decoded with the Schema Registry: {e}"));

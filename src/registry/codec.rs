@@ -124,6 +124,16 @@ impl Parsed {
         }
     }
 
+    /// A Protobuf schema's message by full name (default: the first of its own file); None for other formats.
+    pub fn proto_message(&self, name: Option<&str>) -> Option<MessageDescriptor> {
+        let Parsed::Protobuf { pool, file } = self else { return None };
+        let top = Self::proto_messages(pool, file);
+        match name {
+            None => top.first().cloned(),
+            Some(n) => find_message(&top, n).map(|(m, _)| m),
+        }
+    }
+
     /// The top-level messages of the schema's own file, in declaration order (message index 0, 1, ...).
     fn proto_messages(pool: &DescriptorPool, file: &str) -> Vec<MessageDescriptor> {
         pool.get_file_by_name(file).map(|f| f.messages().collect()).unwrap_or_default()

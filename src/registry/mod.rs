@@ -8,6 +8,8 @@ pub mod check_schema_compatibility;
 pub mod client;
 pub mod codec;
 pub mod compat;
+pub mod drift;
+pub mod to_json_schema;
 
 pub use client::{naming, Registered, RegistryClient};
 pub use codec::{Parsed, SchemaType};
