@@ -55,6 +55,8 @@ pub struct Verdict {
 pub type Reference = (String, String, i64);
 /// The latest version of a subject when it was looked up (None: no such subject).
 type Latest = (Instant, Option<Arc<Registered>>);
+/// The (subject, version) pairs known to hold an id, and whether the registry's full list was fetched.
+type Names = (bool, Vec<(String, i64)>);
 /// A referenced schema's text and its own references.
 type RefText = (String, Vec<Reference>);
 
@@ -62,7 +64,7 @@ pub struct RegistryClient {
     endpoint: Endpoint,
     by_id: Mutex<HashMap<u32, Arc<Registered>>>,
     /// (subject, version) pairs known to hold each id; `true` once the registry's full list was fetched.
-    names: Mutex<HashMap<u32, (bool, Vec<(String, i64)>)>>,
+    names: Mutex<HashMap<u32, Names>>,
     latest: Mutex<HashMap<String, Latest>>,
     /// Reference texts by (subject, version).
     texts: Mutex<HashMap<(String, i64), RefText>>,

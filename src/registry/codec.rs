@@ -143,6 +143,12 @@ impl Parsed {
     pub fn decode(&self, payload: &[u8]) -> Result<(Value, Option<String>), String> {
         match self {
             Parsed::Avro { schema, referenced, names } => {
+                let mut rest = payload;
+                let fast = super::avro_fast::read(schema, names, &mut rest);
+                if fast.is_ok() && rest.is_empty() {
+                    return fast.map(|v| (v, None)).map_err(|_| String::new());
+                }
+                // apache-avro's reader says what does not fit (or reads what the fast path does not).
                 let mut reader = payload;
                 let mut all = vec![schema];
                 all.extend(referenced.iter());
@@ -153,6 +159,11 @@ impl Parsed {
                     .map_err(|e| format!("Avro data that fits the writer schema: {e}"))?;
                 if !reader.is_empty() {
                     return Err(format!("Avro data that fits the writer schema ({} bytes left over)", reader.len()));
+                }
+                if fast.is_ok() || fast == Err(super::avro_fast::GaveUp::Bad) {
+                    return Err(
+                        "Avro data that fits the writer schema (it ends early or holds an invalid value)".into()
+                    );
                 }
                 Ok((avro_to_json(value, schema, names), None))
             }

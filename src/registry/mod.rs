@@ -4,6 +4,7 @@
 //! Read paths decode in two steps: [`prefetch`] fetches (once, cached) the schemas of the framed payloads of a
 //! batch of records, then [`decode_cached`] decodes each payload without I/O.
 
+pub mod avro_fast;
 pub mod check_schema_compatibility;
 pub mod client;
 pub mod codec;
