@@ -8,13 +8,14 @@ mod support;
 use serde_json::{json, Value};
 use support::{call, env, python, state_with, unique, AVRO_SCHEMA, PY_AVRO_PRODUCE};
 
-/// The system under test: reads N JSON orders from the input topic; a negative amount goes to the DLQ as
-/// JSON Schema-framed JSON with an x-reject-reason header, anything else to the output topic as Avro.
+/// The system under test: reads N orders from the input topic (Avro through confluent-kafka's
+/// AvroDeserializer, else JSON); a negative amount goes to the DLQ as JSON Schema-framed JSON with an
+/// x-reject-reason header, anything else to the output topic as Avro, saying which format the input had.
 const PY_PROCESSOR: &str = r#"
 import sys, json, datetime, time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.schema_registry.avro import AvroSerializer, AvroDeserializer
 from confluent_kafka.schema_registry.json_schema import JSONSerializer
 from confluent_kafka.serialization import SerializationContext, MessageField
 src, out, dlq, bootstrap, url, n = sys.argv[1:7]
@@ -22,7 +23,9 @@ sr = SchemaRegistryClient({"url": url})
 avro = AvroSerializer(sr, json.dumps({"type": "record", "name": "Enriched", "namespace": "shop", "fields": [
     {"name": "order_id", "type": "string"}, {"name": "amount", "type": "double"},
     {"name": "status", "type": {"type": "enum", "name": "State", "symbols": ["ENRICHED", "HELD"]}},
-    {"name": "placed_at", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}))
+    {"name": "placed_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "input_format", "type": "string"}]}))
+read_avro = AvroDeserializer(sr)
 reject = JSONSerializer(json.dumps({"type": "object", "properties": {"order_id": {"type": "string"},
     "error": {"type": "string"}}, "required": ["order_id", "error"]}), sr)
 c = Consumer({"bootstrap.servers": bootstrap, "group.id": "proc-" + src, "enable.auto.commit": False})
@@ -33,13 +36,15 @@ while done < int(n) and time.time() < deadline:
     m = c.poll(0.5)
     if m is None or m.error():
         continue
-    v = json.loads(m.value())
+    framed = m.value()[:1] == b"\x00"
+    v = read_avro(m.value(), SerializationContext(src, MessageField.VALUE)) if framed else json.loads(m.value())
     if v["amount"] < 0:
         p.produce(dlq, reject({"order_id": v["order_id"], "error": "negative amount"},
                   SerializationContext(dlq, MessageField.VALUE)), key=m.key(), headers={"x-reject-reason": "negative amount"})
     else:
         e = {"order_id": v["order_id"], "amount": float(v["amount"]), "status": "ENRICHED",
-             "placed_at": datetime.datetime(2024, 1, 15, 3, 0, tzinfo=datetime.timezone.utc)}
+             "placed_at": datetime.datetime(2024, 1, 15, 3, 0, tzinfo=datetime.timezone.utc),
+             "input_format": "avro" if framed else "json"}
         p.produce(out, avro(e, SerializationContext(out, MessageField.VALUE)), key=m.key())
     p.flush()
     done += 1
@@ -47,9 +52,14 @@ c.close()
 "#;
 
 fn case(id: &str, amount: f64, expectation: Value) -> Value {
+    case_with(id, json!({"order_id": id, "amount": amount}), expectation)
+}
+
+fn case_with(id: &str, value: Value, expectation: Value) -> Value {
+    let amount = value["amount"].as_f64().unwrap_or(0.0);
     json!({"id": id, "type": if amount < 0.0 { "negative" } else { "positive" }, "title": id, "priority": "high",
         "expected_result": "as the expectation says", "preconditions": ["the processor runs"], "steps": ["send", "watch"],
-        "input": {"key": id, "value": {"order_id": id, "amount": amount}}, "expectation": expectation})
+        "input": {"key": id, "value": value}, "expectation": expectation})
 }
 
 #[tokio::test]
@@ -61,14 +71,27 @@ async fn run_test_cases_matches_avro_output_and_json_schema_dlq_messages_decoded
         state.kafka.create_topic(&state.guard, t, 1, &[]).await.unwrap();
     }
     let (bootstrap, url) = (env("KAFKA_BOOTSTRAP_SERVERS"), env("SCHEMA_REGISTRY_URL"));
+    // Inputs that fit the input topic's registered schema are sent Avro-encoded; the others as JSON text.
+    let input_schema = r#"{"type":"record","name":"In","fields":[{"name":"order_id","type":"string"},{"name":"amount","type":"double"}]}"#;
+    let registry = state.registry().unwrap();
+    registry.register(&format!("{input}-value"), kafka_qa_mcp::registry::SchemaType::Avro, input_schema).await.unwrap();
     let mut processor = std::process::Command::new(env("PYTHON"))
         .arg("-c")
         .arg(PY_PROCESSOR)
-        .args([&input, &output, &dlq, &bootstrap, &url, "5"])
+        .args([&input, &output, &dlq, &bootstrap, &url, "6"])
         .spawn()
         .unwrap();
     let cases = json!([
-        case("A", 5.0, json!({"kind": "output", "matches": {"order_id": "A", "status": "ENRICHED", "amount": 5}})),
+        case(
+            "A",
+            5.0,
+            json!({"kind": "output", "matches": {"order_id": "A", "status": "ENRICHED", "amount": 5, "input_format": "avro"}})
+        ),
+        case_with(
+            "F",
+            json!({"order_id": "F", "amount": 3, "extra": true}),
+            json!({"kind": "output", "matches": {"input_format": "json"}})
+        ),
         case(
             "B",
             7.5,
@@ -91,7 +114,7 @@ async fn run_test_cases_matches_avro_output_and_json_schema_dlq_messages_decoded
     let results = r.structured["cases"].as_array().unwrap_or_else(|| panic!("{}", r.structured)).clone();
     let by_id =
         |id: &str| results.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("{id}: {results:?}")).clone();
-    for id in ["A", "B", "D"] {
+    for id in ["A", "B", "D", "F"] {
         assert_eq!(by_id(id)["status"], "passed", "{id}: {}", by_id(id));
     }
     // Failing for the right reason proves the Avro value was read: its enum symbol is named in the diff.

@@ -118,6 +118,17 @@ async fn watch(
     }
 }
 
+/// On a topic whose `<topic>-value` subject has a schema: the case's JSON value framed with it. None when
+/// there is no such schema or the value does not fit it (then it goes as JSON text: a message the schema
+/// cannot carry, as a negative case means).
+async fn registry_encoded(cx: &CallContext, topic: &str, case: &TestCase) -> Option<Vec<u8>> {
+    let value = case.input.value.as_ref()?;
+    let reg = cx.state.registry_opt()?.latest(&format!("{topic}-value")).await.ok()??;
+    let message = crate::registry::schema_arg::root_message(&reg.parsed);
+    let payload = reg.parsed.encode(value, message.as_deref()).ok()?;
+    Some(crate::registry::codec::frame(reg.id, &payload))
+}
+
 /// Replaces a registry-framed value or key by its JSON text (a string key by the string itself).
 fn decode_framed(reg: &crate::registry::RegistryClient, r: &mut Record) {
     let topic = r.topic.clone();
@@ -139,6 +150,7 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
         Ok(v) => v,
         Err(e) => return result.errored(format!("input: {e}")),
     };
+    let value = registry_encoded(cx, &topic, case).await.or(value);
     let record = OutRecord {
         key: case.input.key.clone().map(String::into_bytes),
         value,
