@@ -20,6 +20,7 @@ pub fn state_with(registry_url: &str) -> Arc<AppState> {
     let mut c = Config::default();
     c.kafka.bootstrap_servers = env("KAFKA_BOOTSTRAP_SERVERS");
     c.kafka.request_timeout_ms = 5000;
+    c.kafka.add_env_properties().unwrap();
     c.schema_registry.url = Some(registry_url.to_string());
     c.schema_registry.timeout_ms = 3000;
     c.export.dir = std::env::temp_dir().join("kqm-registry-tests");
