@@ -90,3 +90,43 @@ async fn json_schema_verdicts_agree_with_the_registry() {
     assert!(unexpected.is_empty(), "{unexpected:#?}");
     assert!(candidates.len() - d.len() >= 10, "{} agree", candidates.len() - d.len());
 }
+
+/// Schema-evolution cases: check_schema_compatibility stores them, run_test_cases writes each value with one
+/// schema and reads it with the other (apache-avro resolution), and reports which direction breaks and why.
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn evolution_cases_run_old_to_new_and_new_to_old() {
+    let state = state_with(&env("SCHEMA_REGISTRY_URL"));
+    let subject = unique("evolve");
+    let v1 = r#"{"type":"record","name":"O","fields":[{"name":"id","type":"long"},{"name":"s","type":{"type":"enum","name":"S","symbols":["A","B"]}}]}"#;
+    state.registry().unwrap().register(&subject, SchemaType::Avro, v1).await.unwrap();
+    // BACKWARD-breaking: a new field without a default.
+    let v2 = r#"{"type":"record","name":"O","fields":[{"name":"id","type":"long"},{"name":"s","type":{"type":"enum","name":"S","symbols":["A","B"]}},{"name":"email","type":"string"}]}"#;
+    let r = call(&state, "check_schema_compatibility", json!({"subject": subject, "schema": v2, "cases": true}))
+        .await
+        .unwrap();
+    let case_set = r.structured["case_set"].as_str().unwrap().to_string();
+    let run = call(&state, "run_test_cases", json!({"case_set": case_set})).await.unwrap();
+    let cases = run.structured["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 6, "{}", run.text);
+    for c in &cases[..3] {
+        assert_eq!((c["status"].clone(), c["type"].clone()), (json!("failed"), json!("positive")), "{c}");
+        assert!(c["observed"].as_str().unwrap().contains("cannot resolve"), "{c}");
+    }
+    for c in &cases[3..] {
+        assert_eq!((c["status"].clone(), c["type"].clone()), (json!("passed"), json!("edge")), "{c}");
+    }
+    // A compatible candidate (a default) passes every case.
+    let v3 = v2.replace(r#""type":"string"}"#, r#""type":"string","default":"none"}"#);
+    let r = call(&state, "check_schema_compatibility", json!({"subject": subject, "schema": v3, "cases": true}))
+        .await
+        .unwrap();
+    assert_eq!(r.structured["registry"]["is_compatible"], true);
+    let run = call(&state, "run_test_cases", json!({"case_set": r.structured["case_set"]})).await.unwrap();
+    assert_eq!(
+        (run.structured["passed"].clone(), run.structured["failed"].clone()),
+        (json!(6), json!(0)),
+        "{}",
+        run.text
+    );
+}

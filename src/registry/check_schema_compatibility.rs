@@ -40,6 +40,9 @@ pub struct CheckArgs {
     /// mode and for subjects outside schema_registry.subject_allow / inside subject_deny.
     #[serde(default)]
     pub register: bool,
+    /// Also store schema-evolution test cases (old data read by the candidate, and the reverse) for run_test_cases.
+    #[serde(default)]
+    pub cases: bool,
 }
 
 fn avro() -> SchemaType {
@@ -58,6 +61,9 @@ pub struct CheckOutput {
     pub breaking_changes: Vec<String>,
     /// The id the candidate was registered with, when `register` was true and it was compatible.
     pub registered_id: Option<u32>,
+    /// With `cases`: the stored case set (testcases://{id}) to pass to run_test_cases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_set: Option<String>,
 }
 
 impl Tool for CheckSchemaCompatibility {
@@ -72,7 +78,7 @@ impl Tool for CheckSchemaCompatibility {
                 "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under the \
 subject's compatibility level (BACKWARD, FORWARD, FULL, _TRANSITIVE, NONE): the registry's own verdict and a local \
 explanation naming each breaking field. Registers it only with register=true. Next: produce_test_message to the topic \
-to see the schema in use, or generate_test_cases with kind compatibility.",
+to see the schema in use, or cases=true then run_test_cases.",
             read_only: false,
             destructive: false,
             idempotent: true,
@@ -122,6 +128,7 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
             registry: super::client::Verdict { is_compatible: true, messages: vec![] },
             breaking_changes: vec![],
             registered_id: Some(id),
+            case_set: None,
         };
         return Ok(Reply::new(&out)?.summary(summary));
     };
@@ -153,6 +160,29 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
     for m in verdict.messages.iter().take(5) {
         summary.push_str(&format!("\n- registry: {}", crate::text::cut_chars(m, 300)));
     }
+    let case_set = if args.cases {
+        let cases = super::evolution::cases(args.schema_type, &latest.text, &text, &level, 1)
+            .map_err(|e| Error::bad_input("schema", e))?;
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let targets = crate::testcases::model::Targets {
+            input_topic: args.topic.clone().unwrap_or_else(|| subject.clone()),
+            ..Default::default()
+        };
+        cx.state.resources.put(crate::resources::StoredResource {
+            uri: format!("{}{id}", crate::testcases::generate_test_cases::CASE_SET_PREFIX),
+            name: format!("test cases {id}"),
+            description: format!("{} schema-evolution cases for {subject}", cases.len()),
+            mime_type: "application/json".into(),
+            text: serde_json::json!({"targets": targets, "cases": cases}).to_string(),
+        });
+        summary.push_str(&format!(
+            "\nStored {} schema-evolution cases as case_set `{id}`: run them with run_test_cases.",
+            cases.len()
+        ));
+        Some(id)
+    } else {
+        None
+    };
     let rows: Vec<String> = breaking.iter().map(|m| format!("- {}", crate::text::cut_chars(m, 300))).collect();
     let out = CheckOutput {
         subject,
@@ -161,6 +191,7 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
         registry: verdict,
         breaking_changes: breaking,
         registered_id,
+        case_set,
     };
     Ok(Reply::new(&out)?.summary(summary).rows(
         "breaking_changes",

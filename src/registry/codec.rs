@@ -134,6 +134,12 @@ impl Parsed {
         }
     }
 
+    /// The message indexes of a Protobuf message by full name (what the wire format's header carries).
+    pub fn proto_indexes(&self, name: &str) -> Option<Vec<usize>> {
+        let Parsed::Protobuf { pool, file } = self else { return None };
+        find_message(&Self::proto_messages(pool, file), name).map(|(_, i)| i)
+    }
+
     /// The top-level messages of the schema's own file, in declaration order (message index 0, 1, ...).
     fn proto_messages(pool: &DescriptorPool, file: &str) -> Vec<MessageDescriptor> {
         pool.get_file_by_name(file).map(|f| f.messages().collect()).unwrap_or_default()

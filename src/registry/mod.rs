@@ -10,6 +10,7 @@ pub mod client;
 pub mod codec;
 pub mod compat;
 pub mod drift;
+pub mod evolution;
 pub mod schema_arg;
 pub mod to_json_schema;
 

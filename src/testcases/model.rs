@@ -110,6 +110,14 @@ pub enum Expectation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_ms: Option<u64>,
     },
+    /// Schema evolution, without Kafka: the input value written with `writer` reads with `reader` (or, with `readable` false, is refused).
+    Compatibility {
+        schema_type: crate::registry::SchemaType,
+        writer: String,
+        reader: String,
+        #[serde(default = "crate::defaults::yes")]
+        readable: bool,
+    },
     /// Nothing correlated with the input reaches the output topic within the timeout.
     NoOutput {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +135,7 @@ impl Expectation {
             Expectation::Output { correlate_by, .. }
             | Expectation::Dlq { correlate_by, .. }
             | Expectation::NoOutput { correlate_by, .. } => correlate_by.as_deref().filter(|c| *c != "key"),
+            Expectation::Compatibility { .. } => None,
         }
     }
     pub fn timeout_ms(&self) -> Option<u64> {
@@ -134,6 +143,7 @@ impl Expectation {
             Expectation::Output { timeout_ms, .. }
             | Expectation::Dlq { timeout_ms, .. }
             | Expectation::NoOutput { timeout_ms, .. } => *timeout_ms,
+            Expectation::Compatibility { .. } => None,
         }
     }
     pub fn topic(&self) -> Option<&str> {
@@ -141,6 +151,7 @@ impl Expectation {
             Expectation::Output { topic, .. }
             | Expectation::Dlq { topic, .. }
             | Expectation::NoOutput { topic, .. } => topic.as_deref(),
+            Expectation::Compatibility { .. } => None,
         }
     }
     pub fn name(&self) -> &'static str {
@@ -148,6 +159,7 @@ impl Expectation {
             Expectation::Output { .. } => "output",
             Expectation::Dlq { .. } => "dlq",
             Expectation::NoOutput { .. } => "no_output",
+            Expectation::Compatibility { .. } => "compatibility",
         }
     }
 }

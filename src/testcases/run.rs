@@ -146,6 +146,11 @@ fn decode_framed(reg: &crate::registry::RegistryClient, r: &mut Record) {
 async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &BTreeMap<String, Seen>) -> CaseResult {
     let topic = case.input.topic.clone().unwrap_or_else(|| plan.input_topic.clone());
     let mut result = CaseResult::new(case);
+    if let Expectation::Compatibility { schema_type, writer, reader, readable } = &case.expectation {
+        let (passed, observed) =
+            crate::registry::evolution::check(*schema_type, writer, reader, case.input.value.as_ref(), *readable);
+        return result.with(if passed { Outcome::pass(observed) } else { Outcome::fail(observed.clone()) });
+    }
     let value = match case.input.value_bytes() {
         Ok(v) => v,
         Err(e) => return result.errored(format!("input: {e}")),
@@ -178,6 +183,7 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
             topic.clone().or_else(|| plan.output_topic.clone())
         }
         Expectation::Dlq { topic, .. } => topic.clone().or_else(|| plan.dlq_topic.clone()),
+        Expectation::Compatibility { .. } => None,
     };
     let Some(main_topic) = main_topic else {
         return result.errored(format!(
@@ -234,6 +240,7 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
                 ))),
                 _ => None,
             },
+            Expectation::Compatibility { .. } => Some(Outcome::fail("handled before producing".into())),
             Expectation::NoOutput { .. } => match (&found_main, &found_other) {
                 (Some(_), _) => {
                     Some(Outcome::fail(format!("a correlated message reached `{main_topic}`, where nothing should")))
@@ -402,6 +409,7 @@ pub fn check_plan(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Resul
         let topic = c.input.topic.as_deref().unwrap_or(&plan.input_topic);
         cx.guard().check_topic_write(topic)?;
         let needs = match &c.expectation {
+            Expectation::Compatibility { .. } => continue,
             Expectation::Dlq { topic, .. } => topic.is_none() && plan.dlq_topic.is_none(),
             Expectation::Output { topic, .. } | Expectation::NoOutput { topic, .. } => {
                 topic.is_none() && plan.output_topic.is_none()
