@@ -81,7 +81,11 @@ async fn ten_thousand_messages_of_one_schema_cost_one_registry_request() {
     use kafka_qa_mcp::registry::{codec, decode_named, prefetch, prefetch_topic, Parsed, SchemaType};
     let url = env("SCHEMA_REGISTRY_URL");
     let topic = unique("cache");
-    let schema = r#"{"type":"record","name":"C","fields":[{"name":"n","type":"long"},{"name":"s","type":"string"}]}"#;
+    // A record name of its own: the registry gives one id to equal schemas, whatever subject holds them.
+    let name = format!("C{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let schema = &format!(
+        r#"{{"type":"record","name":"{name}","fields":[{{"name":"n","type":"long"}},{{"name":"s","type":"string"}}]}}"#
+    );
     let id = state_with(&url)
         .registry()
         .unwrap()

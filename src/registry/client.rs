@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 const BACKEND: &str = "Schema Registry";
 /// How long "the latest version of a subject" is trusted before asking again (writes look it up per call).
 const LATEST_TTL: Duration = Duration::from_secs(10);
+/// After the registry did not answer (refused, or timed out), requests fail at once for this long instead of
+/// each waiting out the timeout again (a watcher polls every 150 ms).
+const DOWN_BACKOFF: Duration = Duration::from_secs(5);
 
 /// A schema the registry holds: its id, type, text, references and, when known, a subject and version.
 #[derive(Debug)]
@@ -69,6 +72,8 @@ pub struct RegistryClient {
     /// Reference texts by (subject, version).
     texts: Mutex<HashMap<(String, i64), RefText>>,
     requests: AtomicU64,
+    /// When the registry last failed to answer, and how.
+    down: Mutex<Option<(Instant, String)>>,
 }
 
 impl RegistryClient {
@@ -111,6 +116,7 @@ impl RegistryClient {
             latest: Mutex::default(),
             texts: Mutex::default(),
             requests: AtomicU64::new(0),
+            down: Mutex::default(),
         })
     }
 
@@ -125,15 +131,38 @@ impl RegistryClient {
     }
 
     async fn get(&self, path: &str) -> Result<(u16, Value)> {
+        self.check_down()?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let answer = self.endpoint.get(path, &[]).await?;
+        let answer = self.endpoint.get(path, &[]).await.inspect_err(|e| self.note_down(e))?;
         Ok((answer.status, body_json(answer.status, &answer.body)?))
     }
 
     async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
+        self.check_down()?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let answer = self.endpoint.post_json(path, body).await?;
+        let answer = self.endpoint.post_json(path, body).await.inspect_err(|e| self.note_down(e))?;
         Ok((answer.status, body_json(answer.status, &answer.body)?))
+    }
+
+    fn check_down(&self) -> Result<()> {
+        match &*self.down.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some((at, why)) if at.elapsed() < DOWN_BACKOFF => Err(Error::unreachable(
+                BACKEND,
+                Duration::ZERO,
+                format!(
+                    "{why} ({} ms ago; not asked again for {} s)",
+                    at.elapsed().as_millis(),
+                    DOWN_BACKOFF.as_secs()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn note_down(&self, e: &Error) {
+        if matches!(e, Error::Unreachable { .. } | Error::Timeout { .. }) {
+            *self.down.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), e.to_string()));
+        }
     }
 
     /// The schema with this id (cached), parsed: one request, `/schemas/ids/{id}`. Its subject and version

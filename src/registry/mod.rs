@@ -89,7 +89,7 @@ pub async fn prefetch_topic(
             continue;
         }
         if let Err(e) = registry.latest(&format!("{topic}-{part}")).await {
-            if matches!(e, crate::Error::Unreachable { .. }) {
+            if matches!(e, crate::Error::Unreachable { .. } | crate::Error::Timeout { .. }) {
                 failed.extend(value_ids.iter().chain(&key_ids).map(|id| (*id, e.to_string())));
                 return failed;
             }
@@ -127,7 +127,7 @@ async fn fetch_ids(registry: &RegistryClient, ids: Vec<u32>) -> BTreeMap<u32, St
             continue;
         }
         if let Err(e) = registry.by_id(id).await {
-            let unreachable = matches!(e, crate::Error::Unreachable { .. });
+            let unreachable = matches!(e, crate::Error::Unreachable { .. } | crate::Error::Timeout { .. });
             failed.insert(id, e.to_string());
             // A registry that does not answer is not asked again for every id of the batch.
             if unreachable {
