@@ -118,7 +118,7 @@ pub struct PeekedRecord {
     /// The Confluent Schema Registry id, when the value is Confluent-framed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_id: Option<u32>,
-    /// JSON values as JSON (framed ones without the 5-byte framing), text as a string, other bytes (and a framed binary body such as Avro or Protobuf) as `base64:...`; absent for a tombstone.
+    /// JSON values as JSON (framed ones without the 5-byte framing; Avro and Protobuf decoded with a Schema Registry), text as a string, other bytes as `base64:...`; absent for a tombstone.
     pub value: Option<Value>,
     /// The value was longer than max_value_bytes: `value` is its cut text form.
     pub value_cut: bool,
