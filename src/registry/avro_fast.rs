@@ -108,16 +108,35 @@ fn value(schema: &AvroSchema, names: &HashMap<Name, AvroSchema>, buf: &mut &[u8]
         }
         AvroSchema::Uuid(kind) => {
             let u = match kind {
-                UuidSchema::String => string(buf)?.parse::<uuid::Uuid>().map_err(|_| GaveUp::Bad)?,
+                UuidSchema::String => {
+                    let s = string(buf)?;
+                    // Already in the form uuid prints (lowercase, hyphenated): kept as is.
+                    if canonical_uuid(&s) {
+                        return Ok(Value::String(s));
+                    }
+                    s.parse::<uuid::Uuid>().map_err(|_| GaveUp::Bad)?
+                }
                 UuidSchema::Bytes => uuid::Uuid::from_slice(bytes(buf)?).map_err(|_| GaveUp::Bad)?,
                 UuidSchema::Fixed(f) => uuid::Uuid::from_slice(take(buf, f.size)?).map_err(|_| GaveUp::Bad)?,
             };
             Value::String(u.to_string())
         }
-        AvroSchema::Date => return logical(AvroValue::Date(int(buf)?)),
+        AvroSchema::Date => {
+            let d = int(buf)?;
+            return match civil(i64::from(d)) {
+                Some((y, m, day)) => Ok(Value::String(format!("{y:04}-{m:02}-{day:02}"))),
+                None => logical(AvroValue::Date(d)),
+            };
+        }
         AvroSchema::TimeMillis => return logical(AvroValue::TimeMillis(int(buf)?)),
         AvroSchema::TimeMicros => return logical(AvroValue::TimeMicros(long(buf)?)),
-        AvroSchema::TimestampMillis => return logical(AvroValue::TimestampMillis(long(buf)?)),
+        AvroSchema::TimestampMillis => {
+            let t = long(buf)?;
+            return match timestamp_millis(t) {
+                Some(text) => Ok(Value::String(text)),
+                None => logical(AvroValue::TimestampMillis(t)),
+            };
+        }
         AvroSchema::TimestampMicros => return logical(AvroValue::TimestampMicros(long(buf)?)),
         AvroSchema::TimestampNanos => return logical(AvroValue::TimestampNanos(long(buf)?)),
         AvroSchema::LocalTimestampMillis => return logical(AvroValue::LocalTimestampMillis(long(buf)?)),
@@ -128,7 +147,12 @@ fn value(schema: &AvroSchema, names: &HashMap<Name, AvroSchema>, buf: &mut &[u8]
                 apache_avro::schema::InnerDecimalSchema::Fixed(f) => take(buf, f.size)?,
                 _ => bytes(buf)?,
             };
-            return logical(AvroValue::Decimal(apache_avro::Decimal::from(raw)));
+            // The unscaled two's-complement integer as exact text (an empty one is 0, as apache-avro reads it).
+            let raw = if raw.is_empty() { &[0u8][..] } else { raw };
+            match super::codec::decimal_text(raw, d.scale) {
+                Some(text) => Value::String(text),
+                None => return logical(AvroValue::Decimal(apache_avro::Decimal::from(raw))),
+            }
         }
         AvroSchema::Duration(_) => {
             let raw = take(buf, 12)?;
@@ -177,6 +201,43 @@ fn value(schema: &AvroSchema, names: &HashMap<Name, AvroSchema>, buf: &mut &[u8]
             }
             Value::Object(out)
         }
+    })
+}
+
+/// Lowercase hyphenated 8-4-4-4-12 hex: what `uuid::Uuid`'s Display gives.
+fn canonical_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
+/// Days since 1970-01-01 as (year, month, day) for years 0..=9999 (Howard Hinnant's civil_from_days); None
+/// outside, where chrono's wider forms apply.
+fn civil(days: i64) -> Option<(i64, u32, u32)> {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (0..=9999).contains(&y).then_some((y, m, d))
+}
+
+/// Milliseconds since the epoch as chrono's RFC 3339 with `AutoSi` and `Z` (no fraction when whole seconds).
+fn timestamp_millis(t: i64) -> Option<String> {
+    let (secs, ms) = (t.div_euclid(1000), t.rem_euclid(1000));
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil(days)?;
+    let (h, mi, s) = (sod / 3600, sod % 3600 / 60, sod % 60);
+    Some(if ms == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
     })
 }
 
@@ -245,5 +306,34 @@ mod tests {
             assert!(read(schema, names, &mut rest).is_err(), "cut at {cut}");
         }
         assert!(parsed.decode(&payload[..payload.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn fast_dates_timestamps_uuids_and_decimals_match_the_general_path() {
+        let names = HashMap::new();
+        for t in [
+            0i64,
+            1,
+            -1,
+            999,
+            1000,
+            -86_400_000,
+            1_705_287_600_250,
+            951_782_400_000,
+            -62_135_596_800_000,
+            253_402_300_799_999,
+        ] {
+            let want = avro_to_json(AvroValue::TimestampMillis(t), &AvroSchema::TimestampMillis, &names);
+            assert_eq!(timestamp_millis(t).map(Value::String), Some(want), "{t}");
+        }
+        for d in [0i64, -1, 59, 60, 11_016, 19_723, -719_162, -719_163, 2_932_896, -25_567] {
+            let want = avro_to_json(AvroValue::Date(d as i32), &AvroSchema::Date, &names);
+            let (y, m, day) = civil(d).unwrap();
+            assert_eq!(Value::String(format!("{y:04}-{m:02}-{day:02}")), want, "{d}");
+        }
+        assert_eq!(civil(-800_000), None, "years before 0 go to chrono");
+        assert!(canonical_uuid("b0e1f0a2-3c4d-4e5f-8a9b-0c1d2e3f4a5b"));
+        assert!(!canonical_uuid("B0E1F0A2-3C4D-4E5F-8A9B-0C1D2E3F4A5B"));
+        assert!(!canonical_uuid("b0e1f0a23c4d4e5f8a9b0c1d2e3f4a5b"));
     }
 }

@@ -437,7 +437,7 @@ pub fn avro_to_json(value: AvroValue, schema: &AvroSchema, names: &HashMap<Name,
 }
 
 /// A two's-complement big-endian unscaled integer with a scale, as exact decimal text (up to 16 bytes).
-fn decimal_text(raw: &[u8], scale: usize) -> Option<String> {
+pub(crate) fn decimal_text(raw: &[u8], scale: usize) -> Option<String> {
     if raw.is_empty() || raw.len() > 16 {
         return None;
     }
