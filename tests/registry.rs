@@ -2,72 +2,12 @@
 //! the client no one here wrote. Needs KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL (`tools/stack up`,
 //! `source .stack/env`) and PYTHON (the test Python, tools/test-deps).
 
-use kafka_qa_mcp::config::Config;
-use kafka_qa_mcp::context::{AppState, CallContext};
-use kafka_qa_mcp::mcp::reply::Rendered;
-use kafka_qa_mcp::mcp::Registry;
+#[path = "support/registry.rs"]
+mod support;
+
 use kafka_qa_mcp::Error;
 use serde_json::{json, Value};
-use std::sync::Arc;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run `tools/stack up` and `source .stack/env` (PYTHON: tools/test)")
-    })
-}
-
-fn state_with(registry_url: &str) -> Arc<AppState> {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = env("KAFKA_BOOTSTRAP_SERVERS");
-    c.kafka.request_timeout_ms = 5000;
-    c.schema_registry.url = Some(registry_url.to_string());
-    c.schema_registry.timeout_ms = 3000;
-    c.export.dir = std::env::temp_dir().join("kqm-registry-tests");
-    AppState::new(c).unwrap()
-}
-
-fn unique(prefix: &str) -> String {
-    format!("test.registry.{prefix}.{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
-}
-
-async fn call(state: &Arc<AppState>, tool: &str, args: Value) -> Result<Rendered, Error> {
-    let Value::Object(args) = args else { panic!("arguments must be an object") };
-    Registry::new().call(&CallContext::new(state.clone()), tool, Some(args)).await
-}
-
-/// Runs a Python script with argv (topic, bootstrap, registry URL, extra); returns stdout.
-fn python(script: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(env("PYTHON")).arg("-c").arg(script).args(args).output().unwrap();
-    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-const AVRO_SCHEMA: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[
- {"name":"id","type":"long"},
- {"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID","SHIPPED"]}},
- {"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},
- {"name":"placed_at","type":{"type":"long","logicalType":"timestamp-millis"}},
- {"name":"note","type":["null","string"],"default":null},
- {"name":"tags","type":{"type":"array","items":"string"}},
- {"name":"attrs","type":{"type":"map","values":"int"}},
- {"name":"customer","type":{"type":"record","name":"Customer","fields":[{"name":"email","type":"string"}]}}]}"#;
-
-const PY_AVRO_PRODUCE: &str = r#"
-import sys, decimal, datetime
-from confluent_kafka import Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroSerializer
-from confluent_kafka.serialization import SerializationContext, MessageField
-topic, bootstrap, url, schema = sys.argv[1:5]
-ser = AvroSerializer(SchemaRegistryClient({"url": url}), schema)
-p = Producer({"bootstrap.servers": bootstrap, "batch.num.messages": 1})
-for i in range(5):
-    v = {"id": i, "status": ["NEW", "PAID"][i % 2], "amount": decimal.Decimal("12.3%d" % i),
-         "placed_at": datetime.datetime(2024, 1, 15, 2, 50, i, tzinfo=datetime.timezone.utc),
-         "note": None if i % 2 else "gift", "tags": ["a"] * i, "attrs": {"k": i}, "customer": {"email": "c%d@x.io" % i}}
-    p.produce(topic, ser(v, SerializationContext(topic, MessageField.VALUE)), key=str(i))
-    p.flush()
-"#;
+use support::{call, env, python, state_with, unique, AVRO_SCHEMA, PY_AVRO_PRODUCE};
 
 const PY_AVRO_READ: &str = r#"
 import sys, json
@@ -105,11 +45,91 @@ async fn topics_written_by_confluent_avro_serializer_are_decoded_with_subject_an
         assert!(props.get(field).is_some(), "{field} missing in {props}");
     }
     assert!(r.text.contains("12.30") || s.to_string().contains("12.3"), "{}", r.text);
-    // One schema request and one subject/version request for the five messages; none on a second read.
+    // The registered schema as JSON Schema, and where the data departs from it: SHIPPED is never written.
+    let reg = &s["registered"];
+    assert_eq!(
+        (reg["subject"].clone(), reg["version"].clone(), reg["values"].clone()),
+        (json!(format!("{topic}-value")), json!(1), json!(5)),
+        "{reg}"
+    );
+    let js = &reg["json_schema"]["properties"];
+    assert_eq!(js["placed_at"]["format"], "date-time", "{js}");
+    assert_eq!(js["note"]["type"], json!(["string", "null"]), "{js}");
+    assert_eq!(js["amount"]["pattern"], r"^-?\d{1,8}\.\d{2}$", "{js}");
+    let drift = reg["drift"].as_array().unwrap();
+    assert!(
+        drift.iter().any(|d| d["kind"] == "enum_unused"
+            && d["path"] == "/status"
+            && d["detail"].as_str().unwrap().contains("SHIPPED")),
+        "{drift:?}"
+    );
+    assert!(!drift.iter().any(|d| d["kind"] == "type_mismatch" || d["kind"] == "null_not_allowed"), "{drift:?}");
+    assert!(r.text.contains("## Registered schema") && r.text.contains("enum_unused `/status`"), "{}", r.text);
+    // One request (the topic subject's latest version, which is the messages' schema) for the five messages;
+    // none on a second read.
     let registry = state.registry().unwrap();
-    assert_eq!(registry.requests(), 2);
+    assert_eq!(registry.requests(), 1);
     call(&state, "infer_schema", json!({"topic": topic, "from": "earliest"})).await.unwrap();
-    assert_eq!(registry.requests(), 2);
+    assert_eq!(registry.requests(), 1);
+}
+
+/// 10,000 framed messages of one schema: read by id they cost one request (`/schemas/ids/{id}`), naming the
+/// subject one more only when asked; read as a topic's records they cost one request in all, named.
+#[tokio::test]
+#[cfg_attr(not(feature = "stack"), ignore = "needs the local stack: run tools/test")]
+async fn ten_thousand_messages_of_one_schema_cost_one_registry_request() {
+    use kafka_qa_mcp::registry::{codec, decode_named, prefetch, prefetch_topic, Parsed, SchemaType};
+    let url = env("SCHEMA_REGISTRY_URL");
+    let topic = unique("cache");
+    // A record name of its own: the registry gives one id to equal schemas, whatever subject holds them.
+    let name = format!("C{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let schema = &format!(
+        r#"{{"type":"record","name":"{name}","fields":[{{"name":"n","type":"long"}},{{"name":"s","type":"string"}}]}}"#
+    );
+    let id = state_with(&url)
+        .registry()
+        .unwrap()
+        .register(&format!("{topic}-value"), SchemaType::Avro, schema)
+        .await
+        .unwrap();
+    let parsed = Parsed::parse(SchemaType::Avro, schema, &[]).unwrap();
+    let records: Vec<_> = (0..10_000)
+        .map(|i| kafka_qa_mcp::kafka::Record {
+            topic: topic.clone(),
+            partition: 0,
+            offset: i,
+            timestamp_ms: None,
+            key: None,
+            value: Some(codec::frame(id, &parsed.encode(&json!({"n": i, "s": format!("v{i}")}), None).unwrap())),
+            headers: vec![],
+        })
+        .collect();
+    let decode_all = |reg: &kafka_qa_mcp::registry::RegistryClient| {
+        records
+            .iter()
+            .map(|r| decode_named(reg, r.value.as_deref().unwrap(), Some((&topic, false))).unwrap().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // By id.
+    let state = state_with(&url);
+    let reg = state.registry().unwrap();
+    assert!(prefetch(reg, &records).await.is_empty());
+    let decoded = decode_all(reg);
+    assert_eq!(reg.requests(), 1);
+    assert_eq!(decoded[9_999].value, json!({"n": 9_999, "s": "v9999"}));
+    assert_eq!(decoded[0].subject, None, "no subject unless asked");
+    assert_eq!(reg.names(id).await, vec![(format!("{topic}-value"), 1)]);
+    assert_eq!(reg.requests(), 2);
+    assert_eq!(decode_all(reg)[5].subject.as_deref(), Some(&*format!("{topic}-value")));
+    // As the topic's records, named.
+    let state = state_with(&url);
+    let reg = state.registry().unwrap();
+    assert!(prefetch_topic(reg, &topic, &records, true).await.is_empty());
+    let decoded = decode_all(reg);
+    assert_eq!(reg.requests(), 1);
+    assert_eq!((decoded[42].subject.as_deref(), decoded[42].version), (Some(&*format!("{topic}-value")), Some(1)));
+    assert!(prefetch_topic(reg, &topic, &records, true).await.is_empty());
+    assert_eq!(reg.requests(), 1, "cached");
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ pub enum Destination {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateTestDataArgs {
-    /// A JSON Schema the records follow (objects, arrays, enums, const, formats, patterns, bounds, multipleOf, lengths, required, oneOf/anyOf, $ref/$defs). Give exactly one of schema, entity, topic.
+    /// A JSON Schema the records follow (objects, arrays, enums, const, formats, patterns, bounds, multipleOf, lengths, required, oneOf/anyOf, $ref/$defs), or an Avro schema, .proto text, "subject:NAME". Give exactly one of schema, entity, topic.
     #[serde(default)]
     pub schema: Option<Value>,
     /// A built-in e-commerce entity, coherent within each record: user, product, cart, order, payment, review.
@@ -188,8 +188,12 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
     }
     let window = window(&args)?;
     let seed = args.seed.unwrap_or_else(rand::random);
-    let (target, source, profile) = match (&args.schema, args.entity, &args.topic) {
-        (Some(s), _, _) => (Target::Schema(s.clone()), "schema".to_string(), None),
+    let schema = match &args.schema {
+        Some(s) => Some(crate::registry::schema_arg::resolve(cx, "schema", s).await?),
+        None => None,
+    };
+    let (target, source, profile) = match (&schema, args.entity, &args.topic) {
+        (Some((s, from)), _, _) => (Target::Schema(s.clone()), from.clone(), None),
         (_, Some(e), _) => (Target::Entity(e, args.references), format!("entity:{}", e.name()), None),
         (None, None, None) => return Err(Error::bad_input("schema", "exactly one of `schema`, `entity` or `topic`")),
         (_, _, Some(t)) => {

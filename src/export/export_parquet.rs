@@ -61,7 +61,7 @@ pub struct ExportParquetArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Source {
-    /// Messages of a topic, partition by partition, up to each partition's end when the export starts. Columns: topic, partition, offset, timestamp (ms, UTC), key, key_text, headers, value, value_text, and the top-level JSON fields of the values.
+    /// Messages of a topic, partition by partition, up to each partition's end when the export starts. Columns: topic, partition, offset, timestamp (ms, UTC), key, key_text, headers, value, value_text, with a registry value_json, schema_id, subject, schema_version, and the top-level JSON fields of the values.
     Topic {
         /// The topic (see list_topics).
         #[schemars(length(min = 1, max = 249))]
@@ -167,10 +167,11 @@ async fn run(cx: &CallContext, args: ExportParquetArgs) -> Result<Reply> {
         Source::Topic { topic, partition, from, tail_count, json_columns } => {
             let start = from.to_start("source.from", *tail_count)?;
             let mut pages = TopicPages::open(&cx.state.kafka, topic, *partition, start, PAGE_MESSAGES).await?;
+            pages.registry = cx.state.registry_opt().is_some().then(|| cx.state.clone());
             let first = pages.next_page(PAGE_MESSAGES.min(args.max_rows as usize)).await?.unwrap_or_default();
-            let schema = json_columns.then(|| infer_values(&first)).flatten();
+            let schema = json_columns.then(|| infer_values(cx.state.registry_opt(), &first)).flatten();
             let inferred_from = json_columns.then(|| schema.as_ref().map_or(0, |(_, n)| *n));
-            let table = MessageTable::new(schema.as_ref().map(|(s, _)| s));
+            let table = MessageTable::with_registry(schema.as_ref().map(|(s, _)| s), pages.registry.clone());
             let mut done = drain(cx, &target, table, args.compression, first, &mut pages, args.max_rows).await?;
             if pages.timed_out && done.stopped_by == "end" {
                 done.stopped_by = "timeout".into();
@@ -285,11 +286,14 @@ where
 }
 
 /// The schema of the JSON values of `records` and how many there were, when there were any.
-fn infer_values(records: &[crate::kafka::Record]) -> Option<(serde_json::Value, usize)> {
+fn infer_values(
+    registry: Option<&crate::registry::RegistryClient>,
+    records: &[crate::kafka::Record],
+) -> Option<(serde_json::Value, usize)> {
     // Columns come from the top-level properties: no tagged union (`oneOf`) in their place.
     let mut inf = Inferrer::with_options(InferOptions { structure: false, ..Default::default() });
     for r in records {
-        if let Some(v) = r.value.as_deref().and_then(|b| crate::kafka::decode(b).1) {
+        if let Some(v) = r.value.as_deref().and_then(|b| crate::registry::json_of(registry, b)) {
             inf.add(&v);
         }
     }

@@ -1,11 +1,15 @@
 //! The table of Kafka messages: where each came from, its key, headers and value (raw bytes, and text when
-//! they are UTF-8), plus the top-level JSON fields of the value as typed columns when a schema is known.
+//! they are UTF-8), plus the top-level JSON fields of the value as typed columns when a schema is known. With a
+//! Schema Registry, also the value as JSON text (registry-framed Avro, Protobuf and JSON Schema payloads
+//! decoded, plain JSON as is) and the schema id, subject and version of framed values.
 
 use super::json_columns::JsonColumns;
 use super::table::{map_of, utc, Table};
+use crate::context::AppState;
 use crate::kafka::Record;
 use arrow_array::builder::{
     ArrayBuilder, BinaryBuilder, Int32Builder, Int64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder,
+    UInt32Builder,
 };
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -15,6 +19,17 @@ use std::sync::Arc;
 /// The fixed columns, in order; JSON columns follow and are renamed `value_<name>` when they collide.
 pub const FIXED_COLUMNS: [&str; 9] =
     ["topic", "partition", "offset", "timestamp", "key", "key_text", "headers", "value", "value_text"];
+/// The columns a Schema Registry adds after the fixed ones.
+pub const REGISTRY_COLUMNS: [&str; 4] = ["value_json", "schema_id", "subject", "schema_version"];
+
+/// The registry's columns: the decoded value and which schema it had.
+struct RegistryColumns {
+    state: Arc<AppState>,
+    value_json: StringBuilder,
+    schema_id: UInt32Builder,
+    subject: StringBuilder,
+    version: Int64Builder,
+}
 
 pub struct MessageTable {
     schema: SchemaRef,
@@ -27,13 +42,22 @@ pub struct MessageTable {
     headers: MapBuilder<StringBuilder, BinaryBuilder>,
     value: BinaryBuilder,
     value_text: StringBuilder,
+    registry: Option<RegistryColumns>,
     json: JsonColumns,
 }
 
 impl MessageTable {
     /// `json_schema`: an inferred schema of the values whose top-level properties become columns.
     pub fn new(json_schema: Option<&Value>) -> MessageTable {
-        let json = json_schema.map(|s| JsonColumns::plan(s, &FIXED_COLUMNS)).unwrap_or_default();
+        MessageTable::with_registry(json_schema, None)
+    }
+
+    /// The same, with the registry's columns when `state` has a Schema Registry (its schemas prefetched, see
+    /// [`crate::registry::prefetch_topic`]).
+    pub fn with_registry(json_schema: Option<&Value>, state: Option<Arc<AppState>>) -> MessageTable {
+        let state = state.filter(|s| s.registry_opt().is_some());
+        let reserved: Vec<&str> = FIXED_COLUMNS.iter().chain(&REGISTRY_COLUMNS).copied().collect();
+        let json = json_schema.map(|s| JsonColumns::plan(s, &reserved)).unwrap_or_default();
         let mut fields = vec![
             Field::new("topic", DataType::Utf8, false),
             Field::new("partition", DataType::Int32, false),
@@ -45,6 +69,14 @@ impl MessageTable {
             Field::new("value", DataType::Binary, true),
             Field::new("value_text", DataType::Utf8, true),
         ];
+        if state.is_some() {
+            fields.extend([
+                Field::new("value_json", DataType::Utf8, true),
+                Field::new("schema_id", DataType::UInt32, true),
+                Field::new("subject", DataType::Utf8, true),
+                Field::new("schema_version", DataType::Int64, true),
+            ]);
+        }
         fields.extend(json.fields());
         MessageTable {
             schema: Arc::new(Schema::new(fields)),
@@ -57,6 +89,13 @@ impl MessageTable {
             headers: MapBuilder::new(None, StringBuilder::new(), BinaryBuilder::new()),
             value: BinaryBuilder::new(),
             value_text: StringBuilder::new(),
+            registry: state.map(|state| RegistryColumns {
+                state,
+                value_json: StringBuilder::new(),
+                schema_id: UInt32Builder::new(),
+                subject: StringBuilder::new(),
+                version: Int64Builder::new(),
+            }),
             json,
         }
     }
@@ -86,9 +125,30 @@ impl Table for MessageTable {
         let _ = self.headers.append(true);
         self.value.append_option(m.value.as_deref());
         self.value_text.append_option(text(m.value.as_deref()));
+        let mut doc = None;
+        if let Some(reg) = &mut self.registry {
+            let decoded = m.value.as_deref().and_then(|v| {
+                crate::registry::decode_named(reg.state.registry_opt()?, v, Some((&m.topic, false)))?.ok()
+            });
+            match decoded {
+                Some(d) => {
+                    reg.schema_id.append_value(d.schema_id);
+                    reg.subject.append_option(d.subject.as_deref());
+                    reg.version.append_option(d.version);
+                    doc = Some(d.value);
+                }
+                None => {
+                    reg.schema_id.append_option(m.value.as_deref().and_then(crate::registry::codec::schema_id));
+                    reg.subject.append_null();
+                    reg.version.append_null();
+                    doc = m.value.as_deref().and_then(|v| crate::kafka::decode(v).1);
+                }
+            }
+            reg.value_json.append_option(doc.as_ref().map(Value::to_string));
+        }
         if !self.json.is_empty() {
-            // Plain or Confluent-framed JSON alike.
-            let doc = m.value.as_deref().and_then(|v| crate::kafka::decode(v).1);
+            // Plain or Confluent-framed JSON alike, and registry-decoded values.
+            let doc = doc.or_else(|| m.value.as_deref().and_then(|v| crate::kafka::decode(v).1));
             self.json.push(doc.as_ref());
         }
     }
@@ -107,6 +167,12 @@ impl Table for MessageTable {
             Arc::new(self.value.finish()),
             Arc::new(self.value_text.finish()),
         ];
+        if let Some(reg) = &mut self.registry {
+            cols.push(Arc::new(reg.value_json.finish()));
+            cols.push(Arc::new(reg.schema_id.finish()));
+            cols.push(Arc::new(reg.subject.finish()));
+            cols.push(Arc::new(reg.version.finish()));
+        }
         cols.extend(self.json.finish());
         cols
     }

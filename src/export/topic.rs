@@ -24,6 +24,8 @@ pub struct TopicPages {
     /// Messages the whole range holds at most (for progress).
     pub upper_bound: u64,
     pub timed_out: bool,
+    /// With a Schema Registry: each page's schemas are fetched (cached) before it is returned.
+    pub registry: Option<std::sync::Arc<crate::context::AppState>>,
 }
 
 impl TopicPages {
@@ -58,6 +60,7 @@ impl TopicPages {
             partitions: chosen.into_iter().rev().map(|(p, _, high)| (p, high)).collect(),
             next: None,
             timed_out: false,
+            registry: None,
         })
     }
 
@@ -92,6 +95,9 @@ impl TopicPages {
                 }
             }
             if !records.is_empty() {
+                if let Some(reg) = self.registry.as_ref().and_then(|s| s.registry_opt()) {
+                    crate::registry::prefetch_topic(reg, &self.topic, &records, true).await;
+                }
                 return Ok(Some(records));
             }
         }

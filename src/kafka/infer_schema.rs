@@ -116,6 +116,9 @@ pub struct InferSchemaOutput {
     /// Structural keywords inferred (pattern, additionalProperties, multipleOf, uniqueItems, oneOf), each with its confidence and evidence.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<KeywordEvidence>,
+    /// With a Schema Registry: the schema most values were written with, as JSON Schema, and the drift.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered: Option<crate::registry::drift::RegisteredView>,
 }
 
 impl Tool for InferSchema {
@@ -176,10 +179,19 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
     let registry = cx.state.registry_opt();
     let mut registry_errors = vec![];
     if let Some(reg) = registry {
-        registry_errors.extend(crate::registry::prefetch(reg, &sample.records).await.into_values());
+        registry_errors
+            .extend(crate::registry::prefetch_topic(reg, &args.topic, &sample.records, true).await.into_values());
     }
     let contents = Contents::of_with(&sample.records, registry);
     registry_errors.extend(contents.decode_errors.iter().cloned());
+    let registered = match registry.and_then(|reg| crate::registry::drift::registered_view(reg, &sample.records)) {
+        Some(Ok(view)) => Some(view),
+        Some(Err(e)) => {
+            registry_errors.push(format!("the registered schema could not be converted: {e}"));
+            None
+        }
+        None => None,
+    };
     let (schema, confidence, fields, keywords) = if contents.values.is_empty() {
         (None, 0.0, vec![], vec![])
     } else {
@@ -232,6 +244,7 @@ pub async fn infer_topic(cx: &CallContext, args: &InferSchemaArgs) -> Result<Inf
         resource_uri,
         fields,
         keywords,
+        registered,
     })
 }
 
@@ -282,6 +295,9 @@ fn reply(out: InferSchemaOutput) -> Result<Reply> {
         let more = out.keywords.len().saturating_sub(MAX_KEYWORDS_SHOWN);
         let more = if more > 0 { format!("; {more} more in `keywords`") } else { String::new() };
         summary.push_str(&format!("\nStructure inferred: {}{more}.", shown.join("; ")));
+    }
+    if let Some(r) = &out.registered {
+        summary.push_str(&crate::registry::drift::summary(r));
     }
     for e in &out.registry_errors {
         summary.push_str(&format!("\n- not decoded with the Schema Registry: {e}"));

@@ -118,7 +118,7 @@ pub struct PeekedRecord {
     /// The Confluent Schema Registry id, when the value is Confluent-framed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_id: Option<u32>,
-    /// JSON values as JSON (framed ones without the 5-byte framing), text as a string, other bytes (and a framed binary body such as Avro or Protobuf) as `base64:...`; absent for a tombstone.
+    /// JSON values as JSON (framed ones without the 5-byte framing; Avro and Protobuf decoded with a Schema Registry), text as a string, other bytes as `base64:...`; absent for a tombstone.
     pub value: Option<Value>,
     /// The value was longer than max_value_bytes: `value` is its cut text form.
     pub value_cut: bool,
@@ -213,6 +213,24 @@ fn key_bytes(key: &str) -> Result<Vec<u8>> {
             .decode(b64.trim())
             .map_err(|_| Error::bad_input("key", "text, or `base64:` followed by standard base64")),
         None => Ok(key.as_bytes().to_vec()),
+    }
+}
+
+/// A registry-framed value (Avro, Protobuf, JSON Schema) decoded to JSON, when its schema is cached and the
+/// JSON fits `max_value_bytes` (else the value stays as `peeked` shows it).
+fn registry_decoded(
+    registry: Option<&crate::registry::RegistryClient>,
+    r: &Record,
+    p: &mut PeekedRecord,
+    max_value_bytes: usize,
+) {
+    let decoded = registry.zip(r.value.as_deref()).and_then(|(reg, b)| crate::registry::decode_cached(reg, b));
+    if let Some(Ok(d)) = decoded {
+        if d.value.to_string().len() <= max_value_bytes {
+            p.encoding = Some(format!("confluent_{}", d.schema_type.as_str().to_lowercase()));
+            p.value = Some(d.value);
+            p.value_cut = false;
+        }
     }
 }
 
@@ -315,8 +333,19 @@ async fn peek(cx: &CallContext, args: PeekMessagesArgs) -> Result<Reply> {
         None => sample.records.iter().collect(),
     };
     let matched = plan.key.as_ref().map(|_| matching.len());
-    let records: Vec<PeekedRecord> =
-        matching.iter().take(plan.returned).map(|r| peeked(r, args.max_value_bytes)).collect();
+    let shown: Vec<Record> = matching.iter().take(plan.returned).map(|r| (*r).clone()).collect();
+    let registry = cx.state.registry_opt();
+    if let Some(reg) = registry {
+        crate::registry::prefetch_topic(reg, &args.topic, &shown, false).await;
+    }
+    let records: Vec<PeekedRecord> = shown
+        .iter()
+        .map(|r| {
+            let mut p = peeked(r, args.max_value_bytes);
+            registry_decoded(registry, r, &mut p, args.max_value_bytes);
+            p
+        })
+        .collect();
     let out = PeekMessagesOutput {
         topic: args.topic.clone(),
         mode: plan.mode.clone(),

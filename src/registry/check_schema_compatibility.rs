@@ -40,6 +40,9 @@ pub struct CheckArgs {
     /// mode and for subjects outside schema_registry.subject_allow / inside subject_deny.
     #[serde(default)]
     pub register: bool,
+    /// Also store schema-evolution test cases (old data read by the candidate, and the reverse) for run_test_cases.
+    #[serde(default)]
+    pub cases: bool,
 }
 
 fn avro() -> SchemaType {
@@ -58,6 +61,9 @@ pub struct CheckOutput {
     pub breaking_changes: Vec<String>,
     /// The id the candidate was registered with, when `register` was true and it was compatible.
     pub registered_id: Option<u32>,
+    /// With `cases`: the stored case set (testcases://{id}) to pass to run_test_cases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_set: Option<String>,
 }
 
 impl Tool for CheckSchemaCompatibility {
@@ -68,7 +74,7 @@ impl Tool for CheckSchemaCompatibility {
         ToolInfo {
             name: "check_schema_compatibility",
             title: "Check schema compatibility",
-            description: "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under its compatibility level: the registry's verdict and each breaking change explained; registers only with register=true. Next: produce_test_message or generate_test_cases.",
+            description: "Checks a candidate Avro, Protobuf or JSON Schema against a Schema Registry subject under its compatibility level: the registry's verdict and each breaking change explained; registers only with register=true; cases=true stores schema-evolution cases. Next: run_test_cases on those, or produce_test_message.",
             read_only: false,
             destructive: false,
             idempotent: true,
@@ -118,6 +124,7 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
             registry: super::client::Verdict { is_compatible: true, messages: vec![] },
             breaking_changes: vec![],
             registered_id: Some(id),
+            case_set: None,
         };
         return Ok(Reply::new(&out)?.summary(summary).next_tool(
             "produce_test_message",
@@ -152,6 +159,29 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
     for m in verdict.messages.iter().take(5) {
         summary.push_str(&format!("\n- registry: {}", crate::text::cut_chars(m, 300)));
     }
+    let case_set = if args.cases {
+        let cases = super::evolution::cases(args.schema_type, &latest.text, &text, &level, 1)
+            .map_err(|e| Error::bad_input("schema", e))?;
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let targets = crate::testcases::model::Targets {
+            input_topic: args.topic.clone().unwrap_or_else(|| subject.clone()),
+            ..Default::default()
+        };
+        cx.state.resources.put(crate::resources::StoredResource {
+            uri: format!("{}{id}", crate::testcases::generate_test_cases::CASE_SET_PREFIX),
+            name: format!("test cases {id}"),
+            description: format!("{} schema-evolution cases for {subject}", cases.len()),
+            mime_type: "application/json".into(),
+            text: serde_json::json!({"targets": targets, "cases": cases}).to_string(),
+        });
+        summary.push_str(&format!(
+            "\nStored {} schema-evolution cases as case_set `{id}`: run them with run_test_cases.",
+            cases.len()
+        ));
+        Some(id)
+    } else {
+        None
+    };
     let rows: Vec<String> = breaking.iter().map(|m| format!("- {}", crate::text::cut_chars(m, 300))).collect();
     let out = CheckOutput {
         subject,
@@ -160,9 +190,14 @@ async fn run(cx: &CallContext, args: CheckArgs) -> Result<Reply> {
         registry: verdict,
         breaking_changes: breaking,
         registered_id,
+        case_set,
     };
     let reply = Reply::new(&out)?.summary(summary);
     let reply = match (out.registry.is_compatible, out.registered_id) {
+        _ if out.case_set.is_some() => reply.next_tool(
+            "run_test_cases",
+            "run the stored schema-evolution cases (case_set) to see each direction read or fail",
+        ),
         (false, _) => reply.next_step("change the candidate so each breaking change goes away (a default, an optional field), then check it again"),
         (true, None) => reply.next_tool("check_schema_compatibility", "compatible: the same call with register: true registers it"),
         (true, Some(_)) => reply.next_tool("produce_test_message", "write a message to the subject's topic to see the new version in use"),

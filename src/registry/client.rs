@@ -1,6 +1,8 @@
 //! The Schema Registry client: the Confluent REST API (Confluent, Karapace, Apicurio's ccompat API) through the
 //! shared [`Endpoint`], with parsed schemas cached by id and by subject/version, so a sample of many framed
-//! messages with one schema costs one schema request (plus one to name its subject and version).
+//! messages with one schema costs one request: `/schemas/ids/{id}`, or the topic subject's latest version when
+//! a read primes with it ([`super::prefetch_topic`]). Which subjects and versions hold an id is looked up only
+//! when asked ([`RegistryClient::names`]), once per id.
 
 use super::codec::{Parsed, SchemaType};
 use crate::config::{Backend, SchemaRegistryConfig};
@@ -16,6 +18,9 @@ use std::time::{Duration, Instant};
 const BACKEND: &str = "Schema Registry";
 /// How long "the latest version of a subject" is trusted before asking again (writes look it up per call).
 const LATEST_TTL: Duration = Duration::from_secs(10);
+/// After the registry did not answer (refused, or timed out), requests fail at once for this long instead of
+/// each waiting out the timeout again (a watcher polls every 150 ms).
+const DOWN_BACKOFF: Duration = Duration::from_secs(5);
 
 /// A schema the registry holds: its id, type, text, references and, when known, a subject and version.
 #[derive(Debug)]
@@ -27,24 +32,18 @@ pub struct Registered {
     pub references: Vec<Reference>,
     pub subject: Option<String>,
     pub version: Option<i64>,
-    /// Every (subject, version) the registry lists for this id (one schema may be registered under several).
-    pub subjects: Vec<(String, i64)>,
     pub parsed: Parsed,
 }
 
-impl Registered {
-    /// The subject and version to name for a topic's values (or keys): `<topic>-value`, else a subject of the
-    /// topic, else the first the registry lists.
-    pub fn naming(&self, topic: &str, is_key: bool) -> (Option<String>, Option<i64>) {
+/// The subject and version to name for a topic's values (or keys) among the (subject, version) pairs that hold
+/// a schema: `<topic>-value`, else a subject of the topic, else the first.
+pub fn naming(subjects: &[(String, i64)], topic: Option<(&str, bool)>) -> (Option<String>, Option<i64>) {
+    let found = topic.and_then(|(topic, is_key)| {
         let exact = format!("{topic}-{}", if is_key { "key" } else { "value" });
         let prefix = format!("{topic}-");
-        self.subjects
-            .iter()
-            .find(|(s, _)| *s == exact)
-            .or_else(|| self.subjects.iter().find(|(s, _)| s.starts_with(&prefix)))
-            .map(|(s, v)| (Some(s.clone()), Some(*v)))
-            .unwrap_or((self.subject.clone(), self.version))
-    }
+        subjects.iter().find(|(s, _)| *s == exact).or_else(|| subjects.iter().find(|(s, _)| s.starts_with(&prefix)))
+    });
+    found.or(subjects.first()).map_or((None, None), |(s, v)| (Some(s.clone()), Some(*v)))
 }
 
 /// The registry's own compatibility verdict.
@@ -59,16 +58,22 @@ pub struct Verdict {
 pub type Reference = (String, String, i64);
 /// The latest version of a subject when it was looked up (None: no such subject).
 type Latest = (Instant, Option<Arc<Registered>>);
+/// The (subject, version) pairs known to hold an id, and whether the registry's full list was fetched.
+type Names = (bool, Vec<(String, i64)>);
 /// A referenced schema's text and its own references.
 type RefText = (String, Vec<Reference>);
 
 pub struct RegistryClient {
     endpoint: Endpoint,
     by_id: Mutex<HashMap<u32, Arc<Registered>>>,
+    /// (subject, version) pairs known to hold each id; `true` once the registry's full list was fetched.
+    names: Mutex<HashMap<u32, Names>>,
     latest: Mutex<HashMap<String, Latest>>,
     /// Reference texts by (subject, version).
     texts: Mutex<HashMap<(String, i64), RefText>>,
     requests: AtomicU64,
+    /// When the registry last failed to answer, and how.
+    down: Mutex<Option<(Instant, String)>>,
 }
 
 impl RegistryClient {
@@ -107,9 +112,11 @@ impl RegistryClient {
                 max_body_bytes: crate::observe::http::DEFAULT_MAX_RESPONSE_MB as usize * 1024 * 1024,
             },
             by_id: Mutex::default(),
+            names: Mutex::default(),
             latest: Mutex::default(),
             texts: Mutex::default(),
             requests: AtomicU64::new(0),
+            down: Mutex::default(),
         })
     }
 
@@ -124,18 +131,42 @@ impl RegistryClient {
     }
 
     async fn get(&self, path: &str) -> Result<(u16, Value)> {
+        self.check_down()?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let answer = self.endpoint.get(path, &[]).await?;
+        let answer = self.endpoint.get(path, &[]).await.inspect_err(|e| self.note_down(e))?;
         Ok((answer.status, body_json(answer.status, &answer.body)?))
     }
 
     async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value)> {
+        self.check_down()?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let answer = self.endpoint.post_json(path, body).await?;
+        let answer = self.endpoint.post_json(path, body).await.inspect_err(|e| self.note_down(e))?;
         Ok((answer.status, body_json(answer.status, &answer.body)?))
     }
 
-    /// The schema with this id (cached), parsed, with its first subject and version.
+    fn check_down(&self) -> Result<()> {
+        match &*self.down.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some((at, why)) if at.elapsed() < DOWN_BACKOFF => Err(Error::unreachable(
+                BACKEND,
+                Duration::ZERO,
+                format!(
+                    "{why} ({} ms ago; not asked again for {} s)",
+                    at.elapsed().as_millis(),
+                    DOWN_BACKOFF.as_secs()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn note_down(&self, e: &Error) {
+        if matches!(e, Error::Unreachable { .. } | Error::Timeout { .. }) {
+            *self.down.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), e.to_string()));
+        }
+    }
+
+    /// The schema with this id (cached), parsed: one request, `/schemas/ids/{id}`. Its subject and version
+    /// come from [`Self::names`] (asked only when wanted) or from a subject lookup that found it.
     pub async fn by_id(&self, id: u32) -> Result<Arc<Registered>> {
         if let Some(r) = self.cached(id) {
             return Ok(r);
@@ -148,18 +179,44 @@ impl RegistryClient {
             ));
         }
         ok(status, &body, &format!("schema id {id}"))?;
-        let subjects: Vec<(String, i64)> = match self.get(&format!("/schemas/ids/{id}/versions")).await {
-            Ok((200, Value::Array(list))) => {
-                list.iter().filter_map(|v| Some((v["subject"].as_str()?.to_string(), v["version"].as_i64()?))).collect()
+        let r = Arc::new(self.build(id, &body, None, None).await?);
+        Ok(self.by_id.lock().unwrap_or_else(|p| p.into_inner()).entry(id).or_insert(r).clone())
+    }
+
+    /// The (subject, version) pairs known to hold `id`, without I/O.
+    pub fn known_names(&self, id: u32) -> Vec<(String, i64)> {
+        self.names.lock().unwrap_or_else(|p| p.into_inner()).get(&id).map(|(_, n)| n.clone()).unwrap_or_default()
+    }
+
+    /// Every (subject, version) holding `id` as the registry lists them (one request per id, cached); what
+    /// is already known when the registry cannot say.
+    pub async fn names(&self, id: u32) -> Vec<(String, i64)> {
+        if let Some((true, n)) = self.names.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return n.clone();
+        }
+        if let Ok((200, Value::Array(list))) = self.get(&format!("/schemas/ids/{id}/versions")).await {
+            let listed: Vec<(String, i64)> = list
+                .iter()
+                .filter_map(|v| Some((v["subject"].as_str()?.to_string(), v["version"].as_i64()?)))
+                .collect();
+            let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = names.entry(id).or_default();
+            for n in listed {
+                if !entry.1.contains(&n) {
+                    entry.1.push(n);
+                }
             }
-            _ => vec![],
-        };
-        let (subject, version) = subjects.first().map_or((None, None), |(s, v)| (Some(s.clone()), Some(*v)));
-        let mut r = self.build(id, &body, subject, version).await?;
-        r.subjects = subjects;
-        let r = Arc::new(r);
-        self.by_id.lock().unwrap_or_else(|p| p.into_inner()).insert(id, r.clone());
-        Ok(r)
+            entry.0 = true;
+        }
+        self.known_names(id)
+    }
+
+    fn add_name(&self, id: u32, subject: &str, version: i64) {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = names.entry(id).or_default();
+        if !entry.1.iter().any(|(s, v)| s == subject && *v == version) {
+            entry.1.push((subject.to_string(), version));
+        }
     }
 
     /// The latest version of a subject, or None when the subject does not exist (cached for a few seconds).
@@ -184,11 +241,19 @@ impl RegistryClient {
         let id = body["id"].as_u64().and_then(|i| u32::try_from(i).ok()).ok_or_else(|| {
             Error::upstream(BACKEND, format!("a subject version without an id: {}", excerpt(&body.to_string(), 200)))
         })?;
-        if let Some(r) = self.cached(id).filter(|r| r.subject.as_deref() == Some(subject)) {
+        let number = body["version"].as_i64();
+        if let Some(v) = number {
+            self.add_name(id, subject, v);
+        }
+        if let Some(r) = self.cached(id).filter(|r| r.subject.as_deref() == Some(subject) && r.version == number) {
             return Ok(Some(r));
         }
-        let r = Arc::new(self.build(id, &body, Some(subject.to_string()), body["version"].as_i64()).await?);
-        self.by_id.lock().unwrap_or_else(|p| p.into_inner()).entry(id).or_insert_with(|| r.clone());
+        let r = Arc::new(self.build(id, &body, Some(subject.to_string()), number).await?);
+        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        // A schema cached without a subject (read by id) gets this one; parsing is the same either way.
+        if by_id.get(&id).is_none_or(|c| c.subject.is_none()) {
+            by_id.insert(id, r.clone());
+        }
         Ok(Some(r))
     }
 
@@ -281,8 +346,7 @@ impl RegistryClient {
         self.reference_texts(&references, &mut texts, 0).await?;
         let parsed = Parsed::parse(schema_type, text, &texts)
             .map_err(|e| Error::upstream(BACKEND, format!("schema id {id} is not {e}")))?;
-        let subjects = subject.iter().cloned().zip(version).collect();
-        Ok(Registered { id, schema_type, text: text.to_string(), references, subject, version, subjects, parsed })
+        Ok(Registered { id, schema_type, text: text.to_string(), references, subject, version, parsed })
     }
 
     /// The texts of references and of their own references, depth first (dependencies before dependents).

@@ -124,6 +124,22 @@ impl Parsed {
         }
     }
 
+    /// A Protobuf schema's message by full name (default: the first of its own file); None for other formats.
+    pub fn proto_message(&self, name: Option<&str>) -> Option<MessageDescriptor> {
+        let Parsed::Protobuf { pool, file } = self else { return None };
+        let top = Self::proto_messages(pool, file);
+        match name {
+            None => top.first().cloned(),
+            Some(n) => find_message(&top, n).map(|(m, _)| m),
+        }
+    }
+
+    /// The message indexes of a Protobuf message by full name (what the wire format's header carries).
+    pub fn proto_indexes(&self, name: &str) -> Option<Vec<usize>> {
+        let Parsed::Protobuf { pool, file } = self else { return None };
+        find_message(&Self::proto_messages(pool, file), name).map(|(_, i)| i)
+    }
+
     /// The top-level messages of the schema's own file, in declaration order (message index 0, 1, ...).
     fn proto_messages(pool: &DescriptorPool, file: &str) -> Vec<MessageDescriptor> {
         pool.get_file_by_name(file).map(|f| f.messages().collect()).unwrap_or_default()
@@ -133,6 +149,12 @@ impl Parsed {
     pub fn decode(&self, payload: &[u8]) -> Result<(Value, Option<String>), String> {
         match self {
             Parsed::Avro { schema, referenced, names } => {
+                let mut rest = payload;
+                let fast = super::avro_fast::read(schema, names, &mut rest);
+                if fast.is_ok() && rest.is_empty() {
+                    return fast.map(|v| (v, None)).map_err(|_| String::new());
+                }
+                // apache-avro's reader says what does not fit (or reads what the fast path does not).
                 let mut reader = payload;
                 let mut all = vec![schema];
                 all.extend(referenced.iter());
@@ -143,6 +165,11 @@ impl Parsed {
                     .map_err(|e| format!("Avro data that fits the writer schema: {e}"))?;
                 if !reader.is_empty() {
                     return Err(format!("Avro data that fits the writer schema ({} bytes left over)", reader.len()));
+                }
+                if fast.is_ok() || fast == Err(super::avro_fast::GaveUp::Bad) {
+                    return Err(
+                        "Avro data that fits the writer schema (it ends early or holds an invalid value)".into()
+                    );
                 }
                 Ok((avro_to_json(value, schema, names), None))
             }
@@ -410,7 +437,7 @@ pub fn avro_to_json(value: AvroValue, schema: &AvroSchema, names: &HashMap<Name,
 }
 
 /// A two's-complement big-endian unscaled integer with a scale, as exact decimal text (up to 16 bytes).
-fn decimal_text(raw: &[u8], scale: usize) -> Option<String> {
+pub(crate) fn decimal_text(raw: &[u8], scale: usize) -> Option<String> {
     if raw.is_empty() || raw.len() > 16 {
         return None;
     }

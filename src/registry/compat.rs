@@ -5,7 +5,7 @@
 use super::codec::Parsed;
 use apache_avro::schema::Schema as AvroSchema;
 use apache_avro::schema_compatibility::{Compatibility, SchemaCompatibility};
-use prost_reflect::{Cardinality, Kind, MessageDescriptor};
+use prost_reflect::{Kind, MessageDescriptor};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -54,7 +54,9 @@ fn reads(writer: &Parsed, reader: &Parsed) -> Vec<String> {
             let rm: Vec<_> = rp.get_file_by_name(rf).map(|f| f.messages().collect()).unwrap_or_default();
             let mut out = vec![];
             for w in &wm {
-                match rm.iter().find(|r| r.full_name() == w.full_name()) {
+                // Like the registry, a message that only changed package is the same message.
+                let same = rm.iter().find(|r| r.full_name() == w.full_name()).or_else(|| rm.iter().find(|r| r.name() == w.name()));
+                match same {
                     None => out.push(format!("message {} was removed", w.full_name())),
                     Some(r) => proto_fields(w, r, &mut out),
                 }
@@ -96,21 +98,31 @@ fn avro_missing_symbols(w: &AvroSchema, r: &AvroSchema) -> Option<String> {
 
 fn proto_fields(w: &MessageDescriptor, r: &MessageDescriptor, out: &mut Vec<String>) {
     for wf in w.fields() {
-        let Some(rf) = r.get_field(wf.number()) else { continue };
+        let Some(rf) = r.get_field(wf.number()) else {
+            // Like the registry: a oneof losing a field is breaking (its value would read as none of them).
+            if let Some(o) = wf.containing_oneof().filter(|o| !o.is_synthetic()) {
+                out.push(format!(
+                    "{}.{} (field {}): removed from oneof {}",
+                    w.full_name(),
+                    wf.name(),
+                    wf.number(),
+                    o.name()
+                ));
+            }
+            continue;
+        };
         let at = format!("{}.{} (field {})", w.full_name(), wf.name(), wf.number());
+        // Named types compare by name, as the registry does (a package change alone breaks nothing).
         let kind = |k: Kind| match k {
-            Kind::Message(m) => format!("message {}", m.full_name()),
-            Kind::Enum(e) => format!("enum {}", e.full_name()),
+            Kind::Message(m) => format!("message {}", m.name()),
+            Kind::Enum(e) => format!("enum {}", e.name()),
             other => format!("{other:?}").to_lowercase(),
         };
         let (wk, rk) = (kind(wf.kind()), kind(rf.kind()));
         if wk != rk && !wire_compatible(&wk, &rk) {
             out.push(format!("{at}: type changed from {wk} to {rk}"));
         }
-        let repeated = |c: Cardinality| c == Cardinality::Repeated;
-        if repeated(wf.cardinality()) != repeated(rf.cardinality()) && !wf.is_map() {
-            out.push(format!("{at}: changed between repeated and singular"));
-        }
+        // Repeated and singular read one another on the wire (the last value wins), as the registry agrees.
         if wf.containing_oneof().is_none() && rf.containing_oneof().is_some() {
             out.push(format!(
                 "{at}: moved into oneof {}",
@@ -118,7 +130,7 @@ fn proto_fields(w: &MessageDescriptor, r: &MessageDescriptor, out: &mut Vec<Stri
             ));
         }
         if let (Kind::Message(wm), Kind::Message(rm)) = (wf.kind(), rf.kind()) {
-            if wm.full_name() == rm.full_name() && wm.full_name() != w.full_name() {
+            if wm.name() == rm.name() && wm.full_name() != w.full_name() {
                 proto_fields(&wm, &rm, out);
             }
         }
@@ -161,6 +173,31 @@ fn json_props(w: &Value, r: &Value, path: &str, out: &mut Vec<String>) {
         if !missing.is_empty() {
             out.push(format!("`{at}`: enum values {} were removed", missing.join(", ")));
         }
+    }
+    for (key, upper) in [
+        ("maxLength", true),
+        ("maxItems", true),
+        ("maxProperties", true),
+        ("maximum", true),
+        ("exclusiveMaximum", true),
+        ("minLength", false),
+        ("minItems", false),
+        ("minProperties", false),
+        ("minimum", false),
+        ("exclusiveMinimum", false),
+    ] {
+        if let Some(rb) = r[key].as_f64() {
+            let narrower = match w[key].as_f64() {
+                None => true,
+                Some(wb) => (upper && rb < wb) || (!upper && rb > wb),
+            };
+            if narrower {
+                out.push(format!("`{at}`: {key} {} refuses values the old schema allowed", r[key]));
+            }
+        }
+    }
+    if r["pattern"].is_string() && r["pattern"] != w["pattern"] {
+        out.push(format!("`{at}`: pattern {} is new or changed", r["pattern"]));
     }
     let wreq: BTreeSet<&str> =
         w["required"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();

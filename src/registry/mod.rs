@@ -4,12 +4,17 @@
 //! Read paths decode in two steps: [`prefetch`] fetches (once, cached) the schemas of the framed payloads of a
 //! batch of records, then [`decode_cached`] decodes each payload without I/O.
 
+pub mod avro_fast;
 pub mod check_schema_compatibility;
 pub mod client;
 pub mod codec;
 pub mod compat;
+pub mod drift;
+pub mod evolution;
+pub mod schema_arg;
+pub mod to_json_schema;
 
-pub use client::{Registered, RegistryClient};
+pub use client::{naming, Registered, RegistryClient};
 pub use codec::{Parsed, SchemaType};
 
 use crate::kafka::Record;
@@ -59,24 +64,70 @@ pub struct Decoded {
     pub message: Option<String>,
 }
 
-/// Fetches the schemas of every framed value and key of `records` that are not cached yet; returns the ids
-/// that could not be fetched with why (an id the registry lacks, the registry down: reads go on without them).
+/// Fetches the schemas of every framed value and key of `records` that are not cached yet (one request per
+/// schema id); returns the ids that could not be fetched with why (an id the registry lacks, the registry down:
+/// reads go on without them).
 pub async fn prefetch(registry: &RegistryClient, records: &[Record]) -> BTreeMap<u32, String> {
-    let mut ids: Vec<u32> = records
-        .iter()
-        .flat_map(|r| [r.value.as_deref(), r.key.as_deref()])
-        .flatten()
-        .filter_map(codec::schema_id)
-        .collect();
+    fetch_ids(registry, framed_ids(records)).await
+}
+
+/// The same for records of one topic, naming subjects and versions: first the latest version of the topic's
+/// `<topic>-value` (and `-key`) subject, which holds the schema of most topics' messages and names it in the
+/// same request; then the remaining ids, and with `names` the subjects of those (one more request per id).
+pub async fn prefetch_topic(
+    registry: &RegistryClient,
+    topic: &str,
+    records: &[Record],
+    names: bool,
+) -> BTreeMap<u32, String> {
+    let missing = |ids: &[u32]| ids.iter().any(|id| registry.cached(*id).is_none());
+    let value_ids = framed(records.iter().filter_map(|r| r.value.as_deref()));
+    let key_ids = framed(records.iter().filter_map(|r| r.key.as_deref()));
+    let mut failed = BTreeMap::new();
+    for (ids, part) in [(&value_ids, "value"), (&key_ids, "key")] {
+        if !missing(ids) {
+            continue;
+        }
+        if let Err(e) = registry.latest(&format!("{topic}-{part}")).await {
+            if matches!(e, crate::Error::Unreachable { .. } | crate::Error::Timeout { .. }) {
+                failed.extend(value_ids.iter().chain(&key_ids).map(|id| (*id, e.to_string())));
+                return failed;
+            }
+        }
+    }
+    let mut ids = [value_ids, key_ids].concat();
     ids.sort_unstable();
     ids.dedup();
+    failed.extend(fetch_ids(registry, ids.clone()).await);
+    if names {
+        for id in ids.into_iter().filter(|id| !failed.contains_key(id)) {
+            if registry.known_names(id).is_empty() {
+                registry.names(id).await;
+            }
+        }
+    }
+    failed
+}
+
+fn framed<'a>(payloads: impl Iterator<Item = &'a [u8]>) -> Vec<u32> {
+    let mut ids: Vec<u32> = payloads.filter_map(codec::schema_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn framed_ids(records: &[Record]) -> Vec<u32> {
+    framed(records.iter().flat_map(|r| [r.value.as_deref(), r.key.as_deref()]).flatten())
+}
+
+async fn fetch_ids(registry: &RegistryClient, ids: Vec<u32>) -> BTreeMap<u32, String> {
     let mut failed = BTreeMap::new();
     for id in ids {
         if registry.cached(id).is_some() {
             continue;
         }
         if let Err(e) = registry.by_id(id).await {
-            let unreachable = matches!(e, crate::Error::Unreachable { .. });
+            let unreachable = matches!(e, crate::Error::Unreachable { .. } | crate::Error::Timeout { .. });
             failed.insert(id, e.to_string());
             // A registry that does not answer is not asked again for every id of the batch.
             if unreachable {
@@ -101,9 +152,9 @@ pub fn decode_named(
 ) -> Option<Result<Decoded, String>> {
     let id = codec::schema_id(bytes)?;
     let r = registry.cached(id)?;
-    let (subject, version) = match topic {
-        Some((t, is_key)) => r.naming(t, is_key),
-        None => (r.subject.clone(), r.version),
+    let (subject, version) = match client::naming(&registry.known_names(id), topic) {
+        (None, _) => (r.subject.clone(), r.version),
+        named => named,
     };
     Some(
         r.parsed

@@ -410,6 +410,7 @@ impl Builder<'_> {
             Expectation::Dlq { .. } => {
                 format!("the dead-letter topic `{}`", self.targets.dlq_topic.as_deref().unwrap_or("?"))
             }
+            Expectation::Compatibility { .. } => "the reader schema".to_string(),
             Expectation::NoOutput { .. } => format!(
                 "the output topic `{}` (nothing must arrive)",
                 self.targets.output_topic.as_deref().unwrap_or("?")

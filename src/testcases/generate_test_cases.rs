@@ -29,7 +29,7 @@ pub struct GenerateTestCasesArgs {
     #[serde(default)]
     #[schemars(length(min = 1, max = 249))]
     pub topic: Option<String>,
-    /// A JSON Schema of the input messages; cases exercise each field and constraint.
+    /// A JSON Schema of the input messages (or an Avro schema, .proto text, "subject:NAME"); cases exercise each field and constraint.
     #[serde(default)]
     pub schema: Option<Value>,
     /// A built-in entity (user, product, cart, order, payment, review) as the message format: coherent positive cases and a business-rule negative.
@@ -110,7 +110,14 @@ impl Tool for GenerateTestCases {
     }
 }
 
-async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result<Reply> {
+async fn generate_cases(cx: &CallContext, mut args: GenerateTestCasesArgs) -> Result<Reply> {
+    // Avro, .proto and registry subjects become the JSON Schema the generators use.
+    let mut schema_source = None;
+    if let Some(s) = &args.schema {
+        let (schema, from) = crate::registry::schema_arg::resolve(cx, "schema", s).await?;
+        args.schema = Some(schema);
+        schema_source = Some(from);
+    }
     // With a user story, `schema` or `entity` is the message format the model writes to, not a source.
     let story = args.user_story.is_some();
     let given = [
@@ -163,7 +170,7 @@ async fn generate_cases(cx: &CallContext, args: GenerateTestCasesArgs) -> Result
                 args.entity.map(Entity::schema).unwrap_or_default(),
                 format!("entity:{}", args.entity.map(Entity::name).unwrap_or_default()),
             ),
-            (Some(s), _) => (s.clone(), "schema".to_string()),
+            (Some(s), _) => (s.clone(), schema_source.clone().unwrap_or_else(|| "schema".into())),
             (None, Some(t)) => {
                 let learned = learn_topic(&cx.state.kafka, t, 500).await?;
                 (

@@ -147,6 +147,14 @@ pub enum Expectation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_ms: Option<u64>,
     },
+    /// Schema evolution, without Kafka: the input value written with `writer` reads with `reader` (or, with `readable` false, is refused).
+    Compatibility {
+        schema_type: crate::registry::SchemaType,
+        writer: String,
+        reader: String,
+        #[serde(default = "crate::defaults::yes")]
+        readable: bool,
+    },
     /// Nothing correlated with the input reaches the output topic within the timeout.
     NoOutput {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +172,7 @@ impl Expectation {
             Expectation::Output { correlate_by, .. }
             | Expectation::Dlq { correlate_by, .. }
             | Expectation::NoOutput { correlate_by, .. } => correlate_by.as_deref().filter(|c| *c != "key"),
+            Expectation::Compatibility { .. } => None,
         }
     }
     pub fn timeout_ms(&self) -> Option<u64> {
@@ -171,6 +180,7 @@ impl Expectation {
             Expectation::Output { timeout_ms, .. }
             | Expectation::Dlq { timeout_ms, .. }
             | Expectation::NoOutput { timeout_ms, .. } => *timeout_ms,
+            Expectation::Compatibility { .. } => None,
         }
     }
     pub fn topic(&self) -> Option<&str> {
@@ -178,6 +188,7 @@ impl Expectation {
             Expectation::Output { topic, .. }
             | Expectation::Dlq { topic, .. }
             | Expectation::NoOutput { topic, .. } => topic.as_deref(),
+            Expectation::Compatibility { .. } => None,
         }
     }
     pub fn name(&self) -> &'static str {
@@ -185,6 +196,7 @@ impl Expectation {
             Expectation::Output { .. } => "output",
             Expectation::Dlq { .. } => "dlq",
             Expectation::NoOutput { .. } => "no_output",
+            Expectation::Compatibility { .. } => "compatibility",
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Executing cases against live topics. The output and DLQ high watermarks are captured first; one
 //! watcher per watched topic then reads everything new from there (through the Kafka API's bounded
 //! `sample`), while the cases run with bounded parallelism: each produces its input and waits, up to its
-//! timeout, for a correlated message where its expectation says it must (or must not) land.
+//! timeout, for a correlated message where its expectation says it must (or must not) land. With a Schema
+//! Registry, watchers keep framed Avro, Protobuf and JSON Schema payloads (values and keys) decoded to JSON
+//! text, so expectations and correlation match them like plain JSON messages.
 
 use super::model::{Expectation, TestCase};
 use super::report::{CaseResult, Landed, Outcome, Sent};
@@ -47,7 +49,7 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
         let seen: Seen = Arc::default();
         watchers.insert(t.clone(), seen.clone());
         handles.push(tokio::spawn(watch(
-            cx.state.kafka.clone(),
+            cx.state.clone(),
             t.clone(),
             marks.iter().map(|(p, _, high)| (*p, *high)).collect(),
             seen,
@@ -81,7 +83,7 @@ pub async fn run(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Result
 }
 
 async fn watch(
-    kafka: crate::kafka::Kafka,
+    state: Arc<crate::context::AppState>,
     topic: String,
     mut next: Vec<(i32, i64)>,
     seen: Seen,
@@ -96,7 +98,11 @@ async fn watch(
             max_bytes: 16 << 20,
             timeout: Duration::from_secs(2),
         };
-        if let Ok(sample) = kafka.sample(req).await {
+        if let Ok(mut sample) = state.kafka.sample(req).await {
+            if let Some(reg) = state.registry_opt() {
+                crate::registry::prefetch_topic(reg, &topic, &sample.records, false).await;
+                sample.records.iter_mut().for_each(|r| decode_framed(reg, r));
+            }
             let now = Instant::now();
             for r in sample.records {
                 if let Some(slot) = next.iter_mut().find(|(p, _)| *p == r.partition) {
@@ -112,13 +118,44 @@ async fn watch(
     }
 }
 
+/// On a topic whose `<topic>-value` subject has a schema: the case's JSON value framed with it. None when
+/// there is no such schema or the value does not fit it (then it goes as JSON text: a message the schema
+/// cannot carry, as a negative case means).
+async fn registry_encoded(cx: &CallContext, topic: &str, case: &TestCase) -> Option<Vec<u8>> {
+    let value = case.input.value.as_ref()?;
+    let reg = cx.state.registry_opt()?.latest(&format!("{topic}-value")).await.ok()??;
+    let message = crate::registry::schema_arg::root_message(&reg.parsed);
+    let payload = reg.parsed.encode(value, message.as_deref()).ok()?;
+    Some(crate::registry::codec::frame(reg.id, &payload))
+}
+
+/// Replaces a registry-framed value or key by its JSON text (a string key by the string itself).
+fn decode_framed(reg: &crate::registry::RegistryClient, r: &mut Record) {
+    let topic = r.topic.clone();
+    for (part, is_key) in [(&mut r.value, false), (&mut r.key, true)] {
+        let decoded = part.as_deref().and_then(|b| crate::registry::decode_named(reg, b, Some((&topic, is_key))));
+        if let Some(Ok(d)) = decoded {
+            *part = Some(match d.value {
+                Value::String(s) if is_key => s.into_bytes(),
+                v => v.to_string().into_bytes(),
+            });
+        }
+    }
+}
+
 async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &BTreeMap<String, Seen>) -> CaseResult {
     let topic = case.input.topic.clone().unwrap_or_else(|| plan.input_topic.clone());
     let mut result = CaseResult::new(case);
+    if let Expectation::Compatibility { schema_type, writer, reader, readable } = &case.expectation {
+        let (passed, observed) =
+            crate::registry::evolution::check(*schema_type, writer, reader, case.input.value.as_ref(), *readable);
+        return result.with(if passed { Outcome::pass(observed) } else { Outcome::fail(observed.clone()) });
+    }
     let value = match case.input.value_bytes() {
         Ok(v) => v,
         Err(e) => return result.errored(format!("input: {e}")),
     };
+    let value = registry_encoded(cx, &topic, case).await.or(value);
     let record = OutRecord {
         key: case.input.key.clone().map(String::into_bytes),
         value,
@@ -146,6 +183,7 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
             topic.clone().or_else(|| plan.output_topic.clone())
         }
         Expectation::Dlq { topic, .. } => topic.clone().or_else(|| plan.dlq_topic.clone()),
+        Expectation::Compatibility { .. } => None,
     };
     let Some(main_topic) = main_topic else {
         return result.errored(format!(
@@ -205,6 +243,7 @@ async fn run_case(cx: &CallContext, case: &TestCase, plan: &RunPlan, watchers: &
                     _ => None,
                 }
             }
+            Expectation::Compatibility { .. } => Some(Outcome::fail("handled before producing".into())),
             Expectation::NoOutput { .. } => match (&found_main, &found_other) {
                 (Some(_), _) => {
                     Some(Outcome::fail(format!("a correlated message reached `{main_topic}`, where nothing should")))
@@ -449,6 +488,7 @@ pub fn check_plan(cx: &CallContext, cases: &[TestCase], plan: &RunPlan) -> Resul
         let topic = c.input.topic.as_deref().unwrap_or(&plan.input_topic);
         cx.guard().check_topic_write(topic)?;
         let needs = match &c.expectation {
+            Expectation::Compatibility { .. } => continue,
             Expectation::Dlq { topic, .. } => topic.is_none() && plan.dlq_topic.is_none(),
             Expectation::Output { topic, .. } | Expectation::NoOutput { topic, .. } => {
                 topic.is_none() && plan.output_topic.is_none()
