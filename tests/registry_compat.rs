@@ -106,7 +106,7 @@ async fn evolution_cases_run_old_to_new_and_new_to_old() {
         .await
         .unwrap();
     let case_set = r.structured["case_set"].as_str().unwrap().to_string();
-    let run = call(&state, "run_test_cases", json!({"case_set": case_set})).await.unwrap();
+    let run = call(&state, "run_test_cases", json!({"case_set": case_set, "detail": "full"})).await.unwrap();
     let cases = run.structured["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 6, "{}", run.text);
     for c in &cases[..3] {

@@ -106,7 +106,7 @@ async fn run_test_cases_matches_avro_output_and_json_schema_dlq_messages_decoded
         &state,
         "run_test_cases",
         json!({"cases": cases, "input_topic": input, "output_topic": output,
-        "dlq_topic": dlq, "timeout_ms": 30000, "parallelism": 5}),
+        "dlq_topic": dlq, "timeout_ms": 30000, "parallelism": 5, "detail": "full"}),
     )
     .await
     .unwrap();
