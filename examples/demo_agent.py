@@ -116,6 +116,7 @@ HAND_WRITTEN = {
     "status": "paid",
     "total": 100.0,
     "created_at": "2024-06-01T10:15:00.000Z",
+    "note": None,
 }
 
 

@@ -241,7 +241,7 @@ fn the_demo_hand_written_order_fits_what_fifty_generated_orders_give() {
         "order_id": "ord_0000c0ffee01", "customer_id": "usr_00000000beef",
         "items": [{"product_id": "prd_00000000a001", "quantity": 2, "price": 24.5}, {"product_id": "prd_00000000b002", "quantity": 1, "price": 51.0}],
         "shipping_address": {"line1": "12 Harbour Street", "city": "Rotterdam", "postal_code": "3011", "country_code": "NL"},
-        "payment": {"method": "card", "amount": 100.0}, "status": "paid", "total": 100.0, "created_at": "2024-06-01T10:15:00.000Z"
+        "payment": {"method": "card", "amount": 100.0}, "status": "paid", "total": 100.0, "created_at": "2024-06-01T10:15:00.000Z", "note": null
     });
     let v = Validator::new(&i.schema).unwrap();
     assert_eq!(v.errors(&hand_written), vec![], "{}", i.schema);
