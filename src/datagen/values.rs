@@ -152,6 +152,172 @@ pub fn number_hint(name: &str, window: &Window) -> Option<(f64, f64, u32)> {
     )
 }
 
+/// Where a timestamp field's name puts it in a record's life (creation first, deletion last), or None when
+/// the name says no order. Equal ranks keep no order between them.
+pub fn time_rank(name: &str) -> Option<u8> {
+    let tokens: Vec<&str> = name.split(['_', '-', '.']).collect();
+    let token = |ws: &[&str]| tokens.iter().any(|t| ws.contains(t));
+    let timeish = name.ends_with("_at")
+        || name.ends_with("_on")
+        || name.ends_with("_ts")
+        || name.ends_with("_ms")
+        || name.contains("date")
+        || name.contains("time");
+    if !timeish && !token(&["start", "end", "begin", "from", "until", "to"]) {
+        return None;
+    }
+    let has = |ws: &[&str]| ws.iter().any(|w| name.contains(w));
+    Some(if has(&["birth"]) {
+        return None;
+    } else if has(&[
+        "created",
+        "registered",
+        "signup",
+        "signed_up",
+        "placed",
+        "ordered",
+        "submitted",
+        "issued",
+        "opened",
+    ]) || token(&["start", "begin", "from"])
+        || has(&["valid_from", "starts", "started"])
+    {
+        0
+    } else if has(&["paid", "confirmed", "accepted", "approved", "shipped", "published", "first_"]) {
+        1
+    } else if has(&["delivered", "received", "completed", "closed", "finished", "resolved", "last_"]) {
+        2
+    } else if has(&["updated", "modified", "changed"]) {
+        3
+    } else if token(&["end", "until", "to"])
+        || has(&["ends", "ended", "valid_to", "expire", "expiry", "deleted", "cancelled", "canceled"])
+    {
+        4
+    } else {
+        return None;
+    })
+}
+
+/// What a string field's name says it holds, for the values that must agree within a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sem {
+    Email,
+    FirstName,
+    LastName,
+    FullName,
+    Username,
+    City,
+    State,
+    Country,
+    CountryCode,
+    PostalCode,
+    Currency,
+    Street,
+}
+
+pub fn semantic(n: &str) -> Option<Sem> {
+    let has = |w: &str| n.contains(w);
+    Some(if has("email") || n == "mail" {
+        Sem::Email
+    } else if has("first_name") || n == "firstname" || n == "given_name" {
+        Sem::FirstName
+    } else if has("last_name") || n == "lastname" || n == "surname" || n == "family_name" {
+        Sem::LastName
+    } else if n == "name"
+        || has("full_name")
+        || has("fullname")
+        || has("customer_name")
+        || has("display_name")
+        || (has("user_name") && !has("username"))
+    {
+        Sem::FullName
+    } else if has("username") || n == "login" || n == "handle" || n == "user" {
+        Sem::Username
+    } else if has("city") || n == "town" || n == "locality" {
+        Sem::City
+    } else if (has("state") && !has("status") && !has("statement")) || has("province") || n == "region" {
+        Sem::State
+    } else if has("country") && (has("code") || has("iso")) || n == "country_alpha2" {
+        Sem::CountryCode
+    } else if has("country") {
+        Sem::Country
+    } else if has("zip") || has("postcode") || has("postal") {
+        Sem::PostalCode
+    } else if has("currency") {
+        Sem::Currency
+    } else if has("street") || has("line1") || has("line_1") || n == "address" || n == "address1" {
+        Sem::Street
+    } else {
+        return None;
+    })
+}
+
+/// A person a record is about: names, a username and an e-mail address derived from them.
+#[derive(Debug, Clone)]
+pub struct Persona {
+    pub first: String,
+    pub last: String,
+    pub username: String,
+    pub email: String,
+}
+
+const MAIL_DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "mail.example.com"];
+
+impl Persona {
+    pub fn random<R: RngExt + ?Sized>(rng: &mut R) -> Persona {
+        let first: String = FirstName().fake_with_rng(rng);
+        let last: String = LastName().fake_with_rng(rng);
+        let (f, l) = (ascii_lower(&first), ascii_lower(&last));
+        let n = rng.random_range(1..100);
+        let username = match rng.random_range(0..3) {
+            0 => format!("{f}.{l}"),
+            1 => format!("{}{l}{n}", &f[..f.len().min(1)]),
+            _ => format!("{f}_{l}{n}"),
+        };
+        let local = match rng.random_range(0..3) {
+            0 => format!("{f}.{l}"),
+            1 => format!("{f}.{l}{n}"),
+            _ => format!("{}{l}", &f[..f.len().min(1)]),
+        };
+        let email = format!("{local}@{}", MAIL_DOMAINS[rng.random_range(0..MAIL_DOMAINS.len())]);
+        Persona { first, last, username, email }
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first, self.last)
+    }
+}
+
+fn ascii_lower(s: &str) -> String {
+    let out: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    if out.is_empty() {
+        "user".into()
+    } else {
+        out
+    }
+}
+
+/// `s` cut to at most `max` characters at a word boundary (trailing punctuation dropped); None when even the
+/// first word is longer.
+pub fn cut_words(s: &str, max: usize) -> Option<String> {
+    if s.chars().count() <= max {
+        return Some(s.to_string());
+    }
+    let mut out = String::new();
+    for w in s.split_whitespace() {
+        let next = if out.is_empty() { w.chars().count() } else { out.chars().count() + 1 + w.chars().count() };
+        if next > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    let out = out.trim_end_matches([',', ';', ':', '-']).to_string();
+    (!out.is_empty()).then_some(out)
+}
+
 /// A short lower-case word, for strings nothing else describes.
 pub fn word<R: RngExt + ?Sized>(rng: &mut R) -> String {
     Word().fake_with_rng(rng)
