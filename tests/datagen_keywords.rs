@@ -51,6 +51,133 @@ fn valid_and_edge_records_of_every_keyword_validate() {
     }
 }
 
+/// One small schema per keyword: its records validate, show the keyword at work, and a defect can break it.
+#[test]
+fn each_keyword_alone() {
+    type Check = fn(&Value) -> bool;
+    let cases: Vec<(&str, Value, Check)> = vec![
+        (
+            "uniqueItems",
+            json!({"type": "array", "items": {"enum": [1, 2, 3, 4]}, "minItems": 3, "maxItems": 4, "uniqueItems": true}),
+            |v| {
+                let a = v.as_array().unwrap();
+                a.iter().enumerate().all(|(i, x)| !a[..i].contains(x))
+            },
+        ),
+        (
+            "uniqueItems",
+            json!({"type": "array", "items": {"type": "object", "properties": {"k": {"enum": ["a", "b", "c"]}}, "required": ["k"], "additionalProperties": false}, "minItems": 2, "maxItems": 3, "uniqueItems": true}),
+            |v| {
+                let a = v.as_array().unwrap();
+                a.iter().enumerate().all(|(i, x)| !a[..i].contains(x))
+            },
+        ),
+        (
+            "contains",
+            json!({"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}, "contains": {"const": 7}, "minContains": 2, "maxContains": 3, "maxItems": 6}),
+            |v| (2..=3).contains(&v.as_array().unwrap().iter().filter(|x| **x == 7).count()),
+        ),
+        (
+            "dependentRequired",
+            json!({"type": "object", "properties": {"card": {"type": "string"}, "cvv": {"type": "string", "pattern": "^\\d{3}$"}}, "required": ["card"], "dependentRequired": {"card": ["cvv"]}}),
+            |v| v.get("cvv").is_some(),
+        ),
+        (
+            "dependentSchemas",
+            json!({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a"], "dependentSchemas": {"a": {"required": ["b"], "properties": {"b": {"minimum": 100}}}}}),
+            |v| v["b"].as_i64().is_some_and(|b| b >= 100),
+        ),
+        (
+            "if",
+            json!({"type": "object", "properties": {"country": {"enum": ["US", "DE"]}, "zip": {"type": "string"}}, "required": ["country", "zip"],
+            "if": {"properties": {"country": {"const": "US"}}}, "then": {"properties": {"zip": {"pattern": "^\\d{5}$"}}}, "else": {"properties": {"zip": {"pattern": "^D-\\d{4}$"}}}}),
+            |v| {
+                if v["country"] == "US" {
+                    v["zip"].as_str().unwrap().len() == 5
+                } else {
+                    v["zip"].as_str().unwrap().starts_with("D-")
+                }
+            },
+        ),
+        (
+            "propertyNames",
+            json!({"type": "object", "propertyNames": {"pattern": "^[a-z]+$"}, "additionalProperties": {"type": "integer"}, "minProperties": 2}),
+            |v| {
+                v.as_object().unwrap().keys().all(|k| k.chars().all(|c| c.is_ascii_lowercase()))
+                    && v.as_object().unwrap().len() >= 2
+            },
+        ),
+        (
+            "patternProperties",
+            json!({"type": "object", "patternProperties": {"^S_": {"type": "string", "maxLength": 5}, "^I_": {"type": "integer"}}, "additionalProperties": false, "minProperties": 1}),
+            |v| {
+                v.as_object()
+                    .unwrap()
+                    .iter()
+                    .all(|(k, x)| (k.starts_with("S_") && x.is_string()) || (k.starts_with("I_") && x.is_i64()))
+            },
+        ),
+        ("const", json!({"type": "object", "properties": {"v": {"const": 2}}, "required": ["v"]}), |v| v["v"] == 2),
+        ("exclusiveMinimum", json!({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5}), |v| {
+            let x = v.as_f64().unwrap();
+            x > 0.0 && x < 0.5
+        }),
+        ("multipleOf", json!({"type": "number", "minimum": 0.1, "maximum": 99, "multipleOf": 0.05}), |v| {
+            let q = v.as_f64().unwrap() / 0.05;
+            q.fract() == 0.0
+        }),
+        (
+            "maxProperties",
+            json!({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}, "c": {"type": "integer"}, "d": {"type": "integer"}}, "maxProperties": 2}),
+            |v| v.as_object().unwrap().len() <= 2,
+        ),
+        (
+            "prefixItems",
+            json!({"type": "array", "prefixItems": [{"type": "string", "format": "uuid"}, {"type": "integer"}], "items": false, "minItems": 2}),
+            |v| v[0].is_string() && v[1].is_i64() && v.as_array().unwrap().len() == 2,
+        ),
+        (
+            "oneOf",
+            json!({"oneOf": [{"type": "integer", "multipleOf": 3}, {"type": "integer", "multipleOf": 5}], "minimum": 1, "maximum": 100}),
+            |v| {
+                let x = v.as_i64().unwrap();
+                (x % 3 == 0) != (x % 5 == 0)
+            },
+        ),
+    ];
+    for (keyword, schema, check) in cases {
+        let spec = |mode, rate| Spec {
+            target: Target::Schema(schema.clone()),
+            seed: 9,
+            mode,
+            window: Window::default(),
+            defect_rate: rate,
+            defect_constraints: vec![],
+            profile: None,
+        };
+        let v = validator(&schema);
+        let mut s = Stream::new(spec(Mode::Valid, 0.0)).unwrap();
+        for _ in 0..200 {
+            let r = s.next_record().0;
+            assert!(v.is_valid(&r), "{keyword}: invalid {r}");
+            assert!(check(&r), "{keyword}: not honoured in {r}");
+        }
+        let mut s = Stream::new(spec(Mode::Defect, 1.0)).unwrap();
+        for _ in 0..50 {
+            if let (r, Some(d)) = s.next_record() {
+                let errors: Vec<(String, String)> = v
+                    .iter_errors(&r)
+                    .map(|e| (e.instance_path().to_string(), e.kind().keyword().to_string()))
+                    .collect();
+                assert!(
+                    errors.len() == 1 && d.is_reported_as(&errors[0].0, &errors[0].1),
+                    "{keyword}: {d:?} {errors:?} {r}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn keywords_are_honoured_not_just_passed() {
     let mut s = stream("user_profile", 3, Mode::Valid, vec![]);

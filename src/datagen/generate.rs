@@ -257,7 +257,8 @@ impl Generator {
                 if o.closed {
                     continue;
                 }
-                let k = format!("{}_{}", values::word(&mut self.rng), values::word(&mut self.rng));
+                let word = values::word(&mut self.rng);
+                let k = if tries % 2 == 0 { word } else { format!("{word}_{}", values::word(&mut self.rng)) };
                 if !out.contains_key(&k) && name_ok(o, &k) && !o.pattern_properties.iter().any(|p| p.regex.is_match(&k))
                 {
                     let v = self.value_for_key(o, &k);

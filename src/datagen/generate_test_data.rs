@@ -42,7 +42,7 @@ pub enum Destination {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateTestDataArgs {
-    /// A JSON Schema (draft 2020-12: types, bounds, formats, patterns, oneOf/anyOf, if/then/else, contains, uniqueItems, dependentRequired, patternProperties, $ref...) the records follow. Give exactly one of schema, entity, topic.
+    /// A JSON Schema (draft 2020-12, $ref/$defs included) the records follow. Give exactly one of schema, entity, topic.
     #[serde(default)]
     pub schema: Option<Value>,
     /// A built-in e-commerce entity, coherent within each record: user, product, cart, order, payment, review.
