@@ -711,9 +711,9 @@ fn merge<'v>(base: Value, extra: impl Iterator<Item = (&'v String, &'v Value)>) 
                     .filter_map(|x| {
                         if lb.contains(x) {
                             Some(x.clone())
-                        } else if x == "number" && lb.iter().any(|y| y == "integer") {
-                            Some("integer".into())
-                        } else if x == "integer" && lb.iter().any(|y| y == "number") {
+                        } else if (x == "number" && lb.iter().any(|y| y == "integer"))
+                            || (x == "integer" && lb.iter().any(|y| y == "number"))
+                        {
                             Some("integer".into())
                         } else {
                             None
