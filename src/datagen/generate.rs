@@ -425,7 +425,7 @@ impl Generator {
         if self.cx.places.last().is_some_and(Option::is_none) {
             let p = match &self.cx.primary {
                 None => Place::random(&mut self.rng),
-                Some(pr) if self.rng.random_bool(0.9) => Place::in_country(pr.country, &mut self.rng),
+                Some(pr) if self.rng.random_bool(0.95) => Place::in_country(pr.country, &mut self.rng),
                 Some(_) => Place::random(&mut self.rng),
             };
             self.set_place(p);
