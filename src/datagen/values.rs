@@ -162,8 +162,11 @@ pub fn time_rank(name: &str) -> Option<u8> {
         || name.ends_with("_ts")
         || name.ends_with("_ms")
         || name.contains("date")
-        || name.contains("time");
-    if !timeish && !token(&["start", "end", "begin", "from", "until", "to"]) {
+        || name.contains("time")
+        || name.starts_with("valid_")
+        || name.contains("expir");
+    // `from`/`to` alone name addresses and accounts as often as times: only with a time word.
+    if !timeish && !token(&["start", "end", "begin"]) {
         return None;
     }
     let has = |ws: &[&str]| ws.iter().any(|w| name.contains(w));
@@ -327,6 +330,36 @@ pub fn word<R: RngExt + ?Sized>(rng: &mut R) -> String {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn time_ranks_order_a_records_life() {
+        let r = |n: &str| time_rank(n);
+        assert!(r("created_at") < r("updated_at") && r("updated_at") < r("deleted_at"));
+        assert!(r("start_date") < r("end_date") && r("valid_from") < r("valid_until"));
+        assert!(r("shipped_at") < r("delivered_at"));
+        for unordered in ["from", "to", "to_account", "birth_date", "sender", "weekend_rate", "status"] {
+            assert_eq!(r(unordered), None, "{unordered}");
+        }
+    }
+
+    #[test]
+    fn words_are_cut_between_words_and_names_say_what_they_hold() {
+        assert_eq!(cut_words("1093 Moen Trail Extension", 15).as_deref(), Some("1093 Moen Trail"));
+        assert_eq!(cut_words("Supercalifragilistic", 5), None);
+        assert_eq!(semantic("customer_email"), Some(Sem::Email));
+        assert_eq!(semantic("country_code"), Some(Sem::CountryCode));
+        assert_eq!(semantic("shipping_country"), Some(Sem::Country));
+        assert_eq!(semantic("postal_code"), Some(Sem::PostalCode));
+        assert_eq!(semantic("status"), None);
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(2);
+        for _ in 0..50 {
+            let p = Persona::random(&mut rng);
+            let last: String =
+                p.last.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+            assert!(p.email.split('@').next().unwrap().contains(&last), "{p:?}");
+            assert!(p.username.contains(&last), "{p:?}");
+        }
+    }
 
     #[test]
     fn names_and_formats_give_plausible_values() {
