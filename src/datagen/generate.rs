@@ -80,7 +80,9 @@ impl Generator {
     }
 
     pub fn next_record(&mut self) -> Value {
-        self.cx = RecordCx::default();
+        self.cx.persona = None;
+        self.cx.primary = None;
+        self.cx.places.clear();
         let node = self.node.clone();
         self.value(&node)
     }
@@ -352,7 +354,7 @@ impl Generator {
     }
 
     fn string(&mut self, s: &StringSpec, name: &str) -> String {
-        if let Some(sem) = values::semantic(name) {
+        if let Some(sem) = s.sem {
             if !self.edge || self.rng.random_bool(0.5) {
                 if let Some(v) = self.named(sem, s) {
                     return v;
@@ -480,18 +482,25 @@ impl Generator {
         };
         let max = s.max_len.unwrap_or(NAMED_MAX_LEN.max(s.min_len));
         let ok = |v: &str| fits(v, s.min_len, max) && s.regex.as_ref().is_none_or(|r| r.is_match(v));
-        for c in &candidates {
-            if ok(c) {
-                return Some(c.clone());
+        let mut cut = None;
+        for c in candidates {
+            if ok(&c) {
+                return Some(c);
+            }
+            // Too long: cut at a word boundary (a street, a full name), never mid-word.
+            if cut.is_none() {
+                cut = values::cut_words(&c, max).filter(|c| ok(c));
             }
         }
-        // Too long: cut at a word boundary (a street, a full name), never mid-word.
-        candidates.iter().filter_map(|c| values::cut_words(c, max)).find(|c| ok(c))
+        cut
     }
 
     /// For an enum of countries or currencies: the value that agrees with the record's place, or one that
     /// then fixes the place.
     fn enum_by_name(&mut self, options: &[Value], name: &str) -> Option<Value> {
+        if !name.contains("countr") && !name.contains("currenc") {
+            return None;
+        }
         let sem = values::semantic(name)?;
         if !matches!(sem, Sem::Country | Sem::CountryCode | Sem::Currency) || !options.iter().all(Value::is_string) {
             return None;

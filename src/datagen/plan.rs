@@ -142,6 +142,8 @@ pub struct StringSpec {
     pub pattern: Option<Pattern>,
     /// The pattern as a regex, to check values chosen by name (a real country code) against it.
     pub regex: Option<regex::Regex>,
+    /// What the field's name says it holds (an e-mail, a city...), worked out once.
+    pub sem: Option<super::values::Sem>,
 }
 
 #[derive(Debug, Clone)]
@@ -384,7 +386,14 @@ impl<'a> Compiler<'a> {
                 };
                 let format = map.get("format").and_then(Value::as_str).map(str::to_string);
                 let regex = pattern.as_ref().and_then(|p| regex::Regex::new(p.source()).ok());
-                Kind::String(StringSpec { min_len, max_len, format, pattern, regex })
+                Kind::String(StringSpec {
+                    min_len,
+                    max_len,
+                    format,
+                    pattern,
+                    regex,
+                    sem: super::values::semantic(name),
+                })
             }
             "integer" | "number" => {
                 let spec = NumberSpec {
@@ -519,6 +528,7 @@ impl<'a> Compiler<'a> {
                         format: None,
                         pattern: None,
                         regex: None,
+                        sem: None,
                     }),
                 });
                 node.name = r.to_ascii_lowercase();
