@@ -437,7 +437,7 @@ impl Generator {
 
     fn set_place(&mut self, p: Place) {
         if self.cx.primary.is_none() {
-            self.cx.primary = Some(p.clone());
+            self.cx.primary = Some(p);
         }
         if let Some(slot) = self.cx.places.last_mut() {
             *slot = Some(p);
@@ -458,7 +458,7 @@ impl Generator {
             Sem::FirstName => vec![self.persona().first.clone()],
             Sem::LastName => vec![self.persona().last.clone()],
             Sem::FullName => vec![self.persona().full_name()],
-            Sem::Username => vec![self.persona().username.clone()],
+            Sem::Username => vec![self.persona().username()],
             Sem::Currency => {
                 self.place();
                 let p = self.cx.primary.as_ref()?;
@@ -466,7 +466,7 @@ impl Generator {
             }
             Sem::City => vec![self.place().city().to_string()],
             Sem::State => vec![self.place().state().to_string()],
-            Sem::PostalCode => vec![self.place().postal_code.clone()],
+            Sem::PostalCode => vec![self.place().postal_code()],
             Sem::Country => {
                 let r = self.place().row();
                 vec![r.name.to_string(), r.alpha2.to_string(), r.alpha3.to_string()]

@@ -247,12 +247,12 @@ pub const COUNTRIES: &[Country] = countries![
     ("NZ", "NZL", "New Zealand", "NZD", [("Auckland", "Auckland", "10##"), ("Wellington", "Wellington", "60##")]),
 ];
 
-/// One place: a country row and one of its cities, with a postal code drawn once.
-#[derive(Debug, Clone)]
+/// One place: a country row and one of its cities; its postal code is drawn from `postal_seed` when asked.
+#[derive(Debug, Clone, Copy)]
 pub struct Place {
     pub country: usize,
     pub city: usize,
-    pub postal_code: String,
+    pub postal_seed: u64,
 }
 
 impl Place {
@@ -262,16 +262,29 @@ impl Place {
 
     pub fn in_country<R: RngExt + ?Sized>(country: usize, rng: &mut R) -> Place {
         let city = rng.random_range(0..COUNTRIES[country].cities.len());
-        let template = COUNTRIES[country].cities[city].2;
-        let postal_code = template
+        Place { country, city, postal_seed: rng.random() }
+    }
+
+    /// The city's postal code template filled from the seed (the same code each time it is asked).
+    pub fn postal_code(&self) -> String {
+        let mut x = self.postal_seed;
+        let mut next = |n: u64| {
+            // splitmix64: a few independent digits from one seed.
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % n
+        };
+        self.row().cities[self.city]
+            .2
             .chars()
             .map(|c| match c {
-                '#' => (b'0' + rng.random_range(0..10u8)) as char,
-                '@' => (b'A' + rng.random_range(0..26u8)) as char,
+                '#' => (b'0' + next(10) as u8) as char,
+                '@' => (b'A' + next(26) as u8) as char,
                 c => c,
             })
-            .collect();
-        Place { country, city, postal_code }
+            .collect()
     }
 
     pub fn row(&self) -> &'static Country {
@@ -320,8 +333,10 @@ mod tests {
         let de = find("DEU", &mut rng).unwrap();
         for _ in 0..20 {
             let p = Place::in_country(de, &mut rng);
-            assert_eq!(p.postal_code.len(), 5);
-            assert!(p.postal_code.chars().all(|c| c.is_ascii_digit()), "{}", p.postal_code);
+            let code = p.postal_code();
+            assert_eq!(code, p.postal_code(), "one code per place");
+            assert_eq!(code.len(), 5);
+            assert!(code.chars().all(|c| c.is_ascii_digit()), "{code}");
         }
         assert_eq!(COUNTRIES[find("gb", &mut rng).unwrap()].currency, "GBP");
         assert_eq!(COUNTRIES[find("EUR", &mut rng).unwrap()].currency, "EUR");

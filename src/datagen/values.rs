@@ -255,13 +255,15 @@ pub fn semantic(n: &str) -> Option<Sem> {
     })
 }
 
-/// A person a record is about: names, a username and an e-mail address derived from them.
+/// A person a record is about: names, and a username and an e-mail address derived from them.
 #[derive(Debug, Clone)]
 pub struct Persona {
     pub first: String,
     pub last: String,
-    pub username: String,
     pub email: String,
+    /// How the username is written (drawn with the rest, made when asked).
+    username_style: u8,
+    number: u8,
 }
 
 const MAIL_DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "mail.example.com"];
@@ -270,24 +272,53 @@ impl Persona {
     pub fn random<R: RngExt + ?Sized>(rng: &mut R) -> Persona {
         let first: String = FirstName().fake_with_rng(rng);
         let last: String = LastName().fake_with_rng(rng);
-        let (f, l) = (ascii_lower(&first), ascii_lower(&last));
-        let n = rng.random_range(1..100);
-        let username = match rng.random_range(0..3) {
+        let number = rng.random_range(1..100u8);
+        let username_style = rng.random_range(0..3u8);
+        let domain = MAIL_DOMAINS[rng.random_range(0..MAIL_DOMAINS.len())];
+        let mut email = String::with_capacity(first.len() + last.len() + domain.len() + 4);
+        match rng.random_range(0..3) {
+            0 => {
+                push_ascii_lower(&mut email, &first, usize::MAX);
+                email.push('.');
+                push_ascii_lower(&mut email, &last, usize::MAX);
+            }
+            1 => {
+                push_ascii_lower(&mut email, &first, usize::MAX);
+                email.push('.');
+                push_ascii_lower(&mut email, &last, usize::MAX);
+                email.push_str(&number.to_string());
+            }
+            _ => {
+                push_ascii_lower(&mut email, &first, 1);
+                push_ascii_lower(&mut email, &last, usize::MAX);
+            }
+        }
+        email.push('@');
+        email.push_str(domain);
+        Persona { first, last, email, username_style, number }
+    }
+
+    pub fn username(&self) -> String {
+        let (f, l) = (ascii_lower(&self.first), ascii_lower(&self.last));
+        let n = self.number;
+        match self.username_style {
             0 => format!("{f}.{l}"),
             1 => format!("{}{l}{n}", &f[..f.len().min(1)]),
             _ => format!("{f}_{l}{n}"),
-        };
-        let local = match rng.random_range(0..3) {
-            0 => format!("{f}.{l}"),
-            1 => format!("{f}.{l}{n}"),
-            _ => format!("{}{l}", &f[..f.len().min(1)]),
-        };
-        let email = format!("{local}@{}", MAIL_DOMAINS[rng.random_range(0..MAIL_DOMAINS.len())]);
-        Persona { first, last, username, email }
+        }
     }
 
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first, self.last)
+    }
+}
+
+/// Appends the ASCII letters and digits of `s`, lower-cased, at most `max` of them (`user` when none).
+fn push_ascii_lower(out: &mut String, s: &str, max: usize) {
+    let before = out.len();
+    out.extend(s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).take(max));
+    if out.len() == before {
+        out.push_str("user");
     }
 }
 
@@ -357,7 +388,7 @@ mod tests {
             let last: String =
                 p.last.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
             assert!(p.email.split('@').next().unwrap().contains(&last), "{p:?}");
-            assert!(p.username.contains(&last), "{p:?}");
+            assert!(p.username().contains(&last), "{p:?}");
         }
     }
 
