@@ -6,7 +6,7 @@
 //!   with librdkafka's default batching, then both with tansu's property (one record per batch).
 //!
 //! `cargo run --release --example bench_datagen -- [--records N] [--file-records N] [--topic-records N]
-//! [--quirk-records N] [--topic-only]`
+//! [--quirk-records N] [--topic-only] [--in-process-only]`
 //! Needs KAFKA_BOOTSTRAP_SERVERS for the topic part (skipped with a note without it).
 
 use kafka_qa_mcp::config::{parse_properties, Config};
@@ -117,6 +117,9 @@ async fn main() {
     println!("in process, flat 10-field schema: {flat:>12.0} records/s ({records} records)");
     let order = in_process(Target::Entity(Entity::Order, References::default()), records / 4);
     println!("in process, order entity:         {order:>12.0} records/s ({} records)", records / 4);
+    if std::env::args().any(|a| a == "--in-process-only") {
+        return;
+    }
 
     let rss_before = peak_rss_mb();
     let out = tool(&cx, json!({"schema": flat_schema(), "count": 1_000_000, "seed": 1, "destination": "file", "path": "bench/flat-1m.ndjson", "overwrite": true})).await;

@@ -97,3 +97,19 @@ async fn cases_sharing_a_key_are_refused() {
             .await;
     assert!(err.contains("cases A and B share the key `same`"), "{err}");
 }
+
+#[tokio::test]
+async fn relations_are_checked_against_the_schema() {
+    let schema = json!({"type": "object", "properties": {
+        "total": {"type": "number"}, "items": {"type": "array", "items": {"type": "object", "properties": {"qty": {"type": "integer"}}}}}});
+    for (relations, expected) in [
+        (json!(["total = sum(items[].qty * items[].unit_price)"]), "no field `unit_price`"),
+        (json!(["total = items[].qty"]), "outside sum()"),
+        (json!(["total + 1"]), "field = expression"),
+    ] {
+        let err = call("generate_test_data", json!({"schema": schema, "relations": relations})).await;
+        assert!(err.contains("`relations`") && err.contains(expected), "{err}");
+    }
+    let err = call("generate_test_data", json!({"entity": "order", "relations": ["total = 1"]})).await;
+    assert!(err.contains("`relations`") && err.contains("entities keep their own"), "{err}");
+}

@@ -42,7 +42,7 @@ pub enum Destination {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateTestDataArgs {
-    /// A JSON Schema the records follow (objects, arrays, enums, const, formats, patterns, bounds, multipleOf, lengths, required, oneOf/anyOf, $ref/$defs), or an Avro schema, .proto text, "subject:NAME". Give exactly one of schema, entity, topic.
+    /// A JSON Schema (draft 2020-12), an Avro schema, .proto text or "subject:NAME". Give exactly one of schema, entity, topic.
     #[serde(default)]
     pub schema: Option<Value>,
     /// A built-in e-commerce entity, coherent within each record: user, product, cart, order, payment, review.
@@ -66,9 +66,12 @@ pub struct GenerateTestDataArgs {
     #[serde(default = "default_defect_rate")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub defect_rate: f64,
-    /// In defect mode, the constraints defects may break (JSON Schema keywords: required, type, minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, minLength, maxLength, pattern, format, enum, const, minItems, maxItems, additionalProperties). Default: any.
+    /// In defect mode, the JSON Schema keywords defects may break (required, type, maxLength, uniqueItems, oneOf, dependentRequired...). Default: any.
     #[serde(default)]
     pub defect_constraints: Vec<String>,
+    /// Arithmetic every record keeps, e.g. `total = sum(items[].qty * items[].unit_price)` (paths, sum(), count(), + - * /).
+    #[serde(default)]
+    pub relations: Vec<String>,
     /// For entities: refer to earlier-generated records of the same seed, e.g. {"users": 100, "products": 50} makes orders reference the first 100 users and 50 products that the same seed generates. Default: fresh identifiers.
     #[serde(default)]
     pub references: References,
@@ -216,13 +219,16 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
         defect_constraints: args.defect_constraints.clone(),
         profile,
     };
-    let mut stream = Stream::new(spec).map_err(|e| {
-        if e.starts_with("defect constraint") {
-            Error::bad_input("defect_constraints", e)
-        } else {
-            Error::bad_input(argument, e)
-        }
-    })?;
+    let mut stream = Stream::new(spec)
+        .map_err(|e| {
+            if e.starts_with("defect constraint") {
+                Error::bad_input("defect_constraints", e)
+            } else {
+                Error::bad_input(argument, e)
+            }
+        })?
+        .with_relations(&args.relations)
+        .map_err(|e| Error::bad_input("relations", e))?;
     // Sizes are checked before a single record is allocated.
     let total_cap = if args.destination == Destination::Reply { MAX_REPLY_BYTES } else { u64::MAX };
     crate::datagen::plan::check_sizes(stream.node(), args.count, cx.guard().max_message_bytes, total_cap)
@@ -288,7 +294,13 @@ async fn run(cx: &CallContext, args: GenerateTestDataArgs) -> Result<Reply> {
         }
     }
     out.defects_unavailable = stream.defects_unavailable;
-    let summary = summary(&out, args.destination);
+    let mut summary = summary(&out, args.destination);
+    if stream.unmet > 0 {
+        summary.push_str(&format!(
+            "\n- {} records still broke the schema or a relation after 50 draws each (kept as drawn): loosen the bounds the relations must fit",
+            stream.unmet
+        ));
+    }
     let rows: Vec<String> = out.records.iter().map(|r| format!("- `{}`", r)).collect();
     let defect_rows: Vec<String> = out
         .defects

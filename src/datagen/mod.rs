@@ -1,7 +1,8 @@
 //! Schema-driven and built-in entity test data, with edge and defect values, seeded.
 //! `plan` compiles a JSON Schema, `generate` draws records from it (`values` picks realistic leaves,
-//! `pattern` matches regexes), `entities` are the coherent e-commerce records, `defects` breaks one
-//! constraint per record, `history` learns a topic's distributions, `stream` is one job, `sinks` deliver.
+//! `pattern` matches regexes, `places` are real countries and cities), `relations` keeps declared
+//! arithmetic, `entities` are the coherent e-commerce records, `defects` breaks one constraint per record,
+//! `history` learns a topic's distributions, `stream` is one job, `sinks` deliver.
 
 pub mod defects;
 pub mod entities;
@@ -10,7 +11,9 @@ pub mod generate_test_data;
 pub mod history;
 pub mod learn;
 pub mod pattern;
+pub mod places;
 pub mod plan;
+pub mod relations;
 pub mod sinks;
 pub mod stream;
 pub mod values;

@@ -62,6 +62,15 @@ impl Pattern {
         &self.source
     }
 
+    /// The pattern followed by a few letters: without `$` a pattern matches longer names too (`^x-` matches
+    /// `x-trace`), and names generated from `patternProperties` read better that way.
+    pub fn open_ended(mut self) -> Pattern {
+        for alternative in &mut self.alternatives {
+            alternative.push(Piece { atom: Atom::Class(vec![('a', 'z')]), min: 3, max: 8 });
+        }
+        self
+    }
+
     pub fn generate<R: RngExt + ?Sized>(&self, rng: &mut R, reach: Reach) -> String {
         let mut out = String::new();
         emit_alternatives(&self.alternatives, rng, reach, &mut out);

@@ -1,10 +1,13 @@
-//! A JSON Schema compiled into a generation plan: `$ref`/`$defs` resolved, `allOf` merged, exclusive bounds
-//! and lengths checked, patterns parsed. Schemas that no value can satisfy (minimum above maximum, a
+//! A JSON Schema compiled into a generation plan: `$ref`/`$defs` resolved, `allOf` merged (bounds
+//! intersected), `if`/`then`/`else` turned into two branches, exclusive bounds and lengths checked, patterns
+//! parsed. Sub-schemas that generation cannot satisfy by construction (`oneOf` branches, `contains`,
+//! `propertyNames`) also get a validator (`Matcher`) so generation can check itself. Schemas that no value can satisfy (minimum above maximum, a
 //! dangling `$ref`, an unknown type, an empty enum) are refused here with the path of the offending keyword,
 //! so generation never loops on an impossible constraint.
 
 use super::pattern::Pattern;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Strings without `maxLength` stay at most this long (edge mode goes to the declared maximum only).
 pub const DEFAULT_MAX_LEN: usize = 24;
@@ -36,10 +39,49 @@ pub enum Kind {
     Null,
     Enum(Vec<Value>),
     Const(Value),
-    /// `oneOf`, `anyOf` or a list of types: generate one branch.
-    Choice(Vec<Node>),
+    /// `oneOf`, `anyOf`, `if`/`then`/`else` or a list of types: generate one branch.
+    Choice(ChoiceSpec),
     /// No constraint at all (`{}` or `true`).
     Any,
+}
+
+/// Which keyword made a choice: validators report a broken branch at the choice for `oneOf`/`anyOf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceOf {
+    Types,
+    AnyOf,
+    OneOf,
+    /// `if`+`then` (branch 0) or `else` (branch 1).
+    Conditional,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChoiceSpec {
+    pub of: ChoiceOf,
+    pub branches: Vec<Node>,
+    /// For `oneOf` and `anyOf`: one validator per branch (generation keeps a `oneOf` value in one branch only).
+    pub matchers: Vec<Matcher>,
+}
+
+/// A validator of one sub-schema (its `$ref`s inlined), formats on.
+#[derive(Clone)]
+pub struct Matcher(Arc<jsonschema::Validator>);
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Matcher")
+    }
+}
+
+impl Matcher {
+    fn new(schema: &Value, root: &Value) -> Option<Matcher> {
+        let inlined = inline_refs(schema, root, 0);
+        jsonschema::options().should_validate_formats(true).build(&inlined).ok().map(|v| Matcher(Arc::new(v)))
+    }
+
+    pub fn matches(&self, v: &Value) -> bool {
+        self.0.is_valid(v)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +90,26 @@ pub struct ObjectSpec {
     pub required: Vec<String>,
     /// `additionalProperties: false`.
     pub closed: bool,
+    /// `additionalProperties` as a schema.
+    pub additional: Option<Box<Node>>,
+    pub pattern_properties: Vec<PatternProperty>,
+    /// `propertyNames`, as a validator of the name (a JSON string).
+    pub property_names: Option<Matcher>,
+    /// `dependentRequired`, plus the `required` of `dependentSchemas`.
+    pub dependent_required: Vec<(String, Vec<String>)>,
+    pub min_properties: usize,
+    pub max_properties: Option<usize>,
+    /// Timestamp properties whose names say an order (created before updated, start before end): (index into
+    /// `properties`, rank).
+    pub ordered_times: Vec<(usize, u8)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PatternProperty {
+    pub regex: regex::Regex,
+    /// Generates names, when the pattern is in the supported subset.
+    pub names: Option<Pattern>,
+    pub node: Node,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +117,21 @@ pub struct ArraySpec {
     pub items: Box<Node>,
     pub min_items: usize,
     pub max_items: Option<usize>,
+    /// `prefixItems`: the first items' schemas.
+    pub prefix: Vec<Node>,
+    /// `items: false` beside `prefixItems`: nothing after the prefix.
+    pub closed: bool,
+    pub unique: bool,
+    pub contains: Option<Box<Contains>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contains {
+    /// `items` and `contains` merged: what a matching item is generated from.
+    pub node: Node,
+    pub matcher: Matcher,
+    pub min: usize,
+    pub max: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +140,10 @@ pub struct StringSpec {
     pub max_len: Option<usize>,
     pub format: Option<String>,
     pub pattern: Option<Pattern>,
+    /// The pattern as a regex, to check values chosen by name (a real country code) against it.
+    pub regex: Option<regex::Regex>,
+    /// What the field's name says it holds (an e-mail, a city...), worked out once.
+    pub sem: Option<super::values::Sem>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,7 +203,7 @@ pub fn min_bytes(node: &Node) -> u64 {
             .iter()
             .filter(|(k, _)| o.required.contains(k))
             .fold(2u64, |sum, (k, child)| sum.saturating_add(k.len() as u64 + 4).saturating_add(min_bytes(child))),
-        Kind::Choice(branches) => branches.iter().map(min_bytes).min().unwrap_or(1),
+        Kind::Choice(c) => c.branches.iter().map(min_bytes).min().unwrap_or(1),
         Kind::Const(v) => serde_json::to_string(v).map_or(1, |s| s.len() as u64),
         Kind::Enum(vs) => vs.iter().map(|v| serde_json::to_string(v).map_or(1, |s| s.len() as u64)).min().unwrap_or(1),
         _ => 1,
@@ -209,6 +290,33 @@ impl<'a> Compiler<'a> {
             }
             return self.node(&merged, &name, at);
         }
+        if let Some(Value::Object(cond)) = map.get("if") {
+            // `if` holds and `then` applies, or `else` applies (a record that happens to meet `if` there is
+            // caught by the whole-record check); a branch no value can satisfy is dropped.
+            let base: Map<String, Value> = map
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "if" | "then" | "else"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let empty = Map::new();
+            let part = |k: &str| map.get(k).and_then(Value::as_object).unwrap_or(&empty);
+            let yes = merge(merge(Value::Object(base.clone()), cond.iter()), part("then").iter());
+            let no = merge(Value::Object(base), part("else").iter());
+            let yes = self.node(&yes, &name, &format!("{at}.then"));
+            let no = self.node(&no, &name, &format!("{at}.else"));
+            return match (yes, no) {
+                (Ok(a), Ok(b)) => Ok(Node {
+                    name,
+                    kind: Kind::Choice(ChoiceSpec {
+                        of: ChoiceOf::Conditional,
+                        branches: vec![a, b],
+                        matchers: vec![],
+                    }),
+                }),
+                (Ok(n), Err(_)) | (Err(_), Ok(n)) => Ok(n),
+                (Err(e), Err(_)) => Err(e),
+            };
+        }
         if let Some(c) = map.get("const") {
             return Ok(Node { name, kind: Kind::Const(c.clone()) });
         }
@@ -225,18 +333,19 @@ impl<'a> Compiler<'a> {
                     .ok_or(format!("{at}.{key} must be a non-empty array of schemas"))?;
                 let base: Map<String, Value> =
                     map.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.clone(), v.clone())).collect();
-                let nodes = list
+                let merged: Vec<Value> = list
+                    .iter()
+                    .map(|b| merge(Value::Object(base.clone()), b.as_object().into_iter().flatten()))
+                    .collect();
+                let nodes = merged
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| {
-                        self.node(
-                            &merge(Value::Object(base.clone()), b.as_object().into_iter().flatten()),
-                            &name,
-                            &format!("{at}.{key}[{i}]"),
-                        )
-                    })
+                    .map(|(i, b)| self.node(b, &name, &format!("{at}.{key}[{i}]")))
                     .collect::<Result<Vec<_>, _>>()?;
-                return Ok(Node { name, kind: Kind::Choice(nodes) });
+                let matchers: Vec<Matcher> = merged.iter().filter_map(|b| Matcher::new(b, self.root)).collect();
+                let of = if key == "oneOf" { ChoiceOf::OneOf } else { ChoiceOf::AnyOf };
+                let matchers = if matchers.len() == nodes.len() { matchers } else { vec![] };
+                return Ok(Node { name, kind: Kind::Choice(ChoiceSpec { of, branches: nodes, matchers }) });
             }
         }
         let types: Vec<String> = match map.get("type") {
@@ -250,7 +359,10 @@ impl<'a> Compiler<'a> {
         };
         if types.len() > 1 {
             let nodes = types.iter().map(|t| self.typed(map, t, &name, at)).collect::<Result<Vec<_>, _>>()?;
-            return Ok(Node { name, kind: Kind::Choice(nodes) });
+            return Ok(Node {
+                name,
+                kind: Kind::Choice(ChoiceSpec { of: ChoiceOf::Types, branches: nodes, matchers: vec![] }),
+            });
         }
         self.typed(map, &types[0], &name, at)
     }
@@ -258,20 +370,7 @@ impl<'a> Compiler<'a> {
     fn typed(&mut self, map: &Map<String, Value>, ty: &str, name: &str, at: &str) -> Result<Node, String> {
         let kind = match ty {
             "object" => Kind::Object(self.object(map, at)?),
-            "array" => {
-                let items = match map.get("items") {
-                    Some(s) => self.node(s, name, &format!("{at}.items"))?,
-                    None => Node { name: name.to_string(), kind: Kind::Any },
-                };
-                let min_items = usize_kw(map, "minItems", at)?.unwrap_or(0);
-                let max_items = usize_kw(map, "maxItems", at)?;
-                if let Some(max) = max_items.filter(|m| *m < min_items) {
-                    return Err(format!(
-                        "{at}: minItems {min_items} is above maxItems {max}; no array can satisfy both"
-                    ));
-                }
-                Kind::Array(ArraySpec { items: Box::new(items), min_items, max_items })
-            }
+            "array" => Kind::Array(self.array(map, name, at)?),
             "string" => {
                 let min_len = usize_kw(map, "minLength", at)?.unwrap_or(0);
                 let max_len = usize_kw(map, "maxLength", at)?;
@@ -286,7 +385,15 @@ impl<'a> Compiler<'a> {
                     None => None,
                 };
                 let format = map.get("format").and_then(Value::as_str).map(str::to_string);
-                Kind::String(StringSpec { min_len, max_len, format, pattern })
+                let regex = pattern.as_ref().and_then(|p| regex::Regex::new(p.source()).ok());
+                Kind::String(StringSpec {
+                    min_len,
+                    max_len,
+                    format,
+                    pattern,
+                    regex,
+                    sem: super::values::semantic(name),
+                })
             }
             "integer" | "number" => {
                 let spec = NumberSpec {
@@ -326,11 +433,69 @@ impl<'a> Compiler<'a> {
     }
 
     fn object(&mut self, map: &Map<String, Value>, at: &str) -> Result<ObjectSpec, String> {
+        let mut pattern_properties = vec![];
+        let mut pattern_schemas: Vec<(regex::Regex, &Value)> = vec![];
+        if let Some(pp) = map.get("patternProperties") {
+            let pp = pp.as_object().ok_or(format!("{at}.patternProperties must be an object"))?;
+            for (p, schema) in pp {
+                let here = format!("{at}.patternProperties.{p}");
+                let regex = regex::Regex::new(p).map_err(|e| format!("{here}: not a regular expression ({e})"))?;
+                let names = Pattern::parse(p).ok().map(|n| (n, p.ends_with('$')));
+                let node = self.node(schema, "", &here)?;
+                pattern_schemas.push((regex.clone(), schema));
+                pattern_properties.push(PatternProperty {
+                    regex,
+                    names: names.map(|(n, anchored)| if anchored { n } else { n.open_ended() }),
+                    node,
+                });
+            }
+        }
+        let mut dependent_required: Vec<(String, Vec<String>)> = vec![];
+        if let Some(dr) = map.get("dependentRequired") {
+            let dr = dr.as_object().ok_or(format!("{at}.dependentRequired must be an object"))?;
+            for (k, names) in dr {
+                let names = names
+                    .as_array()
+                    .and_then(|a| a.iter().map(|n| n.as_str().map(str::to_string)).collect::<Option<Vec<_>>>())
+                    .ok_or(format!("{at}.dependentRequired.{k} must list property names"))?;
+                dependent_required.push((k.clone(), names));
+            }
+        }
+        // `dependentSchemas`: their `required` join dependentRequired; their `properties` restrict the
+        // properties always (stricter than needed, never wrong).
+        let mut extra_properties: Map<String, Value> = Map::new();
+        if let Some(ds) = map.get("dependentSchemas").and_then(Value::as_object) {
+            for (k, dep) in ds {
+                if let Some(req) = dep.get("required").and_then(Value::as_array) {
+                    dependent_required
+                        .push((k.clone(), req.iter().filter_map(|r| r.as_str().map(str::to_string)).collect()));
+                }
+                if let Some(props) = dep.get("properties").and_then(Value::as_object) {
+                    for (pk, pv) in props {
+                        let merged = match extra_properties.remove(pk) {
+                            Some(prev) => merge(prev, pv.as_object().into_iter().flatten()),
+                            None => pv.clone(),
+                        };
+                        extra_properties.insert(pk.clone(), merged);
+                    }
+                }
+            }
+        }
         let mut properties = vec![];
         if let Some(props) = map.get("properties") {
             let props = props.as_object().ok_or(format!("{at}.properties must be an object"))?;
             for (k, v) in props {
-                properties.push((k.clone(), self.node(v, k, &format!("{at}.properties.{k}"))?));
+                // A declared property whose name a patternProperties regex matches must satisfy both.
+                let mut schema = v.clone();
+                for (re, ps) in &pattern_schemas {
+                    if re.is_match(k) {
+                        schema = merge(schema, ps.as_object().into_iter().flatten());
+                    }
+                }
+                if let Some(extra) = extra_properties.get(k) {
+                    schema = merge(schema, extra.as_object().into_iter().flatten());
+                }
+                properties.push((k.clone(), self.node(&schema, k, &format!("{at}.properties.{k}"))?));
             }
         }
         let required: Vec<String> = match map.get("required") {
@@ -342,22 +507,113 @@ impl<'a> Compiler<'a> {
             Some(other) => return Err(format!("{at}.required must be an array of names, got {other}")),
         };
         let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
-        for r in &required {
-            if !properties.iter().any(|(k, _)| k == r) {
-                if closed {
+        let additional = match map.get("additionalProperties") {
+            Some(a @ Value::Object(_)) => Some(Box::new(self.node(a, "", &format!("{at}.additionalProperties"))?)),
+            _ => None,
+        };
+        let names: Vec<String> =
+            required.iter().chain(dependent_required.iter().flat_map(|(_, d)| d)).cloned().collect();
+        for r in names {
+            if !properties.iter().any(|(k, _)| *k == r) {
+                let by_pattern = pattern_properties.iter().find(|p| p.regex.is_match(&r)).map(|p| p.node.clone());
+                if closed && by_pattern.is_none() {
                     return Err(format!("{at}.required names `{r}`, which additionalProperties: false forbids"));
                 }
-                // Required but undescribed: any string will do.
-                properties.push((
-                    r.clone(),
-                    Node {
-                        name: r.to_ascii_lowercase(),
-                        kind: Kind::String(StringSpec { min_len: 1, max_len: None, format: None, pattern: None }),
-                    },
-                ));
+                // Required but undescribed: the pattern's or additional schema, else any string.
+                let mut node = by_pattern.or_else(|| additional.as_deref().cloned()).unwrap_or(Node {
+                    name: String::new(),
+                    kind: Kind::String(StringSpec {
+                        min_len: 1,
+                        max_len: None,
+                        format: None,
+                        pattern: None,
+                        regex: None,
+                        sem: None,
+                    }),
+                });
+                node.name = r.to_ascii_lowercase();
+                properties.push((r.clone(), node));
             }
         }
-        Ok(ObjectSpec { properties, required, closed })
+        let property_names = match map.get("propertyNames") {
+            Some(pn @ Value::Object(_)) => Matcher::new(pn, self.root),
+            _ => None,
+        };
+        let min_properties = usize_kw(map, "minProperties", at)?.unwrap_or(0);
+        let max_properties = usize_kw(map, "maxProperties", at)?;
+        if let Some(max) = max_properties {
+            if max < min_properties {
+                return Err(format!("{at}: minProperties {min_properties} is above maxProperties {max}"));
+            }
+            if max < required.len() {
+                return Err(format!("{at}: {} required properties, above maxProperties {max}", required.len()));
+            }
+        }
+        let ordered_times = properties
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, n))| {
+                matches!(&n.kind, Kind::String(s) if s.pattern.is_none()) || matches!(n.kind, Kind::Number(_))
+            })
+            .filter_map(|(i, (k, _))| super::values::time_rank(&k.to_ascii_lowercase()).map(|r| (i, r)))
+            .collect::<Vec<_>>();
+        let ordered_times = if ordered_times.len() >= 2 { ordered_times } else { vec![] };
+        Ok(ObjectSpec {
+            properties,
+            required,
+            closed,
+            additional,
+            pattern_properties,
+            property_names,
+            dependent_required,
+            min_properties,
+            max_properties,
+            ordered_times,
+        })
+    }
+
+    fn array(&mut self, map: &Map<String, Value>, name: &str, at: &str) -> Result<ArraySpec, String> {
+        let mut prefix = vec![];
+        if let Some(p) = map.get("prefixItems") {
+            let p = p.as_array().ok_or(format!("{at}.prefixItems must be an array of schemas"))?;
+            for (i, s) in p.iter().enumerate() {
+                prefix.push(self.node(s, name, &format!("{at}.prefixItems[{i}]"))?);
+            }
+        }
+        let closed = map.get("items") == Some(&Value::Bool(false)) && !prefix.is_empty();
+        let items_schema = match map.get("items") {
+            Some(Value::Bool(false)) | None => Value::Object(Map::new()),
+            Some(s) => s.clone(),
+        };
+        let items = match map.get("items") {
+            Some(Value::Bool(false)) | None => Node { name: name.to_string(), kind: Kind::Any },
+            Some(s) => self.node(s, name, &format!("{at}.items"))?,
+        };
+        let mut min_items = usize_kw(map, "minItems", at)?.unwrap_or(0);
+        let mut max_items = usize_kw(map, "maxItems", at)?;
+        if closed {
+            max_items = Some(max_items.map_or(prefix.len(), |m| m.min(prefix.len())));
+        }
+        let contains = match map.get("contains") {
+            Some(c @ Value::Object(cm)) => {
+                let min = usize_kw(map, "minContains", at)?.unwrap_or(1);
+                let max = usize_kw(map, "maxContains", at)?;
+                if max.is_some_and(|m| m < min) {
+                    return Err(format!("{at}: minContains {min} is above maxContains {}", max.unwrap_or(0)));
+                }
+                min_items = min_items.max(min);
+                let merged = merge(items_schema.clone(), cm.iter());
+                let node = self.node(&merged, name, &format!("{at}.contains"))?;
+                let matcher = Matcher::new(c, self.root).ok_or(format!("{at}.contains does not compile"))?;
+                Some(Box::new(Contains { node, matcher, min, max }))
+            }
+            _ => None,
+        };
+        if let Some(max) = max_items.filter(|m| *m < min_items) {
+            return Err(format!("{at}: minItems {min_items} is above maxItems {max}; no array can satisfy both"));
+        }
+        let unique = map.get("uniqueItems") == Some(&Value::Bool(true));
+        Ok(ArraySpec { items: Box::new(items), min_items, max_items, prefix, closed, unique, contains })
     }
 
     fn resolve(&self, reference: &Value, at: &str) -> Result<&'a Value, String> {
@@ -373,39 +629,142 @@ impl<'a> Compiler<'a> {
 
 /// The type a schema without `type` most likely means, from its keywords.
 fn infer_type(map: &Map<String, Value>) -> &'static str {
-    if map.contains_key("properties") || map.contains_key("required") {
+    let any = |ks: &[&str]| ks.iter().any(|k| map.contains_key(*k));
+    if any(&[
+        "properties",
+        "required",
+        "patternProperties",
+        "dependentRequired",
+        "dependentSchemas",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+    ]) {
         "object"
-    } else if map.contains_key("items") {
+    } else if any(&["items", "prefixItems", "contains", "minItems", "maxItems", "uniqueItems"]) {
         "array"
-    } else if ["minLength", "maxLength", "pattern", "format"].iter().any(|k| map.contains_key(*k)) {
+    } else if any(&["minLength", "maxLength", "pattern", "format"]) {
         "string"
-    } else if ["minimum", "maximum", "multipleOf", "exclusiveMinimum", "exclusiveMaximum"]
-        .iter()
-        .any(|k| map.contains_key(*k))
-    {
+    } else if any(&["minimum", "maximum", "multipleOf", "exclusiveMinimum", "exclusiveMaximum"]) {
         "number"
     } else {
         "string"
     }
 }
 
+/// `extra` laid over `base` as `allOf` would combine them, as far as one schema can say it: properties merged
+/// key by key, `required` joined, bounds intersected, types and enums intersected; other keywords: `extra`'s.
 fn merge<'v>(base: Value, extra: impl Iterator<Item = (&'v String, &'v Value)>) -> Value {
     let mut out = match base {
         Value::Object(m) => m,
         _ => Map::new(),
     };
     for (k, v) in extra {
-        match (k.as_str(), out.get_mut(k), v) {
-            ("properties", Some(Value::Object(existing)), Value::Object(more)) => existing.extend(more.clone()),
+        let merged = match (k.as_str(), out.get(k), v) {
+            (
+                "properties" | "patternProperties" | "dependentSchemas",
+                Some(Value::Object(existing)),
+                Value::Object(more),
+            ) => {
+                let mut m = existing.clone();
+                for (pk, pv) in more {
+                    let value = match (m.get(pk), pv) {
+                        (Some(prev @ Value::Object(_)), Value::Object(pm)) => merge(prev.clone(), pm.iter()),
+                        _ => pv.clone(),
+                    };
+                    m.insert(pk.clone(), value);
+                }
+                Value::Object(m)
+            }
             ("required", Some(Value::Array(existing)), Value::Array(more)) => {
-                existing.extend(more.iter().filter(|m| !existing.contains(m)).cloned().collect::<Vec<_>>())
+                let mut all = existing.clone();
+                all.extend(more.iter().filter(|m| !existing.contains(m)).cloned());
+                Value::Array(all)
             }
-            _ => {
-                out.insert(k.clone(), v.clone());
+            (
+                "minimum" | "exclusiveMinimum" | "minLength" | "minItems" | "minProperties" | "minContains",
+                Some(Value::Number(a)),
+                Value::Number(b),
+            ) => {
+                if a.as_f64() > b.as_f64() {
+                    Value::Number(a.clone())
+                } else {
+                    Value::Number(b.clone())
+                }
             }
-        }
+            (
+                "maximum" | "exclusiveMaximum" | "maxLength" | "maxItems" | "maxProperties" | "maxContains",
+                Some(Value::Number(a)),
+                Value::Number(b),
+            ) => {
+                if a.as_f64() < b.as_f64() {
+                    Value::Number(a.clone())
+                } else {
+                    Value::Number(b.clone())
+                }
+            }
+            ("enum", Some(Value::Array(a)), Value::Array(b)) => {
+                let both: Vec<Value> = a.iter().filter(|x| b.contains(x)).cloned().collect();
+                Value::Array(if both.is_empty() { b.clone() } else { both })
+            }
+            ("type", Some(a), b) => {
+                let list = |t: &Value| -> Vec<String> {
+                    match t {
+                        Value::String(s) => vec![s.clone()],
+                        Value::Array(ts) => ts.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                        _ => vec![],
+                    }
+                };
+                let (la, lb) = (list(a), list(b));
+                let meet: Vec<String> = la
+                    .iter()
+                    .filter_map(|x| {
+                        if lb.contains(x) {
+                            Some(x.clone())
+                        } else if (x == "number" && lb.iter().any(|y| y == "integer"))
+                            || (x == "integer" && lb.iter().any(|y| y == "number"))
+                        {
+                            Some("integer".into())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                match meet.len() {
+                    0 => b.clone(),
+                    1 => Value::String(meet[0].clone()),
+                    _ => Value::Array(meet.into_iter().map(Value::String).collect()),
+                }
+            }
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), merged);
     }
     Value::Object(out)
+}
+
+/// `schema` with its local `$ref`s replaced by their targets (keywords beside a `$ref` merged over it), so a
+/// validator can be built for a sub-schema on its own. Deeper than the `$ref` limit, a reference becomes `true`.
+fn inline_refs(schema: &Value, root: &Value, depth: usize) -> Value {
+    match schema {
+        Value::Object(m) => {
+            if let Some(target) =
+                m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')).map(|p| root.pointer(p))
+            {
+                let Some(target) = target.filter(|_| depth < MAX_REF_DEPTH) else { return Value::Bool(true) };
+                let merged = merge(target.clone(), m.iter().filter(|(k, _)| *k != "$ref"));
+                return inline_refs(&merged, root, depth + 1);
+            }
+            Value::Object(
+                m.iter()
+                    .filter(|(k, _)| *k != "$defs" && *k != "definitions" && *k != "$schema")
+                    .map(|(k, v)| (k.clone(), inline_refs(v, root, depth)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| inline_refs(v, root, depth)).collect()),
+        other => other.clone(),
+    }
 }
 
 fn usize_kw(map: &Map<String, Value>, key: &str, at: &str) -> Result<Option<usize>, String> {

@@ -6,6 +6,7 @@ use super::entities::{Entity, EntityGen, References};
 use super::generate::Generator;
 use super::history::Profile;
 use super::plan::{self, Node};
+use super::relations::{self, Relation};
 use super::values::Window;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -54,8 +55,44 @@ pub struct Stream {
     defect_rate: f64,
     defect_constraints: Vec<String>,
     index: u64,
+    /// Schema records are checked before they are handed out (the schema uses keywords that generation
+    /// meets by drawing again, or relations are declared).
+    check_valid: bool,
+    relations: Vec<Relation>,
     /// Defect records the schema could not supply (no such constraint): emitted valid and counted.
     pub defects_unavailable: u64,
+    /// Records that still broke the schema or a relation after `MAX_DRAWS` draws (emitted as drawn).
+    pub unmet: u64,
+}
+
+/// How many times a schema record is drawn again when it breaks the schema or a relation.
+const MAX_DRAWS: usize = 50;
+
+/// Keywords whose generation is not exact by construction: records of schemas using them are checked.
+const DRAWN_AGAIN: &[&str] = &[
+    "oneOf",
+    "anyOf",
+    "if",
+    "not",
+    "dependentSchemas",
+    "dependentRequired",
+    "patternProperties",
+    "propertyNames",
+    "uniqueItems",
+    "contains",
+    "minProperties",
+    "maxProperties",
+    "prefixItems",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+];
+
+fn needs_check(schema: &Value) -> bool {
+    match schema {
+        Value::Object(m) => m.iter().any(|(k, v)| DRAWN_AGAIN.contains(&k.as_str()) || needs_check(v)),
+        Value::Array(a) => a.iter().any(needs_check),
+        _ => false,
+    }
 }
 
 impl Stream {
@@ -78,7 +115,8 @@ impl Stream {
         if let Some(bad) = spec.defect_constraints.iter().find(|c| !defects::CONSTRAINTS.contains(&c.as_str())) {
             return Err(format!("defect constraint `{bad}` is not one of {}", defects::CONSTRAINTS.join(", ")));
         }
-        let checker = if spec.mode == Mode::Defect {
+        let check_valid = entity.is_none() && needs_check(&schema);
+        let checker = if spec.mode == Mode::Defect || check_valid {
             Some(Checker::new(&schema).map_err(|e| format!("the schema does not compile for validation: {e}"))?)
         } else {
             None
@@ -98,8 +136,49 @@ impl Stream {
             defect_rate: spec.defect_rate.clamp(0.0, 1.0),
             defect_constraints: spec.defect_constraints,
             index: 0,
+            check_valid,
+            relations: vec![],
             defects_unavailable: 0,
+            unmet: 0,
         })
+    }
+
+    /// Relations every record keeps (`total = sum(items[].qty * items[].unit_price)`); schema targets only.
+    /// Errors name the relation and what is wrong with it.
+    pub fn with_relations(mut self, sources: &[String]) -> Result<Stream, String> {
+        if sources.is_empty() {
+            return Ok(self);
+        }
+        if self.entity.is_some() {
+            return Err("relations apply to records from `schema` or `topic`; entities keep their own".into());
+        }
+        let mut node = (*self.node).clone();
+        self.relations = relations::parse_all(sources, &mut node)?;
+        self.node = Arc::new(node);
+        self.generator.set_node(self.node.clone());
+        if self.checker.is_none() {
+            self.checker = Some(
+                Checker::new(&self.schema).map_err(|e| format!("the schema does not compile for validation: {e}"))?,
+            );
+        }
+        self.check_valid = true;
+        Ok(self)
+    }
+
+    /// A schema record that keeps the relations and, when checked, validates: drawn again until it does.
+    fn schema_record(&mut self) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..MAX_DRAWS {
+            let mut r = self.generator.next_record();
+            let kept = relations::apply(&self.relations, &mut r);
+            let valid = !self.check_valid || self.checker.as_ref().is_none_or(|c| c.is_valid(&r));
+            if kept && valid {
+                return r;
+            }
+            last = r;
+        }
+        self.unmet += 1;
+        last
     }
 
     /// The schema the records are generated from (and, but for defects, validate against).
@@ -122,7 +201,7 @@ impl Stream {
         self.index += 1;
         let record = match &self.entity {
             Some(e) => e.record(i, self.generator.rng()),
-            None => self.generator.next_record(),
+            None => self.schema_record(),
         };
         // Exactly the stated share: record i is a defect when the running quota steps up.
         let defect_due = self.mode == Mode::Defect

@@ -152,6 +152,206 @@ pub fn number_hint(name: &str, window: &Window) -> Option<(f64, f64, u32)> {
     )
 }
 
+/// Where a timestamp field's name puts it in a record's life (creation first, deletion last), or None when
+/// the name says no order. Equal ranks keep no order between them.
+pub fn time_rank(name: &str) -> Option<u8> {
+    let tokens: Vec<&str> = name.split(['_', '-', '.']).collect();
+    let token = |ws: &[&str]| tokens.iter().any(|t| ws.contains(t));
+    let timeish = name.ends_with("_at")
+        || name.ends_with("_on")
+        || name.ends_with("_ts")
+        || name.ends_with("_ms")
+        || name.contains("date")
+        || name.contains("time")
+        || name.starts_with("valid_")
+        || name.contains("expir");
+    // `from`/`to` alone name addresses and accounts as often as times: only with a time word.
+    if !timeish && !token(&["start", "end", "begin"]) {
+        return None;
+    }
+    let has = |ws: &[&str]| ws.iter().any(|w| name.contains(w));
+    Some(if has(&["birth"]) {
+        return None;
+    } else if has(&[
+        "created",
+        "registered",
+        "signup",
+        "signed_up",
+        "placed",
+        "ordered",
+        "submitted",
+        "issued",
+        "opened",
+    ]) || token(&["start", "begin", "from"])
+        || has(&["valid_from", "starts", "started"])
+    {
+        0
+    } else if has(&["paid", "confirmed", "accepted", "approved", "shipped", "published", "first_"]) {
+        1
+    } else if has(&["delivered", "received", "completed", "closed", "finished", "resolved", "last_"]) {
+        2
+    } else if has(&["updated", "modified", "changed"]) {
+        3
+    } else if token(&["end", "until", "to"])
+        || has(&["ends", "ended", "valid_to", "expire", "expiry", "deleted", "cancelled", "canceled"])
+    {
+        4
+    } else {
+        return None;
+    })
+}
+
+/// What a string field's name says it holds, for the values that must agree within a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sem {
+    Email,
+    FirstName,
+    LastName,
+    FullName,
+    Username,
+    City,
+    State,
+    Country,
+    CountryCode,
+    PostalCode,
+    Currency,
+    Street,
+}
+
+pub fn semantic(n: &str) -> Option<Sem> {
+    let has = |w: &str| n.contains(w);
+    Some(if has("email") || n == "mail" {
+        Sem::Email
+    } else if has("first_name") || n == "firstname" || n == "given_name" {
+        Sem::FirstName
+    } else if has("last_name") || n == "lastname" || n == "surname" || n == "family_name" {
+        Sem::LastName
+    } else if n == "name"
+        || has("full_name")
+        || has("fullname")
+        || has("customer_name")
+        || has("display_name")
+        || (has("user_name") && !has("username"))
+    {
+        Sem::FullName
+    } else if has("username") || n == "login" || n == "handle" || n == "user" {
+        Sem::Username
+    } else if has("city") || n == "town" || n == "locality" {
+        Sem::City
+    } else if (has("state") && !has("status") && !has("statement")) || has("province") || n == "region" {
+        Sem::State
+    } else if has("country") && (has("code") || has("iso")) || n == "country_alpha2" {
+        Sem::CountryCode
+    } else if has("country") {
+        Sem::Country
+    } else if has("zip") || has("postcode") || has("postal") {
+        Sem::PostalCode
+    } else if has("currency") {
+        Sem::Currency
+    } else if has("street") || has("line1") || has("line_1") || n == "address" || n == "address1" {
+        Sem::Street
+    } else {
+        return None;
+    })
+}
+
+/// A person a record is about: names, and a username and an e-mail address derived from them.
+#[derive(Debug, Clone)]
+pub struct Persona {
+    pub first: String,
+    pub last: String,
+    pub email: String,
+    /// How the username is written (drawn with the rest, made when asked).
+    username_style: u8,
+    number: u8,
+}
+
+const MAIL_DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "mail.example.com"];
+
+impl Persona {
+    pub fn random<R: RngExt + ?Sized>(rng: &mut R) -> Persona {
+        let first: String = FirstName().fake_with_rng(rng);
+        let last: String = LastName().fake_with_rng(rng);
+        let number = rng.random_range(1..100u8);
+        let username_style = rng.random_range(0..3u8);
+        let domain = MAIL_DOMAINS[rng.random_range(0..MAIL_DOMAINS.len())];
+        let mut email = String::with_capacity(first.len() + last.len() + domain.len() + 4);
+        match rng.random_range(0..3) {
+            0 => {
+                push_ascii_lower(&mut email, &first, usize::MAX);
+                email.push('.');
+                push_ascii_lower(&mut email, &last, usize::MAX);
+            }
+            1 => {
+                push_ascii_lower(&mut email, &first, usize::MAX);
+                email.push('.');
+                push_ascii_lower(&mut email, &last, usize::MAX);
+                email.push_str(&number.to_string());
+            }
+            _ => {
+                push_ascii_lower(&mut email, &first, 1);
+                push_ascii_lower(&mut email, &last, usize::MAX);
+            }
+        }
+        email.push('@');
+        email.push_str(domain);
+        Persona { first, last, email, username_style, number }
+    }
+
+    pub fn username(&self) -> String {
+        let (f, l) = (ascii_lower(&self.first), ascii_lower(&self.last));
+        let n = self.number;
+        match self.username_style {
+            0 => format!("{f}.{l}"),
+            1 => format!("{}{l}{n}", &f[..f.len().min(1)]),
+            _ => format!("{f}_{l}{n}"),
+        }
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first, self.last)
+    }
+}
+
+/// Appends the ASCII letters and digits of `s`, lower-cased, at most `max` of them (`user` when none).
+fn push_ascii_lower(out: &mut String, s: &str, max: usize) {
+    let before = out.len();
+    out.extend(s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).take(max));
+    if out.len() == before {
+        out.push_str("user");
+    }
+}
+
+fn ascii_lower(s: &str) -> String {
+    let out: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    if out.is_empty() {
+        "user".into()
+    } else {
+        out
+    }
+}
+
+/// `s` cut to at most `max` characters at a word boundary (trailing punctuation dropped); None when even the
+/// first word is longer.
+pub fn cut_words(s: &str, max: usize) -> Option<String> {
+    if s.chars().count() <= max {
+        return Some(s.to_string());
+    }
+    let mut out = String::new();
+    for w in s.split_whitespace() {
+        let next = if out.is_empty() { w.chars().count() } else { out.chars().count() + 1 + w.chars().count() };
+        if next > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    let out = out.trim_end_matches([',', ';', ':', '-']).to_string();
+    (!out.is_empty()).then_some(out)
+}
+
 /// A short lower-case word, for strings nothing else describes.
 pub fn word<R: RngExt + ?Sized>(rng: &mut R) -> String {
     Word().fake_with_rng(rng)
@@ -161,6 +361,36 @@ pub fn word<R: RngExt + ?Sized>(rng: &mut R) -> String {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn time_ranks_order_a_records_life() {
+        let r = |n: &str| time_rank(n);
+        assert!(r("created_at") < r("updated_at") && r("updated_at") < r("deleted_at"));
+        assert!(r("start_date") < r("end_date") && r("valid_from") < r("valid_until"));
+        assert!(r("shipped_at") < r("delivered_at"));
+        for unordered in ["from", "to", "to_account", "birth_date", "sender", "weekend_rate", "status"] {
+            assert_eq!(r(unordered), None, "{unordered}");
+        }
+    }
+
+    #[test]
+    fn words_are_cut_between_words_and_names_say_what_they_hold() {
+        assert_eq!(cut_words("1093 Moen Trail Extension", 15).as_deref(), Some("1093 Moen Trail"));
+        assert_eq!(cut_words("Supercalifragilistic", 5), None);
+        assert_eq!(semantic("customer_email"), Some(Sem::Email));
+        assert_eq!(semantic("country_code"), Some(Sem::CountryCode));
+        assert_eq!(semantic("shipping_country"), Some(Sem::Country));
+        assert_eq!(semantic("postal_code"), Some(Sem::PostalCode));
+        assert_eq!(semantic("status"), None);
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(2);
+        for _ in 0..50 {
+            let p = Persona::random(&mut rng);
+            let last: String =
+                p.last.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+            assert!(p.email.split('@').next().unwrap().contains(&last), "{p:?}");
+            assert!(p.username().contains(&last), "{p:?}");
+        }
+    }
 
     #[test]
     fn names_and_formats_give_plausible_values() {
