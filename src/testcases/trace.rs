@@ -42,8 +42,8 @@ pub fn normalize_nullable(schema: &Value) -> Value {
 /// The non-null branch of a nullable node (`type: [T, "null"]`), if it is one.
 pub fn non_null(node: &Node) -> Option<&Node> {
     match &node.kind {
-        Kind::Choice(branches) if branches.iter().any(|b| matches!(b.kind, Kind::Null)) => {
-            let mut rest = branches.iter().filter(|b| !matches!(b.kind, Kind::Null));
+        Kind::Choice(c) if c.branches.iter().any(|b| matches!(b.kind, Kind::Null)) => {
+            let mut rest = c.branches.iter().filter(|b| !matches!(b.kind, Kind::Null));
             match (rest.next(), rest.next()) {
                 (Some(one), None) => Some(one),
                 _ => None,
