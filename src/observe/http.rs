@@ -37,15 +37,18 @@ pub struct Answer {
 /// A new client (the server keeps one in `AppState::http`). reqwest is built with `rustls-no-provider`,
 /// so the ring provider is installed once before any client is built, or reqwest panics.
 pub fn new_client() -> reqwest::Client {
+    client_builder().build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The builder behind [`new_client`], for a client that needs other settings (the model client keeps no idle
+/// connections).
+pub fn client_builder() -> reqwest::ClientBuilder {
     static PROVIDER: Once = Once::new();
     PROVIDER.call_once(|| {
         // Err means another part of the process installed one first, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    reqwest::Client::builder().connect_timeout(Duration::from_secs(5))
 }
 
 impl Endpoint {

@@ -143,7 +143,13 @@ impl ChatClient {
             LlmKind::Openai => Api::OpenAi,
         };
         Ok(ChatClient {
-            client: http.clone(),
+            // A connection per request: llama-server closes a connection after a streamed answer, and a repair
+            // sent at once on the pooled connection failed with "connection closed before message completed".
+            // A model request takes seconds; a new connection costs milliseconds.
+            client: crate::observe::http::client_builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap_or_else(|_| http.clone()),
             base_url: base,
             api_key: config.api_key.clone(),
             timeout: Duration::from_millis(config.timeout_ms),
