@@ -99,9 +99,7 @@ impl Node {
                     }
                 }
                 if lim.structure && self.unique.possible() {
-                    let mut hashes = structure::Hashes::default();
-                    a.iter().for_each(|x| hashes.push(structure::hash_value(x)));
-                    self.unique.note(&hashes);
+                    self.unique.note_values(a);
                 }
             }
             Value::Object(o) => {

@@ -97,30 +97,21 @@ fn bit(c: u8) -> u128 {
 
 /// Merges `b`'s runs into `tokens`; false when `b` has another structure.
 fn merge(tokens: &mut [Token], b: &[u8]) -> bool {
-    let mut i = 0;
     let mut t = 0;
-    while i < b.len() {
-        let c = CODES[b[i] as usize];
-        let start = i;
-        i += 1;
-        if c >= UPPER {
-            while i < b.len() && CODES[b[i] as usize] == c {
-                i += 1;
-            }
-        }
+    let same = runs(b, |code, run| {
         let Some(tok) = tokens.get_mut(t) else { return false };
-        if tok.code != c {
+        if tok.code != code {
             return false;
         }
-        let len = i - start;
-        tok.min = tok.min.min(len);
-        tok.max = tok.max.max(len);
-        if tok.text.as_deref().is_some_and(|x| x != &b[start..i]) {
+        tok.min = tok.min.min(run.len());
+        tok.max = tok.max.max(run.len());
+        if tok.text.as_deref().is_some_and(|x| x != run) {
             tok.text = None;
         }
         t += 1;
-    }
-    t == tokens.len()
+        true
+    });
+    same && t == tokens.len()
 }
 
 fn runs(b: &[u8], mut each: impl FnMut(u16, &[u8]) -> bool) -> bool {

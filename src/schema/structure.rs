@@ -116,6 +116,14 @@ impl Unique {
         self.unknown == 0 && self.repeats == 0
     }
 
+    /// Notes an array of parsed values; kept out of line so the recursive `Node::add` keeps a small frame.
+    #[inline(never)]
+    pub fn note_values(&mut self, a: &[Value]) {
+        let mut hashes = Hashes::default();
+        a.iter().for_each(|x| hashes.push(hash_value(x)));
+        self.note(&hashes);
+    }
+
     #[inline]
     pub fn note(&mut self, h: &Hashes) {
         if h.unknown {
