@@ -6,6 +6,7 @@ use super::graph::Graph;
 use super::observation::EntityKind;
 use super::rules::{Rule, Scope, Step};
 use super::scope::{candidate_anchors, in_scope};
+use crate::observe::time::format_ms;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Steps may overlap by this much and still count as in order (metrics are sampled, logs are not).
@@ -371,27 +372,29 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
         })
         .collect();
     // Over before another, sustained hypothesis of comparable strength began.
-    let mut past = vec![false; out.len()];
-    for i in 0..out.len() {
-        // Its trigger is what happened; later signals tied to it by scope alone may be unrelated noise.
-        let Some(until) = out[i].trigger_end.or(out[i].active_until) else { continue };
-        if let Some(j) = (0..out.len()).find(|&j| {
-            j != i && !blip[j] && base[j] >= 0.5 * base[i] && out[j].onset.is_some_and(|t| t > until + OVER_BEFORE_MS)
-        }) {
-            past[i] = true;
-            let why = format!(
+    // Its trigger is what happened; later signals tied to it by scope alone may be unrelated noise.
+    let over = |s: &Scored| s.trigger_end.or(s.active_until);
+    let past = demote_each(
+        out,
+        |out, i| {
+            let until = over(&out[i])?;
+            (0..out.len()).find(|&j| {
+                j != i
+                    && !blip[j]
+                    && base[j] >= 0.5 * base[i]
+                    && out[j].onset.is_some_and(|t| t > until + OVER_BEFORE_MS)
+            })
+        },
+        |a, b| {
+            format!(
                 "its signals were over at {}, before {} on {} began: a past episode, not this incident",
-                crate::observe::time::format_ms(until),
-                rules[out[j].rule].id,
-                g.name(out[j].anchor)
-            );
-            out[i].demoted.push(why);
-        }
-    }
+                format_ms(over(a).unwrap_or_default()),
+                rules[b.rule].id,
+                g.name(b.anchor)
+            )
+        },
+    );
     for (i, s) in out.iter_mut().enumerate() {
-        if past[i] {
-            s.confidence *= 0.6;
-        }
         if blip[i] {
             s.confidence *= 0.7;
             s.demoted.push("a short blip that was over within minutes".into());
@@ -415,26 +418,28 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
         .collect();
     // A broker that went away and came back (a routine restart) is not the cause when a topic could not
     // ride through its absence (too few replicas for min.insync.replicas): the topic's provisioning is.
-    for i in 0..out.len() {
-        let (Some(a0), Some(a1)) = (out[i].onset, out[i].trigger_end) else { continue };
-        if g.kind(out[i].anchor) != EntityKind::Broker {
-            continue;
-        }
-        if let Some(j) = (0..out.len()).find(|&j| {
-            confined[j]
-                && base[j] >= 0.5 * base[i]
-                && out[j].onset.is_some_and(|t| t >= a0 - ORDER_TOLERANCE_MS && t <= a1 + OVER_BEFORE_MS)
-        }) {
-            out[i].confidence *= 0.6;
-            let why = format!(
+    demote_each(
+        out,
+        |out, i| {
+            let (Some(a0), Some(a1)) = (out[i].onset, out[i].trigger_end) else { return None };
+            if g.kind(out[i].anchor) != EntityKind::Broker {
+                return None;
+            }
+            (0..out.len()).find(|&j| {
+                confined[j]
+                    && base[j] >= 0.5 * base[i]
+                    && out[j].onset.is_some_and(|t| t >= a0 - ORDER_TOLERANCE_MS && t <= a1 + OVER_BEFORE_MS)
+            })
+        },
+        |a, b| {
+            format!(
                 "the broker came back at {}; {} on {} could not ride through its absence",
-                crate::observe::time::format_ms(a1),
-                rules[out[j].rule].id,
-                g.name(out[j].anchor)
-            );
-            out[i].demoted.push(why);
-        }
-    }
+                format_ms(a.trigger_end.unwrap_or_default()),
+                rules[b.rule].id,
+                g.name(b.anchor)
+            )
+        },
+    );
     // A transient inside a sustained condition: it began after another hypothesis's trigger (clearly, beyond the
     // order tolerance) and all its signals were over well before that trigger ended (or it still holds). It
     // cannot have caused what began before it and outlived it, so it is an effect or unrelated, not the cause
@@ -442,54 +447,73 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
     // A condition already there when the data begins (the window's first samples) has no known onset: it cannot be
     // said to have begun before anything.
     let data_start = g.signals.iter().filter_map(|s| s.start_ms).min().unwrap_or(i64::MIN);
-    for i in 0..out.len() {
-        let (Some(ti), Some(until)) = (out[i].onset, out[i].active_until) else { continue };
-        if let Some(j) = (0..out.len()).find(|&j| {
-            j != i
-                && !past[j]
-                && out[j].onset.is_some_and(|tj| tj > data_start + ORDER_TOLERANCE_MS)
-                // ...and a full-fledged one: not a blip, a single episode of a repeated cause or a look-alike.
-                && out[j].demoted.is_empty()
-                && base[j] >= 0.5 * base[i]
-                && out[j].trigger_end.is_none_or(|end| end > until + OVER_BEFORE_MS)
-                && !out[j].trigger.is_empty()
-                && out[j].onset.is_some_and(|tj| tj + ORDER_TOLERANCE_MS < ti && tj < until)
-        }) {
-            out[i].confidence *= 0.6;
-            let why = format!(
-                "began after {} on {} and was over at {} while it went on: not its cause",
-                rules[out[j].rule].id,
-                g.name(out[j].anchor),
-                crate::observe::time::format_ms(until)
-            );
-            out[i].demoted.push(why);
-        }
-    }
-    // Effects: a hypothesis whose trigger began after another one's, within its horizon and its scope.
-    let mut effect_of: Vec<Option<usize>> = vec![None; out.len()];
-    for (j, b) in out.iter().enumerate() {
-        let Some(tb) = b.onset else { continue };
-        let cause = (0..out.len())
-            .filter(|&i| i != j && !past[i] && !blip[i] && base[i] >= 0.6 * base[j])
-            .filter(|&i| {
-                active_before(g, &out[i], tb)
-                    && (out[i].rule != b.rule || out[i].anchor != b.anchor)
-                    && reaches(g, &out[i], b, confined[j])
+    demote_each(
+        out,
+        |out, i| {
+            let (Some(ti), Some(until)) = (out[i].onset, out[i].active_until) else { return None };
+            (0..out.len()).find(|&j| {
+                j != i
+                    && !past[j]
+                    && out[j].onset.is_some_and(|tj| tj > data_start + ORDER_TOLERANCE_MS)
+                    // ...and a full-fledged one: not a blip, a single episode of a repeated cause or a look-alike.
+                    && out[j].demoted.is_empty()
+                    && base[j] >= 0.5 * base[i]
+                    && out[j].trigger_end.is_none_or(|end| end > until + OVER_BEFORE_MS)
+                    && !out[j].trigger.is_empty()
+                    && out[j].onset.is_some_and(|tj| tj + ORDER_TOLERANCE_MS < ti && tj < until)
             })
-            .min_by_key(|&i| out[i].onset);
-        effect_of[j] = cause;
-    }
-    for (j, c) in effect_of.into_iter().enumerate() {
-        if let Some(i) = c {
-            let why = format!(
+        },
+        |a, b| {
+            format!(
+                "began after {} on {} and was over at {} while it went on: not its cause",
+                rules[b.rule].id,
+                g.name(b.anchor),
+                format_ms(a.active_until.unwrap_or_default())
+            )
+        },
+    );
+    // Effects: a hypothesis whose trigger began after another one's, within its horizon and its scope.
+    // Decided on onsets and scopes alone, which demotion does not change.
+    demote_each(
+        out,
+        |out, j| {
+            let tb = out[j].onset?;
+            (0..out.len())
+                .filter(|&i| i != j && !past[i] && !blip[i] && base[i] >= 0.6 * base[j])
+                .filter(|&i| {
+                    active_before(g, &out[i], tb)
+                        && (out[i].rule != out[j].rule || out[i].anchor != out[j].anchor)
+                        && reaches(g, &out[i], &out[j], confined[j])
+                })
+                .min_by_key(|&i| out[i].onset)
+        },
+        |_, cause| {
+            format!(
                 "began after {} on {} (in its scope): likely an effect of it",
-                rules[out[i].rule].id,
-                g.name(out[i].anchor)
-            );
-            out[j].confidence *= 0.6;
-            out[j].demoted.push(why);
+                rules[cause.rule].id,
+                g.name(cause.anchor)
+            )
+        },
+    );
+}
+
+/// Demotes (×0.6, with the reason `why(it, other)`) each hypothesis for which `find` names another one, in
+/// order, so a later check sees the earlier demotions; returns which were demoted.
+fn demote_each(
+    out: &mut [Scored],
+    find: impl Fn(&[Scored], usize) -> Option<usize>,
+    why: impl Fn(&Scored, &Scored) -> String,
+) -> Vec<bool> {
+    let mut hit = vec![false; out.len()];
+    for i in 0..out.len() {
+        if let Some(j) = find(out, i) {
+            let reason = why(&out[i], &out[j]);
+            out[i].confidence *= 0.6;
+            out[i].demoted.push(reason);
+            hit[i] = true;
         }
     }
+    hit
 }
 
 /// Whether one of `a`'s trigger signals began before `t` and was still going (or had just ended) then:
