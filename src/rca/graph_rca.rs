@@ -89,7 +89,7 @@ pub struct Confirm {
     pub cause: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct GraphRcaOutput {
     /// Id of this analysis (pass it to `confirm` later); absent for a confirm-only call.
     pub incident_id: Option<String>,
@@ -302,16 +302,8 @@ fn confirm_only_reply(history: &History, confirmed: Option<ConfirmedIncident>) -
         note: Some(format!("incident://{}", c.incident_id)),
         persisted: true,
         store: history.store.backend().into(),
-        store_error: None,
-        fits: false,
-        verdict: String::new(),
-        hypotheses: vec![],
-        similar: vec![],
-        strongest_signals: vec![],
-        unused_classes: vec![],
-        graph: None,
         confirmed: Some(c),
-        notes: vec![],
+        ..Default::default()
     };
     Ok(Reply::new(&output)?.summary(text).next_step(
         "nothing more to do for this incident: later analyses with a similar fingerprint show the confirmed cause",

@@ -128,7 +128,7 @@ pub struct LineOut {
     pub line: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct LokiQueryOutput {
     /// The LogQL that ran.
     pub query: String,
@@ -335,14 +335,8 @@ fn log_reply(
         lines_scanned: stats.lines_scanned,
         bytes_scanned: stats.bytes_scanned,
         limit_reached,
-        levels: BTreeMap::new(),
-        events: vec![],
-        patterns: vec![],
-        patterns_total: None,
-        streams: vec![],
-        lines: vec![],
-        series: vec![],
         handle: Some(handle.clone()),
+        ..Default::default()
     };
     let scanned = stats.lines_scanned.map_or(String::new(), |n| format!(", {n} scanned"));
     let cut = if limit_reached {
@@ -475,18 +469,10 @@ fn metric_reply(
         start: format_time(window.start),
         end: format_time(window.end),
         result_type: "matrix".into(),
-        lines_returned: 0,
         lines_scanned: stats.lines_scanned,
         bytes_scanned: stats.bytes_scanned,
-        limit_reached: false,
-        levels: BTreeMap::new(),
-        events: vec![],
-        patterns: vec![],
-        patterns_total: None,
-        streams: vec![],
-        lines: vec![],
         series,
-        handle: None,
+        ..Default::default()
     };
     let scanned = stats.lines_scanned.map_or(String::new(), |n| format!(", {n} lines scanned"));
     let next_args = serde_json::json!({"labels": {"job": "kafka"}, "start": output.start, "end": output.end});
