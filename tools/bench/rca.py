@@ -213,7 +213,7 @@ def observations(bin_, env, sc, timeout):
     patterns = []
     for selector in ('{job=~".+"}', '{service_name=~".+"}'):
         logs, ms, err = call(bin_, env, 'loki_query', {'logql': selector, 'start': start, 'end': end,
-                                                        'limit': 5000, 'direction': 'forward', 'mode': 'summary',
+                                                        'limit': 5000, 'direction': 'forward', 'mode': 'summary', 'detail': 'full',
                                                         'max_patterns': 200}, timeout)
         ms_total += ms
         if logs is None:
