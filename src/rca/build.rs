@@ -3,6 +3,7 @@
 //! too few replicas), and `precedes` edges between signals that follow each other closely in time.
 
 use super::graph::{Edge, EdgeKind, Graph, Node, Placement, Signal};
+use super::live_ids::{entity_of_labels, BrokerIds};
 use super::observation::{normalize_class, EntityRef, Observations, SignalSource, TimeArg};
 use crate::error::Result;
 use crate::observe::time::parse_time;
@@ -63,9 +64,15 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
         }
     }
     let now = chrono::Utc::now();
+    let ids = broker_ids(obs);
     for (i, s) in obs.signals.iter().enumerate() {
         let at = |field: &str| format!("observations.signals[{i}].{field}");
-        let entity = g.entity(&EntityRef::parse(&s.entity, &at("entity"))?);
+        // Without an entity, the series' labels say (none: a cluster-wide series such as a sum).
+        let entity = match s.entity.trim() {
+            "" => EntityRef::parse(&entity_of_labels(&s.labels, &ids), &at("labels"))?,
+            text => EntityRef::parse(text, &at("entity"))?,
+        };
+        let entity = g.entity(&entity);
         let reported_by = match &s.reported_by {
             Some(r) => Some(g.entity(&EntityRef::parse(r, &at("reported_by"))?)),
             None => None,
@@ -89,6 +96,34 @@ pub fn from_observations(obs: &Observations) -> Result<Graph> {
     link_precedence(&mut g);
     g.finish();
     Ok(g)
+}
+
+/// How close to the window's edges a metric state must reach to have held across it: about one sample.
+const EDGE_MS: i64 = 60_000;
+
+/// Metric states an agent copied from prom_snapshot that held from the window's first sample to its end are
+/// standing conditions (a replication factor, a volume full since before), as a live analysis reads them:
+/// their onset is unknown, not the window's start. Their `start` is dropped.
+pub fn mark_standing(obs: &mut Observations, (start, end): (i64, i64)) {
+    let now = chrono::Utc::now();
+    let ms = |t: &Option<TimeArg>| t.as_ref().and_then(|t| parse_time("", t, now).ok()).map(|t| t.timestamp_millis());
+    for s in obs.signals.iter_mut().filter(|s| s.source == SignalSource::Metric) {
+        if ms(&s.start).is_some_and(|t| t <= start + EDGE_MS) && ms(&s.end).is_none_or(|t| t >= end - EDGE_MS) {
+            s.start = None;
+        }
+    }
+}
+
+/// Broker ids by the host names the brokers were given with (`kafka-2.kafka-headless:9092`), for signals
+/// that name their entity by labels.
+fn broker_ids(obs: &Observations) -> BrokerIds {
+    let mut ids = BrokerIds::default();
+    for b in &obs.brokers {
+        if let Some(host) = &b.host {
+            ids.learn(&[("host".to_string(), host.clone())].into_iter().collect(), b.id);
+        }
+    }
+    ids
 }
 
 /// A broker's SocketServer logging a client's connection (`Unexpected error from /10.1.2.3 ...; closing
@@ -229,5 +264,40 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("observations.signals[1].entity"), "{err}");
+    }
+    #[test]
+    fn signals_without_an_entity_are_placed_by_their_series_labels() {
+        let g = from_observations(&obs(json!({
+            "brokers": [{"id": 7, "host": "kafka-eu-west.internal:9092"}],
+            "signals": [
+                {"class": "gc_pressure", "labels": {"instance": "10.42.2.17:9404", "pod": "kafka-2"}},
+                {"class": "lag_growing", "labels": {"consumergroup": "billing", "topic": "orders", "partition": "3"}},
+                {"class": "under_replicated", "labels": {"topic": "orders", "partition": "1"}},
+                {"class": "disk_full", "labels": {"instance": "kafka-eu-west.internal:11001"}},
+                {"class": "produce_throttled", "labels": {"client_id": "checkout", "instance": "kafka-1:7071"}},
+                {"class": "offline_partitions", "labels": {}},
+                {"class": "heap_pressure", "entity": "broker:4", "labels": {"pod": "kafka-2"}}]
+        })))
+        .unwrap();
+        let on: Vec<String> = g.signals.iter().take(7).map(|s| g.name(s.entity)).collect();
+        assert_eq!(
+            on,
+            ["broker:2", "group:billing", "partition:orders-1", "broker:7", "client:checkout", "cluster", "broker:4"]
+        );
+    }
+
+    #[test]
+    fn metric_states_held_across_the_window_are_standing() {
+        let mut o = obs(json!({"signals": [
+            {"class": "single_isr", "entity": "topic:a", "start": "2024-03-02T03:00:00Z"},
+            {"class": "single_isr", "entity": "topic:b", "start": "2024-03-02T03:00:30Z", "end": "2024-03-02T04:10:00Z"},
+            {"class": "single_isr", "entity": "topic:c", "start": "2024-03-02T03:00:00Z", "end": "2024-03-02T03:20:00Z"},
+            {"class": "offline_partitions", "entity": "topic:d", "start": "2024-03-02T03:36:00Z"},
+            {"class": "broker_stop", "entity": "broker:1", "source": "log", "start": "2024-03-02T03:00:00Z"}]}));
+        let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
+        mark_standing(&mut o, (ms("2024-03-02T03:00:00Z"), ms("2024-03-02T04:10:00Z")));
+        let started: Vec<bool> = o.signals.iter().map(|s| s.start.is_some()).collect();
+        // Held all window (ongoing, or to its end): standing. Over before the end, begun later, or a log line: timed.
+        assert_eq!(started, [false, false, true, true, true]);
     }
 }

@@ -183,6 +183,9 @@ impl Tool for GraphRca {
                 Sources::Observations => {
                     let mut observations = args.observations.clone().unwrap_or_default();
                     let mut span = window(&args)?;
+                    if let Some(w) = span {
+                        super::build::mark_standing(&mut observations, w);
+                    }
                     if !args.from.is_empty() {
                         let (kept, kept_window) = super::handles::resolve(&cx.state, &args.from)?;
                         super::handles::merge(&mut observations, kept);

@@ -3,8 +3,8 @@
 //! (each attached to the broker or partition the lines concern, reported by the broker that logged them),
 //! then the cluster's placement and consumer groups from Kafka (live_kafka).
 
-use super::live_ids::{self_id, subject_broker, BrokerIds};
-use super::observation::{EntityRef, Observations, PartitionObs, SignalObs, SignalSource, TimeArg, TopicObs};
+use super::live_ids::{entity_of_labels, self_id, subject_broker, BrokerIds};
+use super::observation::{Observations, PartitionObs, SignalObs, SignalSource, TimeArg, TopicObs};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::observe::loki::{Direction, LogStream, LokiData, RangeQuery, Taxonomy};
@@ -175,28 +175,6 @@ pub fn log_observations(streams: &[LogStream], taxonomy: &Taxonomy) -> Observati
     obs
 }
 
-/// The entity a series concerns, from its labels: a partition, a consumer group, a client (quota
-/// metrics), a broker (its `broker` label or the host/pod it runs on), a topic, else the cluster.
-fn series_entity(series: &Series, ids: &BrokerIds) -> String {
-    let l = &series.labels;
-    if let (Some(t), Some(p)) = (l.get("topic"), l.get("partition")) {
-        return EntityRef::Partition(t.clone(), p.parse().unwrap_or(0)).to_string();
-    }
-    if let Some(g) = l.get("consumergroup").or(l.get("group")) {
-        return format!("group:{g}");
-    }
-    if let Some(c) = ["clientId", "client_id", "client"].iter().find_map(|k| l.get(*k)).filter(|c| !c.is_empty()) {
-        return format!("client:{c}");
-    }
-    if let Some(b) = ids.of_labels(l) {
-        return format!("broker:{b}");
-    }
-    if let Some(t) = l.get("topic") {
-        return format!("topic:{t}");
-    }
-    "cluster".into()
-}
-
 /// Signals of a series' state spans. A span that held from the window's first sample (`standing_until`) to its
 /// end is a standing condition (a replication factor, a volume full since before): it has no start.
 fn metric_signals(
@@ -210,7 +188,8 @@ fn metric_signals(
         .iter()
         .map(|s| SignalObs {
             class: s.state.clone(),
-            entity: series_entity(series, ids),
+            entity: entity_of_labels(&series.labels, ids),
+            labels: BTreeMap::new(),
             source: SignalSource::Metric,
             start: (!(s.ongoing && s.from.timestamp_millis() <= standing_until))
                 .then(|| TimeArg::Number(s.from.timestamp_millis() as f64)),
@@ -442,6 +421,7 @@ fn stream_signals(
                     by.keys().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
                 )),
                 reported_by: None,
+                labels: BTreeMap::new(),
             });
         }
     }
@@ -457,6 +437,7 @@ fn stream_signals(
             count: Some(a.count),
             detail: Some(a.example),
             reported_by,
+            labels: BTreeMap::new(),
         }))
         .collect();
     (signals, placements)

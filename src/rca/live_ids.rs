@@ -79,6 +79,28 @@ impl BrokerIds {
     }
 }
 
+/// The entity a series concerns, from its labels: a consumer group, a partition, a client (quota
+/// metrics), a broker (its `broker` label or the host/pod it runs on), a topic, else the cluster.
+pub fn entity_of_labels(l: &BTreeMap<String, String>, ids: &BrokerIds) -> String {
+    // A group's lag per partition (kafka_exporter) is about the group's consumption.
+    if let Some(g) = l.get("consumergroup").or(l.get("group")).filter(|g| !g.is_empty()) {
+        return format!("group:{g}");
+    }
+    if let (Some(t), Some(p)) = (l.get("topic"), l.get("partition").and_then(|p| p.trim().parse::<i32>().ok())) {
+        return format!("partition:{t}-{p}");
+    }
+    if let Some(c) = ["clientId", "client_id", "client"].iter().find_map(|k| l.get(*k)).filter(|c| !c.is_empty()) {
+        return format!("client:{c}");
+    }
+    if let Some(b) = ids.of_labels(l) {
+        return format!("broker:{b}");
+    }
+    if let Some(t) = l.get("topic").filter(|t| !t.is_empty()) {
+        return format!("topic:{t}");
+    }
+    "cluster".into()
+}
+
 /// The node id a broker (or KRaft controller) writes about itself in a log line's context prefix.
 pub fn self_id(line: &str) -> Option<i32> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();

@@ -140,7 +140,9 @@ pub struct SignalObs {
     /// shown, but no rule uses them.
     pub class: String,
     /// The entity the signal concerns: `cluster`, `broker:2`, `topic:orders`, `partition:orders-3`,
-    /// `group:payments-svc` or `client:checkout-producer`. Unknown entities are added.
+    /// `group:payments-svc` or `client:checkout-producer`. Unknown entities are added. Without it, `labels` say
+    /// (no labels: the cluster).
+    #[serde(default)]
     pub entity: String,
     /// metric (default), log or kafka.
     #[serde(default)]
@@ -166,6 +168,12 @@ pub struct SignalObs {
     /// broker 2 is unreachable).
     #[serde(default)]
     pub reported_by: Option<String>,
+    /// The labels of the series the state was seen on, as prom_snapshot gives them (`{"pod": "kafka-2"}`,
+    /// `{"topic": "orders", "partition": "3"}`, `{"consumergroup": "billing"}`): without `entity`, they say
+    /// which entity it concerns (a partition, group, client, broker by its `broker` label or host/pod name,
+    /// or topic; else the cluster).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Kinds of entity in the graph.

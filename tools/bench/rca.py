@@ -206,7 +206,8 @@ def observations(bin_, env, sc, timeout):
             summ = s.get('summary', s)
             lab = summ.get('labels', {})
             for st in summ.get('states', []):
-                signals.append({'class': st['state'], 'entity': res.from_labels(lab), 'source': 'metric',
+                # The labels as prom_snapshot prints them: graph_rca reads the entity from them.
+                signals.append({'class': st['state'], 'labels': lab, 'source': 'metric',
                                 'start': st['from'], **({} if st.get('ongoing') else {'end': st['to']}),
                                 'value': st.get('worst'), 'detail': f"{s.get('query', '')} {json.dumps(lab)}"[:300]})
     # Every stream: promtail/Alloy streams carry `job`, the OpenTelemetry collector's carry `service_name`.
