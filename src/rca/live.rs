@@ -317,12 +317,28 @@ fn broker_matchers(streams: &[(&BTreeMap<String, String>, i32)]) -> BTreeMap<i32
     out
 }
 
-#[derive(Default)]
-struct Agg {
-    first: i64,
-    last: i64,
-    count: u64,
-    example: String,
+/// Lines of one class on one entity further apart than this are separate episodes (a broker restarted early in
+/// the window and again in the incident): each becomes its own signal, so the incident's episode keeps its own
+/// onset.
+const EPISODE_GAP_NS: i64 = super::rank::OVER_BEFORE_MS * 1_000_000;
+
+/// The lines of one class on one entity: when each came, and what it said.
+type Lines<'a> = Vec<(i64, &'a str)>;
+
+/// One signal per episode of the lines (see [`EPISODE_GAP_NS`]), with the episode's first line as the example.
+fn episodes(mut lines: Lines<'_>) -> Vec<(i64, i64, u64, String)> {
+    lines.sort_by_key(|l| l.0);
+    let mut out: Vec<(i64, i64, u64, String)> = vec![];
+    for (t, line) in lines {
+        match out.last_mut() {
+            Some(e) if t - e.1 <= EPISODE_GAP_NS => {
+                e.1 = t;
+                e.2 += 1;
+            }
+            _ => out.push((t, t, 1, line.chars().take(300).collect())),
+        }
+    }
+    out
 }
 
 /// Log event signals: each classified line is attached to what it concerns — the broker it names (a
@@ -335,7 +351,7 @@ fn stream_signals(
     ids: &BrokerIds,
     only: Option<i32>,
 ) -> (Vec<SignalObs>, Vec<String>) {
-    let mut agg: BTreeMap<(String, String, Option<String>), Agg> = BTreeMap::new();
+    let mut agg: BTreeMap<(String, String, Option<String>), Lines<'_>> = BTreeMap::new();
     let mut placements: Vec<String> = vec![];
     let mut placed: std::collections::HashSet<String> = Default::default();
     // Per broker named by peers' connection or fetch failures: the reporters and when each first did.
@@ -386,15 +402,7 @@ fn stream_signals(
             let reporter = reporter.map(|b| format!("broker:{b}"));
             for entity in entities {
                 let by = reporter.clone().filter(|r| *r != entity);
-                let a = agg.entry((class.id.clone(), entity, by)).or_insert_with(|| Agg {
-                    first: i64::MAX,
-                    last: i64::MIN,
-                    count: 0,
-                    example: e.line.chars().take(300).collect(),
-                });
-                a.first = a.first.min(e.ts_ns);
-                a.last = a.last.max(e.ts_ns);
-                a.count += 1;
+                agg.entry((class.id.clone(), entity, by)).or_default().push((e.ts_ns, e.line.as_str()));
             }
         }
     }
@@ -427,17 +435,19 @@ fn stream_signals(
     }
     let signals = unreachable
         .into_iter()
-        .chain(agg.into_iter().map(|((class, entity, reported_by), a)| SignalObs {
-            class,
-            entity,
-            source: SignalSource::Log,
-            start: Some(TimeArg::Number((a.first / 1_000_000) as f64)),
-            end: Some(TimeArg::Number((a.last / 1_000_000) as f64)),
-            value: None,
-            count: Some(a.count),
-            detail: Some(a.example),
-            reported_by,
-            labels: BTreeMap::new(),
+        .chain(agg.into_iter().flat_map(|((class, entity, reported_by), lines)| {
+            episodes(lines).into_iter().map(move |(first, last, count, example)| SignalObs {
+                class: class.clone(),
+                entity: entity.clone(),
+                source: SignalSource::Log,
+                start: Some(TimeArg::Number((first / 1_000_000) as f64)),
+                end: Some(TimeArg::Number((last / 1_000_000) as f64)),
+                value: None,
+                count: Some(count),
+                detail: Some(example),
+                reported_by: reported_by.clone(),
+                labels: BTreeMap::new(),
+            })
         }))
         .collect();
     (signals, placements)

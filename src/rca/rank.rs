@@ -353,6 +353,15 @@ fn incident_episode(g: &Graph, rule: &Rule, matched: &[Vec<(usize, bool)>]) -> O
 pub const BLIP_MS: i64 = 3 * 60 * 1000;
 /// At most this many trigger lines in a short span are one event.
 pub const BLIP_LINES: u64 = 2;
+/// Whether a broker's hypothesis says it went away (stopped, lost, host down): a topic that could not ride
+/// through that is under-provisioned. A broker cut off from its peers while still leading shrinks its
+/// partitions' ISR to itself, which no replication factor rides through: that topic is its effect.
+fn went_away(g: &Graph, s: &Scored) -> bool {
+    s.trigger.iter().any(|&x| WENT_AWAY.contains(&g.signals[x].class.as_str()))
+}
+
+/// Classes that say a broker process stopped or left the cluster (not merely unreachable).
+const WENT_AWAY: [&str; 5] = ["broker_down", "host_down", "broker_shutdown", "broker_stop", "broker_lost"];
 /// A hypothesis whose signals were all over this long before another one's began is a past episode.
 pub const OVER_BEFORE_MS: i64 = 5 * 60 * 1000;
 
@@ -422,7 +431,7 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
         out,
         |out, i| {
             let (Some(a0), Some(a1)) = (out[i].onset, out[i].trigger_end) else { return None };
-            if g.kind(out[i].anchor) != EntityKind::Broker {
+            if g.kind(out[i].anchor) != EntityKind::Broker || !went_away(g, &out[i]) {
                 return None;
             }
             (0..out.len()).find(|&j| {
@@ -539,8 +548,16 @@ fn reaches(g: &Graph, a: &Scored, b: &Scored, confined_topic: bool) -> bool {
         return true;
     }
     // A topic whose partitions alone could not ride through a broker's absence is its own cause, even though
-    // the broker's hypothesis also counts the refused writes it exposed among its symptoms.
-    if confined_topic && g.kind(b.anchor) == Topic && matches!(g.kind(a.anchor), Broker | Cluster) {
+    // the broker's hypothesis also counts the refused writes it exposed among its symptoms. Not so for a broker
+    // cut off while leading (see `went_away`).
+    let own_cause = confined_topic
+        && g.kind(b.anchor) == Topic
+        && match g.kind(a.anchor) {
+            Cluster => true,
+            Broker => went_away(g, a),
+            _ => false,
+        };
+    if own_cause {
         return false;
     }
     if b.trigger.iter().any(|s| a.explained.contains(s)) {
@@ -550,8 +567,7 @@ fn reaches(g: &Graph, a: &Scored, b: &Scored, confined_topic: bool) -> bool {
     match (ka, kb) {
         (Broker, Group | Partition | Client | Cluster) => true,
         (Cluster, Group | Partition | Client) => true,
-        // A topic whose partitions alone could not ride through a broker's absence is its own cause.
-        (Broker | Cluster, Topic) => !confined_topic,
+        (Broker | Cluster, Topic) => true,
         (Partition, Group) => {
             g.topic_of(a.anchor).is_some_and(|t| g.targets(b.anchor, super::graph::EdgeKind::Consumes).contains(&t))
         }
