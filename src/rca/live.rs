@@ -406,31 +406,65 @@ fn stream_signals(
             }
         }
     }
+    // A broker that alone loses two or more peers, which no other broker lost, is the common factor: it is the one
+    // cut off (a follower keeps failing to fetch from every leader it follows). Its lines about them concern it,
+    // and it is unreachable from the time it lost the second.
+    let mut isolated: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for by in lost.values() {
+        if let [(r, t)] = by.iter().collect::<Vec<_>>()[..] {
+            isolated.entry(*r).or_default().push(*t);
+        }
+    }
+    isolated
+        .retain(|r, times| times.len() >= 2 && lost.values().filter(|by| by.contains_key(r)).all(|by| by.len() == 1));
+    for r in isolated.keys() {
+        let me = format!("broker:{r}");
+        let moved: Vec<_> = agg
+            .keys()
+            .filter(|(class, _, by)| PEER_LOSS.contains(&class.as_str()) && by.as_deref() == Some(me.as_str()))
+            .cloned()
+            .collect();
+        for key in moved {
+            let lines = agg.remove(&key).unwrap_or_default();
+            agg.entry((key.0, me.clone(), None)).or_default().extend(lines);
+        }
+    }
     // When most of the brokers that log lose the same broker, the finding is about that broker: it is
     // unreachable from the time the second peer (or the only one, in a two-broker view) lost it.
+    let unreachable_from = |b: i32, mut times: Vec<i64>, detail: String| {
+        times.sort_unstable();
+        SignalObs {
+            class: "broker_unreachable".into(),
+            entity: format!("broker:{b}"),
+            source: SignalSource::Log,
+            start: Some(TimeArg::Number((times[(times.len() >= 2) as usize] / 1_000_000) as f64)),
+            end: None,
+            value: None,
+            count: Some(times.len() as u64),
+            detail: Some(detail),
+            reported_by: None,
+            labels: BTreeMap::new(),
+        }
+    };
     let mut unreachable = vec![];
     for (b, by) in &lost {
         let peers = reporters.iter().filter(|r| *r != b).count();
         if by.len() * 2 > peers && (by.len() >= 2 || peers == 1) {
-            let mut times: Vec<i64> = by.values().copied().collect();
-            times.sort_unstable();
-            let at = times[(times.len() >= 2) as usize];
-            unreachable.push(SignalObs {
-                class: "broker_unreachable".into(),
-                entity: format!("broker:{b}"),
-                source: SignalSource::Log,
-                start: Some(TimeArg::Number((at / 1_000_000) as f64)),
-                end: None,
-                value: None,
-                count: Some(by.len() as u64),
-                detail: Some(format!(
-                    "{} of {peers} peers report failures connecting to or fetching from broker {b}: {}",
-                    by.len(),
-                    by.keys().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
-                )),
-                reported_by: None,
-                labels: BTreeMap::new(),
-            });
+            let detail = format!(
+                "{} of {peers} peers report failures connecting to or fetching from broker {b}: {}",
+                by.len(),
+                by.keys().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+            );
+            unreachable.push(unreachable_from(*b, by.values().copied().collect(), detail));
+        }
+    }
+    for (r, times) in isolated {
+        if !unreachable.iter().any(|s| s.entity == format!("broker:{r}")) {
+            let detail = format!(
+                "broker {r} alone reports failures reaching {} peers no other broker lost: it is the one cut off",
+                times.len()
+            );
+            unreachable.push(unreachable_from(r, times, detail));
         }
     }
     let signals = unreachable
@@ -603,5 +637,41 @@ mod tests {
         let unreachable: Vec<&str> =
             signals.iter().filter(|s| s.class == "broker_unreachable").map(|s| s.entity.as_str()).collect();
         assert_eq!(unreachable, ["broker:2"]);
+    }
+    #[test]
+    fn a_broker_that_alone_loses_its_leaders_is_the_one_cut_off() {
+        let taxonomy = Taxonomy::with_file(None).unwrap();
+        let fetch = |me: i32, leader: i32, ts: i64| {
+            (ts, format!("[2024-03-01 00:0{ts}:00,000] WARN [ReplicaFetcher replicaId={me}, leaderId={leader}, fetcherId=0] Connection to node {leader} (kafka-{leader}/10.0.0.{leader}:9092) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)"))
+        };
+        // Broker 3 fails to fetch from leaders 0 and 1; nobody else loses anyone.
+        let lines = [fetch(3, 0, 1), fetch(3, 1, 2), fetch(3, 0, 3)];
+        let lines: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
+        let streams = vec![
+            stream(&[("job", "kafka"), ("host", "kafka-3")], &lines),
+            stream(
+                &[("job", "kafka"), ("host", "kafka-0")],
+                &[(1, "[2024-03-01 00:00:01,000] INFO [KafkaServer id=0] started (kafka.server.KafkaServer)")],
+            ),
+            stream(
+                &[("job", "kafka"), ("host", "kafka-1")],
+                &[(1, "[2024-03-01 00:00:01,000] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)")],
+            ),
+        ];
+        let mut ids = BrokerIds::default();
+        for (l, id) in stream_ids(&streams, &ids) {
+            ids.learn(l, id);
+        }
+        let (signals, _) = stream_signals(&streams, &taxonomy, &ids, None);
+        let unreachable: Vec<&str> =
+            signals.iter().filter(|s| s.class == "broker_unreachable").map(|s| s.entity.as_str()).collect();
+        assert_eq!(unreachable, ["broker:3"], "{signals:#?}");
+        let about = |e: &str| signals.iter().filter(|s| s.entity == e && PEER_LOSS.contains(&s.class.as_str())).count();
+        assert_eq!((about("broker:0"), about("broker:1"), about("broker:3")), (0, 0, 1), "{signals:#?}");
+        // With a second broker also losing broker 0, broker 0 is the one in trouble, not 3.
+        let mut streams = streams;
+        streams[1] = stream(&[("job", "kafka"), ("host", "kafka-1")], &[(4, "[2024-03-01 00:04:00,000] WARN [ReplicaFetcher replicaId=1, leaderId=0, fetcherId=0] Connection to node 0 (kafka-0/10.0.0.0:9092) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)")]);
+        let (signals, _) = stream_signals(&streams, &taxonomy, &ids, None);
+        assert!(!signals.iter().any(|s| s.class == "broker_unreachable" && s.entity == "broker:3"), "{signals:#?}");
     }
 }
