@@ -160,14 +160,17 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
     let evidence = seen_weight / total_weight;
 
     // Order is judged on signals tied to the anchor through the graph (and the trigger's own): one linked by
-    // time alone (a peer's connection errors) cannot say which came first.
+    // time alone (a peer's connection errors) cannot say which came first. When the anchor has a step's signals
+    // itself, they say when it began there (a group's own lag, not that of partitions other groups also read).
     let narrow: HashSet<usize> = matched.iter().flatten().filter(|(_, n)| *n).map(|(s, _)| *s).collect();
     let first: Vec<Option<i64>> = rule
         .step
         .iter()
         .zip(&steps)
         .map(|(st, m)| {
-            m.iter().filter(|s| st.trigger || narrow.contains(s)).filter_map(|&s| g.signals[s].start_ms).min()
+            let start = |s: &usize| g.signals[*s].start_ms;
+            let own = m.iter().filter(|&&s| g.signals[s].entity == anchor).filter_map(start).min();
+            own.or_else(|| m.iter().filter(|s| st.trigger || narrow.contains(s)).filter_map(start).min())
         })
         .collect();
     let mut order_pairs = 0;
