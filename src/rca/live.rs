@@ -674,4 +674,13 @@ mod tests {
         let (signals, _) = stream_signals(&streams, &taxonomy, &ids, None);
         assert!(!signals.iter().any(|s| s.class == "broker_unreachable" && s.entity == "broker:3"), "{signals:#?}");
     }
+    #[test]
+    fn lines_far_apart_are_separate_episodes() {
+        let min = 60 * 1_000_000_000i64;
+        // A restart early in the window (two lines), then the incident twenty minutes later (three lines, out of order).
+        let lines = vec![(21 * min, "c"), (min, "a"), (2 * min, "b"), (20 * min, "x"), (24 * min, "d")];
+        let got: Vec<(i64, i64, u64, String)> = episodes(lines);
+        assert_eq!(got, [(min, 2 * min, 2, "a".to_string()), (20 * min, 24 * min, 3, "x".to_string())]);
+    }
 }
+

@@ -6,10 +6,11 @@ and Loki: top-1 and top-3 (cause AND entity), per cause, and time to answer (p50
 Modes
   live          graph_rca {"sources":"live","start","end","persist":false} with PROMETHEUS_URL and LOKI_URL from the
                 stack and no Kafka (observability only).
-  observations  what an agent would do: prom_snapshot (the six Kafka presets) and loki_query (summary of every stream)
-                for the window, their states and classified patterns turned into signals on entities, plus the admin
-                view at the window's end (list_topics / describe_cluster / describe_groups) as the topology; then
-                graph_rca {"observations": ...}. Time is the whole path (three calls).
+  observations  what an agent would do: prom_snapshot (the six Kafka presets) and loki_query (summary of every stream,
+                detail full) for the window; each metric state passed with its series' labels (graph_rca places it),
+                each classified log pattern on the entity its lines concern, plus the admin view at the window's end
+                (list_topics / describe_cluster / describe_groups) as the topology; then graph_rca
+                {"observations": ...}. Time is the whole path (three calls).
 
 Usage
   tools/stack up prometheus loki        # once: loads every scenario
