@@ -203,7 +203,13 @@ async fn main() {
             match (created, processor(&bootstrap, &input, &output, &dlq)) {
                 (true, Ok(_p)) => {
                     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-                    match call(&reg, &cx, "run_test_cases", json!({"case_set": v["case_set"], "parallelism": 4, "detail": "full"})).await
+                    match call(
+                        &reg,
+                        &cx,
+                        "run_test_cases",
+                        json!({"case_set": v["case_set"], "parallelism": 4, "detail": "full"}),
+                    )
+                    .await
                     {
                         Ok(r) => {
                             // Why cases failed: what was observed for the first three.
@@ -213,9 +219,17 @@ async fn main() {
                                 .flatten()
                                 .filter(|c| c["status"] != json!("passed"))
                                 .take(3)
-                                .map(|c| json!(format!("{} ({}): {}", c["id"].as_str().unwrap_or("?"), c["kind"].as_str().unwrap_or("?"), c["observed"].as_str().unwrap_or(""))))
+                                .map(|c| {
+                                    json!(format!(
+                                        "{} ({}): {}",
+                                        c["id"].as_str().unwrap_or("?"),
+                                        c["kind"].as_str().unwrap_or("?"),
+                                        c["observed"].as_str().unwrap_or("")
+                                    ))
+                                })
                                 .collect();
-                            row["processor"] = json!({"passed": r["passed"], "total": r["total"], "failures": failures});
+                            row["processor"] =
+                                json!({"passed": r["passed"], "total": r["total"], "failures": failures});
                         }
                         Err((_, m)) => row["processor"] = json!({"error": m}),
                     }

@@ -683,4 +683,3 @@ mod tests {
         assert_eq!(got, [(min, 2 * min, 2, "a".to_string()), (20 * min, 24 * min, 3, "x".to_string())]);
     }
 }
-
