@@ -8,6 +8,8 @@
 //!
 //!     tools/stack up llm && source .stack/env     # llama-server + Qwen2.5-Coder-1.5B (see tools/stack.d/llm.sh)
 //!     tools/bench/story [--only easy-confirm,hard-refund] [--max-cases 6] [--run]
+//!     tools/bench/story --tables target/bench_story.ndjson,target/rerun.ndjson   # tables of earlier runs
+//!                                                  # (a story in a later file replaces the earlier one)
 //!
 //! The model comes from KAFKA_QA_LLM_URL / KAFKA_QA_LLM_MODEL / KAFKA_QA_LLM_KIND / KAFKA_QA_LLM_TIMEOUT_MS.
 //! Never part of the test suite: a real model answers slowly (minutes per story on 2 cores).
@@ -27,6 +29,8 @@ struct Options {
     max_cases: usize,
     run: bool,
     out: String,
+    /// Only print the tables of these earlier runs.
+    tables: Vec<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -36,6 +40,7 @@ fn options() -> Result<Options, String> {
         max_cases: 6,
         run: false,
         out: "target/bench_story.ndjson".into(),
+        tables: vec![],
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -46,6 +51,7 @@ fn options() -> Result<Options, String> {
             "--max-cases" => o.max_cases = value()?.parse().map_err(|e| format!("--max-cases: {e}"))?,
             "--run" => o.run = true,
             "--out" => o.out = value()?,
+            "--tables" => o.tables = value()?.split(',').map(str::to_string).collect(),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -139,6 +145,10 @@ async fn main() {
         eprintln!("error: {e}");
         std::process::exit(2)
     });
+    if !o.tables.is_empty() {
+        print_tables(&earlier_rows(&o.tables));
+        return;
+    }
     let config = config().unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2)
@@ -246,6 +256,21 @@ async fn main() {
         rows.push(row);
     }
     print_tables(&rows);
+}
+
+/// The rows of earlier runs, in the order stories first appear; a later file's row replaces an earlier one's.
+fn earlier_rows(files: &[String]) -> Vec<Value> {
+    let mut rows: Vec<Value> = vec![];
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{f}: {e}"));
+        for row in text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+            match rows.iter_mut().find(|r| r["id"] == row["id"]) {
+                Some(r) => *r = row,
+                None => rows.push(row),
+            }
+        }
+    }
+    rows
 }
 
 fn print_tables(rows: &[Value]) {
