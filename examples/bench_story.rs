@@ -233,7 +233,7 @@ async fn main() {
                                     json!(format!(
                                         "{} ({}): {}",
                                         c["id"].as_str().unwrap_or("?"),
-                                        c["kind"].as_str().unwrap_or("?"),
+                                        c["type"].as_str().unwrap_or("?"),
                                         c["observed"].as_str().unwrap_or("")
                                     ))
                                 })
