@@ -152,7 +152,8 @@ async fn generate_cases(cx: &CallContext, mut args: GenerateTestCasesArgs) -> Re
         }
         let request = story::StoryRequest { story: text, targets: &targets, format: format.as_ref(), max_cases };
         let answer = story::cases_from_story(cx, &request).await?;
-        let (cases, s) = validate_and_score(&answer.raw, format.as_ref(), SourceKind::Story);
+        let (cases, s) =
+            validate_and_score(&answer.raw, format.as_ref(), targets.key_field.as_deref(), SourceKind::Story);
         let run = answer.run;
         attempt = Some(run.attempt);
         let source = format!(
@@ -162,7 +163,7 @@ async fn generate_cases(cx: &CallContext, mut args: GenerateTestCasesArgs) -> Re
         model_run = Some(run);
         (cases, None, Some(s), source)
     } else if let Some(raw) = &args.cases {
-        let (cases, s) = validate_and_score(raw, None, SourceKind::Agent);
+        let (cases, s) = validate_and_score(raw, None, targets.key_field.as_deref(), SourceKind::Agent);
         (cases, None, Some(s), format!("{} agent-written cases", raw.len()))
     } else {
         let (schema, source) = match (&args.schema, &args.topic) {
@@ -282,9 +283,14 @@ async fn generate_cases(cx: &CallContext, mut args: GenerateTestCasesArgs) -> Re
 
 /// The one check of cases not generated here (agent-written, or a language model's): parse and score
 /// (against the message format when one is known); a case that names no source gets `from` (agent or story).
-fn validate_and_score(raw: &[Value], format: Option<&Value>, from: SourceKind) -> (Vec<TestCase>, Score) {
+fn validate_and_score(
+    raw: &[Value],
+    format: Option<&Value>,
+    key_field: Option<&str>,
+    from: SourceKind,
+) -> (Vec<TestCase>, Score) {
     let (mut cases, problems) = parse_cases(raw);
-    let s = score::score(&cases, &problems, raw.len(), format);
+    let s = score::score(&cases, &problems, raw.len(), format, key_field);
     for c in cases.iter_mut().filter(|c| c.source.is_none()) {
         c.source = Some(Source { from, pointer: None, rule: None });
     }

@@ -36,10 +36,16 @@ pub struct Score {
 }
 
 /// Scores parsed cases; `problems` are the parse failures (each is a structural defect); `schema` is the
-/// message format when known (a user story's `schema` or `entity`).
-pub fn score(cases: &[TestCase], problems: &[String], submitted: usize, schema: Option<&Value>) -> Score {
+/// message format when known (a user story's `schema` or `entity`); `key_field` the target's key field.
+pub fn score(
+    cases: &[TestCase],
+    problems: &[String],
+    submitted: usize,
+    schema: Option<&Value>,
+    key_field: Option<&str>,
+) -> Score {
     let mut defects: Vec<String> = problems.to_vec();
-    let (content_defects, flawed) = content_defects(cases, schema);
+    let (content_defects, flawed) = content_defects(cases, schema, key_field);
     let n = cases.len().max(1) as f64;
     let mut complete = 0;
     let mut with_pre = 0;
@@ -130,8 +136,13 @@ const CLAIMS: &[&str] = &[
     "null",
 ];
 
-/// The content defects of a case set, and the ids of the cases they concern.
-pub fn content_defects(cases: &[TestCase], schema: Option<&Value>) -> (Vec<String>, BTreeSet<String>) {
+/// The content defects of a case set, and the ids of the cases they concern. With the target's `key_field`, a
+/// positive case keyed otherwise than by that field of its message is one (the system under test keys by it).
+pub fn content_defects(
+    cases: &[TestCase],
+    schema: Option<&Value>,
+    key_field: Option<&str>,
+) -> (Vec<String>, BTreeSet<String>) {
     let mut defects = vec![];
     let mut flawed = BTreeSet::new();
     let validator = schema.and_then(|s| Validator::new(s).ok());
@@ -188,6 +199,20 @@ pub fn content_defects(cases: &[TestCase], schema: Option<&Value>) -> (Vec<Strin
                 flag(
                     &[&c.id],
                     format!("{}: expectation.matches repeats {echoed} fields of the input; name only the 1 to 3 fields the output must show", c.id),
+                );
+            }
+        }
+    }
+    if let Some(field) = key_field {
+        // A negative case may break the key on purpose (the system rejects a message keyed otherwise).
+        for c in cases.iter().filter(|c| c.kind == CaseKind::Positive) {
+            let (Some(key), Some(value)) = (&c.input.key, &c.input.value) else { continue };
+            let Some(v) = value.pointer(&format!("/{}", field.replace('.', "/"))) else { continue };
+            let want = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            if *key != want {
+                flag(
+                    &[&c.id],
+                    format!("{}: the key `{key}` is not the message's `{field}` (`{want}`); the target keys messages by `{field}`: use it as the key", c.id),
                 );
             }
         }
@@ -293,7 +318,7 @@ mod tests {
             "expectation": {"kind": if kind == "positive" { "output" } else { "dlq" }}})
         };
         let (cases, problems) = parse_cases(&[good("A", "positive"), good("B", "negative")]);
-        let s = score(&cases, &problems, 2, None);
+        let s = score(&cases, &problems, 2, None, None);
         assert_eq!((s.overall, s.defects.len()), (100.0, 0), "{:?}", s.defects);
 
         let mut no_steps = good("C", "positive");
@@ -302,7 +327,7 @@ mod tests {
         let broken = json!({"id": "D", "type": "positive"});
         let raw = [good("A", "positive"), no_steps, broken];
         let (cases, problems) = parse_cases(&raw);
-        let s = score(&cases, &problems, raw.len(), None);
+        let s = score(&cases, &problems, raw.len(), None, None);
         assert!(s.overall < 65.0, "{}", s.overall);
         let all = s.defects.join("\n");
         for expected in ["cases[2]", "C: 1 steps", "C: no preconditions", "0 negative"] {
@@ -366,7 +391,7 @@ mod tests {
         ];
         let (cases, problems) = parse_cases(&raw);
         assert!(problems.is_empty(), "{problems:?}");
-        let (defects, flawed) = content_defects(&cases, Some(&schema));
+        let (defects, flawed) = content_defects(&cases, Some(&schema), None);
         let all = defects.join("\n");
         for expected in [
             "C, D share the key `shared`",
@@ -382,8 +407,30 @@ mod tests {
         }
         assert!(!all.contains("A:") && !all.contains("B:") && !all.contains("A,"), "{all}");
         assert!(!flawed.contains("A") && !flawed.contains("B") && flawed.len() == 8, "{flawed:?}");
-        let s = score(&cases, &problems, raw.len(), Some(&schema));
+        let s = score(&cases, &problems, raw.len(), Some(&schema), None);
         assert!((s.content - 0.2).abs() < 1e-9, "{}", s.content);
         assert!(s.overall < 90.0, "{}", s.overall);
+    }
+    #[test]
+    fn a_key_other_than_the_targets_key_field_is_a_defect() {
+        let output = json!({"kind": "output"});
+        let raw = [
+            case("A", "positive", "Keyed by its order id", "ord-1", json!({"order_id": "ord-1"}), output.clone()),
+            case("B", "positive", "Keyed otherwise", "order-123", json!({"order_id": "ord-2"}), output.clone()),
+            case("C", "positive", "No order id", "c", json!({"total": 3}), output),
+            case(
+                "D",
+                "negative",
+                "Keyed otherwise is rejected",
+                "x",
+                json!({"order_id": "ord-4"}),
+                json!({"kind": "dlq"}),
+            ),
+        ];
+        let (cases, _) = parse_cases(&raw);
+        let (defects, flawed) = content_defects(&cases, None, Some("order_id"));
+        assert_eq!(flawed.into_iter().collect::<Vec<_>>(), ["B"], "{defects:?}");
+        assert!(defects[0].contains("the key `order-123` is not the message's `order_id` (`ord-2`)"), "{defects:?}");
+        assert!(content_defects(&cases, None, None).0.is_empty());
     }
 }

@@ -160,7 +160,13 @@ pub async fn cases_from_story(cx: &CallContext, req: &StoryRequest<'_>) -> Resul
         if let Some(served) = &answer.served_model {
             run.served_model = Some(served.clone());
         }
-        let checked = check_answer(&answer.content, req.format, req.max_cases, answer.cut.then_some(max_tokens));
+        let checked = check_answer(
+            &answer.content,
+            req.format,
+            req.targets.key_field.as_deref(),
+            req.max_cases,
+            answer.cut.then_some(max_tokens),
+        );
         run.defects_per_answer.push(checked.defects.len());
         if checked.defects.is_empty() {
             run.attempt = attempt;
@@ -319,7 +325,13 @@ pub struct Checked {
 /// The defects of an answer: not JSON, not `{"cases": [...]}`, no case, too many cases, cut at max_tokens,
 /// cases that do not parse into the model (the same parser as agent-written cases), and content defects
 /// (the same checks the score counts).
-pub fn check_answer(answer: &str, format: Option<&Value>, max_cases: usize, cut_at: Option<u64>) -> Checked {
+pub fn check_answer(
+    answer: &str,
+    format: Option<&Value>,
+    key_field: Option<&str>,
+    max_cases: usize,
+    cut_at: Option<u64>,
+) -> Checked {
     let mut defects = vec![];
     if let Some(n) = cut_at {
         defects.push(format!(
@@ -347,7 +359,7 @@ pub fn check_answer(answer: &str, format: Option<&Value>, max_cases: usize, cut_
     }
     let (cases, problems) = parse_cases(raw);
     defects.extend(problems);
-    defects.extend(content_defects(&cases, format).0);
+    defects.extend(content_defects(&cases, format, key_field).0);
     Checked { raw: raw.clone(), parsed: cases.len(), defects }
 }
 
@@ -436,16 +448,18 @@ mod tests {
     fn answers_are_checked_strictly_and_every_defect_named() {
         let case = json!({"id": "US-1", "type": "positive", "title": "t", "priority": "high", "expected_result": "ok",
             "preconditions": ["runs"], "steps": ["a", "b"], "input": {"key": "k", "value": {}}, "expectation": {"kind": "output"}});
-        let ok = check_answer(&json!({"cases": [case.clone()]}).to_string(), None, 6, None);
+        let ok = check_answer(&json!({"cases": [case.clone()]}).to_string(), None, None, 6, None);
         assert_eq!((ok.parsed, ok.defects.len()), (1, 0), "{:?}", ok.defects);
-        assert!(check_answer("```json\n{\"cases\": []}\n```", None, 6, None).defects[0].contains("not valid JSON"));
-        assert!(check_answer("[1]", None, 6, None).defects[0].contains("{\"cases\": [...]}"));
-        assert!(check_answer("{\"cases\": []}", None, 6, None).defects[0].contains("empty"));
-        let cut = check_answer("{\"cases\": [", None, 6, Some(900));
+        assert!(
+            check_answer("```json\n{\"cases\": []}\n```", None, None, 6, None).defects[0].contains("not valid JSON")
+        );
+        assert!(check_answer("[1]", None, None, 6, None).defects[0].contains("{\"cases\": [...]}"));
+        assert!(check_answer("{\"cases\": []}", None, None, 6, None).defects[0].contains("empty"));
+        let cut = check_answer("{\"cases\": [", None, None, 6, Some(900));
         assert!(cut.defects[0].contains("cut at 900 tokens") && cut.defects[1].contains("not valid JSON"));
         let mut bad = case.clone();
         bad["type"] = json!("happy");
-        let checked = check_answer(&json!({"cases": [case.clone(), bad, case]}).to_string(), None, 2, None);
+        let checked = check_answer(&json!({"cases": [case.clone(), bad, case]}).to_string(), None, None, 2, None);
         let all = checked.defects.join("\n");
         assert!(
             all.contains("3 cases; write at most 2") && all.contains("cases[1].type") && all.contains("used twice"),
