@@ -409,14 +409,18 @@ fn stream_signals(
     // A broker that alone loses two or more peers, which no other broker lost, is the common factor: it is the one
     // cut off (a follower keeps failing to fetch from every leader it follows). Its lines about them concern it,
     // and it is unreachable from the time it lost the second.
-    let mut isolated: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    // Per reporter: when it lost each peer, and whether it was alone in losing that peer.
+    let mut losses: BTreeMap<i32, Vec<(i64, bool)>> = BTreeMap::new();
     for by in lost.values() {
-        if let [(r, t)] = by.iter().collect::<Vec<_>>()[..] {
-            isolated.entry(*r).or_default().push(*t);
+        for (r, t) in by {
+            losses.entry(*r).or_default().push((*t, by.len() == 1));
         }
     }
-    isolated
-        .retain(|r, times| times.len() >= 2 && lost.values().filter(|by| by.contains_key(r)).all(|by| by.len() == 1));
+    let isolated: BTreeMap<i32, Vec<i64>> = losses
+        .into_iter()
+        .filter(|(_, l)| l.len() >= 2 && l.iter().all(|(_, alone)| *alone))
+        .map(|(r, l)| (r, l.into_iter().map(|(t, _)| t).collect()))
+        .collect();
     for r in isolated.keys() {
         let me = format!("broker:{r}");
         let moved: Vec<_> = agg

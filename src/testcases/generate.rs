@@ -5,7 +5,9 @@
 //! executable and the source of that expectation (the schema constraint's JSON Pointer, or an entity's
 //! rule); nothing is expected that the schema or the entity does not state.
 
-use super::model::{CaseKind, Covers, Expectation, Input, Priority, Source, SourceKind, Targets, TestCase};
+use super::model::{
+    key_from_field, CaseKind, Covers, Expectation, Input, Priority, Source, SourceKind, Targets, TestCase,
+};
 use super::trace;
 use crate::datagen::defects::{self, Checker, Defect};
 use crate::datagen::entities::{Entity, References};
@@ -374,8 +376,7 @@ impl Builder<'_> {
         self.targets
             .key_field
             .as_deref()
-            .and_then(|f| record.pointer(&format!("/{}", f.replace('.', "/"))))
-            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .and_then(|f| key_from_field(record, f))
             .unwrap_or_else(|| format!("case-{n:03}-{}", short_hash(record)))
     }
 

@@ -239,6 +239,12 @@ pub struct Targets {
     pub dlq_reason_header: Option<String>,
 }
 
+/// The message key a record has under a target's `key_field` (a dotted path): the field's text, or its JSON.
+pub fn key_from_field(record: &Value, key_field: &str) -> Option<String> {
+    let v = record.pointer(&format!("/{}", key_field.replace('.', "/")))?;
+    Some(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+}
+
 /// Parses agent-written cases, naming every problem as `cases[i].field: what is wrong`.
 pub fn parse_cases(raw: &[Value]) -> (Vec<TestCase>, Vec<String>) {
     let mut cases = vec![];

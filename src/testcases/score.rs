@@ -5,7 +5,7 @@
 //! expectations do not repeat the input). Every defect is named with the case it is in, so the agent (or the
 //! model's repair request) can fix exactly that.
 
-use super::model::{CaseKind, Expectation, TestCase};
+use super::model::{key_from_field, CaseKind, Expectation, TestCase};
 use crate::schema::validate::Validator;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -207,8 +207,7 @@ pub fn content_defects(
         // A negative case may break the key on purpose (the system rejects a message keyed otherwise).
         for c in cases.iter().filter(|c| c.kind == CaseKind::Positive) {
             let (Some(key), Some(value)) = (&c.input.key, &c.input.value) else { continue };
-            let Some(v) = value.pointer(&format!("/{}", field.replace('.', "/"))) else { continue };
-            let want = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let Some(want) = key_from_field(value, field) else { continue };
             if *key != want {
                 flag(
                     &[&c.id],
