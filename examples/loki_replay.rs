@@ -3,7 +3,7 @@
 //!
 //!   cargo run --example loki_replay -- 127.0.0.1:13100
 
-#[path = "../tests/support/loki_replay.rs"]
+#[path = "../tests/it/support/loki_replay.rs"]
 #[allow(dead_code)]
 mod loki_replay;
 

@@ -1,5 +1,5 @@
 //! Mutation testing of generated test cases against the example order processor (shared by
-//! `examples/bench_mutation.rs` and `tests/testcases_mutants.rs`): the processor started with one planted
+//! `examples/bench_mutation.rs` and `tests/it/testcases_mutants.rs`): the processor started with one planted
 //! bug (`--mutant NAME`) on fresh topics, the generated suite (entity `order`, default size, the reason
 //! header named) plus the agent's business-rule cases run against it, and the verdict: killed or not, by
 //! which cases, and whether only the reject-reason check caught it.

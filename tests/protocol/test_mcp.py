@@ -73,7 +73,7 @@ async def exercise(client, topic):
         assert t.output_schema and t.output_schema.get("type") == "object", t.name
         assert t.annotations is not None and t.annotations.read_only_hint is not None, t.name
 
-    # What tools/list costs an agent, as this SDK received it (tests/tools_list_size.rs holds the per-tool figures).
+    # What tools/list costs an agent, as this SDK received it (tests/it/tools_list_size.rs holds the per-tool figures).
     listed = sum(len(json.dumps({"name": t.name, "description": t.description, "inputSchema": t.input_schema},
                                 separators=(",", ":")).encode()) for t in tools)
     assert listed <= 16 * 1024, f"tools/list is {listed} bytes of names, descriptions and input schemas"

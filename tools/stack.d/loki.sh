@@ -142,7 +142,7 @@ loki_up() {
   loki_config "$dir/data" >"$dir/loki.yaml"
   start_bg loki "$dir" "$(loki_bin)" -config.file="$dir/loki.yaml"
   wait_until 90 "loki on $(loki_url)" loki_ready || { tail -30 "$STATE/loki.log" >&2; die "loki did not become ready within 90 s"; }
-  scenarios_render
+  scenarios_render loki
   local started=$SECONDS
   python3 "$ROOT/tools/scenario/loki_push.py" --url "$(loki_url)" \
     "$ROOT/tests/fixtures/loki/scenario-push.json" "$SCENARIOS_DIR"/loki/*.json >"$STATE/loki-push.log" 2>&1 \

@@ -28,11 +28,12 @@ prometheus_up() {
   promtool tsdb create-blocks-from openmetrics "$dir/scenario.om" "$dir/data" >"$STATE/prometheus-backfill.log" 2>&1 \
     || { tail -20 "$STATE/prometheus-backfill.log" >&2; die "promtool could not backfill the scenario"; }
   rm -f "$dir/scenario.om"
-  scenarios_render
+  scenarios_render metrics.om
   local started=$SECONDS
   promtool tsdb create-blocks-from openmetrics --max-block-duration=2400h "$SCENARIOS_DIR/metrics.om" "$dir/data" >>"$STATE/prometheus-backfill.log" 2>&1 \
     || { tail -20 "$STATE/prometheus-backfill.log" >&2; die "promtool could not backfill the simulated incidents"; }
   log "prometheus: simulated incidents backfilled in $((SECONDS - started)) s"
+  rm -f "$SCENARIOS_DIR/metrics.om"
   scenarios_stamp >"$dir/.scenarios"
   start_bg prometheus "$dir" prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --storage.tsdb.retention.time=100y \

@@ -9,10 +9,14 @@ scenarios_stamp() { echo "$(cat "$ROOT"/tools/scenario/*.py | sha256sum | cut -c
 # loaded_current NAME: the running service NAME was loaded with the current scenarios.
 loaded_current() { [[ -f "$STATE/$1/.scenarios" && "$(cat "$STATE/$1/.scenarios")" == "$(scenarios_stamp)" ]]; }
 
+# scenarios_render PART: render the scenarios unless PART of the current rendering (metrics.om or loki) is there
+# already. prometheus.sh deletes metrics.om (about 1 GB) once it is backfilled.
 scenarios_render() {
   local stamp
   stamp=$(scenarios_stamp)
-  if [[ -f "$SCENARIOS_DIR/.stamp" && "$(cat "$SCENARIOS_DIR/.stamp")" == "$stamp" ]]; then return 0; fi
+  if [[ -f "$SCENARIOS_DIR/.stamp" && "$(cat "$SCENARIOS_DIR/.stamp")" == "$stamp" && -e "$SCENARIOS_DIR/$1" ]]; then
+    return 0
+  fi
   local started=$SECONDS
   rm -rf "$SCENARIOS_DIR"
   python3 "$ROOT/tools/scenario/simulate.py" --out "$SCENARIOS_DIR" --seed "$SCENARIO_SEED" >"$STATE/scenarios.log" 2>&1 \

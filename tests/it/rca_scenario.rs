@@ -4,9 +4,7 @@
 //! disk first, with the ISR shrinks and leader elections as evidence. With Kafka (the shared tansu) the
 //! graph also holds the cluster's real topics, partitions and consumer groups.
 
-#[path = "support/loki_replay.rs"]
-#[allow(dead_code)]
-mod loki_replay;
+use crate::support::loki_replay;
 
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};

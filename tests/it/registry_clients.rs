@@ -2,8 +2,7 @@
 //! registry) write topics that infer_schema and peek_messages decode; what produce_test_message writes is read
 //! back by confluent-kafka's ProtobufDeserializer and JSONDeserializer. Needs the stack and PYTHON.
 
-#[path = "support/registry.rs"]
-mod support;
+use crate::support::registry as support;
 
 use serde_json::{json, Value};
 use support::{call, env, python, state_with, unique};

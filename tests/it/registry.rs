@@ -2,8 +2,7 @@
 //! the client no one here wrote. Needs KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL (`tools/stack up`,
 //! `source .stack/env`) and PYTHON (the test Python, tools/test-deps).
 
-#[path = "support/registry.rs"]
-mod support;
+use crate::support::registry as support;
 
 use kafka_qa_mcp::Error;
 use serde_json::{json, Value};

@@ -19,8 +19,7 @@ const MIN_CALLS: usize = 2000;
 const MAX_CALLS: usize = 5000;
 const PER_CALL: Duration = Duration::from_secs(20);
 
-#[path = "support/closed_backends.rs"]
-mod closed_backends;
+use crate::support::closed_backends;
 use closed_backends::closed_state;
 
 fn state() -> Arc<AppState> {

@@ -2,8 +2,7 @@
 //! written by a Python processor with confluent-kafka's AvroSerializer and JSONSerializer), peek_messages and
 //! export_parquet (decoded value, schema id, subject and version columns). Needs the stack and PYTHON.
 
-#[path = "support/registry.rs"]
-mod support;
+use crate::support::registry as support;
 
 use serde_json::{json, Value};
 use support::{call, env, python, state_with, unique, AVRO_SCHEMA, PY_AVRO_PRODUCE};

@@ -1,8 +1,7 @@
 //! The local explanation of check_schema_compatibility agrees with the registry's own verdict (Karapace,
-//! BACKWARD) on Protobuf and JSON Schema pairs, as it does on Avro (tests/registry.rs). Needs the stack.
+//! BACKWARD) on Protobuf and JSON Schema pairs, as it does on Avro (tests/it/registry.rs). Needs the stack.
 
-#[path = "support/registry.rs"]
-mod support;
+use crate::support::registry as support;
 
 use kafka_qa_mcp::registry::SchemaType;
 use serde_json::json;

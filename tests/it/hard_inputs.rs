@@ -11,8 +11,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[path = "support/closed_backends.rs"]
-mod closed_backends;
+use crate::support::closed_backends;
 use closed_backends::{closed_port, closed_state};
 
 fn state() -> Arc<AppState> {

@@ -4,8 +4,7 @@
 //! requests the tool makes or the headers it sends, and Loki's refusal of a limit over its
 //! max_entries_limit_per_query, which the stack's Loki (configured for the simulated incidents) raises.
 
-#[path = "support/loki_replay.rs"]
-mod loki_replay;
+use crate::support::loki_replay;
 
 use chrono::{DateTime, Utc};
 use kafka_qa_mcp::config::{Config, Secret};

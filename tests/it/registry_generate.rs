@@ -3,8 +3,7 @@
 //! and negative cases break it where the registry would (an int outside 32 bits, a string that is no enum
 //! symbol). Needs the stack (the subject form asks Karapace).
 
-#[path = "support/registry.rs"]
-mod support;
+use crate::support::registry as support;
 
 use kafka_qa_mcp::registry::{Parsed, SchemaType};
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@
 //! story (item_count). The full table is `cargo run --example bench_mutation` (README).
 //! Needs KAFKA_BOOTSTRAP_SERVERS (run `tools/stack up` and `source .stack/env`).
 
-#[path = "../examples/mutation/harness.rs"]
+#[path = "../../examples/mutation/harness.rs"]
 mod harness;
 
 use harness::Verdict;

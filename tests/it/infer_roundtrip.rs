@@ -34,7 +34,7 @@ async fn events_written_then_inferred_come_back_as_a_tagged_union() {
     let topic = format!("test.infer.roundtrip.{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
     state.kafka.create_topic(&state.guard, &topic, 2, &[]).await.unwrap();
     let source: Value =
-        serde_json::from_str(include_str!("fixtures/roundtrip/events.json")).expect("the fixture is JSON");
+        serde_json::from_str(include_str!("../fixtures/roundtrip/events.json")).expect("the fixture is JSON");
     let r = ok(
         &state,
         "generate_test_data",

@@ -1,6 +1,5 @@
 //! Shared by the Schema Registry tests: a state on the stack's broker with a given registry URL, unique
 //! names, tool calls, and Python scripts (confluent-kafka's serializers: the client no one here wrote).
-#![allow(dead_code)]
 
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};

@@ -3,8 +3,7 @@
 //! server that accepts and never answers). Each gives a clear error or a named decode failure within the
 //! timeout, writes nothing, and the server keeps answering. Needs the stack.
 
-#[path = "support/registry.rs"]
-mod support;
+use crate::support::registry as support;
 
 use kafka_qa_mcp::kafka::OutRecord;
 use kafka_qa_mcp::registry::codec::frame;
