@@ -479,3 +479,36 @@ fn a_network_partition_seen_in_metrics_only() {
     s.extend(isr_shrinks(2, 35));
     assert_top(&run(s), "network_partition", "broker:2");
 }
+
+#[test]
+fn a_consumer_pause_after_a_topic_outage_does_not_make_the_outage_a_past_episode() {
+    // audit (min.insync.replicas = RF) refuses writes for four minutes; ten minutes after, payments-svc pauses:
+    // its lag rises for five minutes and drains back (lag_drained), which consumers too slow do not do.
+    let a = run(vec![
+        span("under_min_isr", "partition:audit-1", 30, 240, Some(50)),
+        span("produce_errors", "partition:audit-1", 32, 240, Some(30)),
+        span("lag_growing", "group:payments-svc", 840, 1140, None),
+        span("lag_drained", "group:payments-svc", 840, 1500, None),
+    ]);
+    assert_top(&a, "under_provisioned_replication", "topic:audit");
+    let pause = hypothesis(&a, "slow_consumer", "group:payments-svc");
+    assert!(pause.contradicting.iter().any(|c| c.contains("lag_drained")), "{:?}", pause.contradicting);
+}
+
+#[test]
+fn a_topic_that_failed_in_an_earlier_rolling_restart_still_explains_the_later_restart() {
+    // A rolling restart at the window's start (broker 1, then 3) takes audit below min ISR each time; thirty
+    // minutes later broker 2's routine restart does it again. Broker 2 came back; audit could not ride through.
+    let a = run(vec![
+        span("broker_down", "broker:1", 0, 60, None),
+        span("under_min_isr", "partition:audit-0", 5, 60, Some(20)),
+        span("broker_down", "broker:3", 300, 360, None),
+        span("under_min_isr", "partition:audit-1", 305, 360, Some(20)),
+        span("broker_down", "broker:2", 2100, 2400, None),
+        span("under_min_isr", "partition:audit-0", 2110, 2400, Some(60)),
+        span("produce_errors", "partition:audit-0", 2112, 2400, Some(40)),
+    ]);
+    assert_top(&a, "under_provisioned_replication", "topic:audit");
+    let restart = hypothesis(&a, "broker_down", "broker:2");
+    assert!(restart.demoted.iter().any(|d| d.contains("ride through")), "{:?}", restart.demoted);
+}

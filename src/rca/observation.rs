@@ -131,7 +131,7 @@ pub enum SignalSource {
 pub struct SignalObs {
     /// The signal class, snake_case. Metric states (prom_snapshot): disk_full, broker_down,
     /// under_replicated, offline_partitions, under_min_isr, no_active_controller, isr_shrinking,
-    /// gc_pressure, heap_pressure, latency_high, request_handlers_saturated, lag_growing; also
+    /// gc_pressure, heap_pressure, latency_high, request_handlers_saturated, lag_growing, lag_drained; also
     /// controller_change, leader_election, network_errors, produce_throttled, partition_skew.
     /// Log event classes (loki_query): out_of_space, disk_error, log_dir_failure, broker_stop, broker_lost,
     /// connection_error, fetcher_error, session_expiry, isr_shrink, leader_election, gc_pause,

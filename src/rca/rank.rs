@@ -393,6 +393,8 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
             (0..out.len()).find(|&j| {
                 j != i
                     && !blip[j]
+                    // Evidence against it (a lag that drained by itself): not the incident either.
+                    && out[j].parts.contradictions == 0
                     && base[j] >= 0.5 * base[i]
                     && out[j].onset.is_some_and(|t| t > until + OVER_BEFORE_MS)
             })
@@ -437,11 +439,16 @@ fn demote(g: &Graph, rules: &[Rule], out: &mut [Scored]) {
             if g.kind(out[i].anchor) != EntityKind::Broker || !went_away(g, &out[i]) {
                 return None;
             }
-            (0..out.len()).find(|&j| {
-                confined[j]
-                    && base[j] >= 0.5 * base[i]
-                    && out[j].onset.is_some_and(|t| t >= a0 - ORDER_TOLERANCE_MS && t <= a1 + OVER_BEFORE_MS)
-            })
+            // The topic was in trouble while the broker was away: one of its timed signals overlaps the absence
+            // (its onset may be an earlier restart's, in a rolling restart).
+            let during = |x: usize| {
+                let sig = &g.signals[x];
+                sig.start_ms.is_some_and(|t0| {
+                    t0 <= a1 + OVER_BEFORE_MS && sig.end_ms.is_none_or(|t1| t1 >= a0 - ORDER_TOLERANCE_MS)
+                })
+            };
+            (0..out.len())
+                .find(|&j| confined[j] && base[j] >= 0.5 * base[i] && out[j].steps.iter().flatten().any(|&x| during(x)))
         },
         |a, b| {
             format!(

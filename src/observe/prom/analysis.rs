@@ -23,6 +23,10 @@ pub struct StateRule {
     pub name: String,
     pub when: Condition,
     pub value: f64,
+    /// For a `rising` state: the state that holds from a rise's start until the value fell back to near where
+    /// the rise began (a lag that drained by itself), e.g. `lag_drained`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -326,10 +330,48 @@ fn state_spans(points: &[Point], rule: &StateRule) -> Vec<StateSpan> {
         span.ongoing = true;
         spans.push(span);
     }
+    if let (Condition::Rising, Some(name)) = (rule.when, &rule.recovered) {
+        let recoveries = recoveries(points, &spans, name);
+        spans.extend(recoveries);
+    }
     for s in &mut spans {
         s.worst = round(s.worst);
     }
     spans
+}
+
+/// Share of a rise the value must give back to count as fallen back to where the rise began.
+const RECOVERED_WITHIN: f64 = 0.2;
+
+/// For each rise that ended, the span from its start until the value fell back to within `RECOVERED_WITHIN` of
+/// the rise of the level before it (before the next rise begins) and was still there at the window's end: a lag
+/// that drained by itself. A bump on a lag that keeps growing (a rebalance's pause) has not recovered.
+fn recoveries(points: &[Point], rises: &[StateSpan], name: &str) -> Vec<StateSpan> {
+    let index = |t: DateTime<Utc>| points.iter().position(|p| time(p.t) == t);
+    let mut out = vec![];
+    for (n, rise) in rises.iter().enumerate() {
+        let (Some(first), Some(last)) = (index(rise.from), index(rise.to)) else { continue };
+        if rise.ongoing {
+            continue;
+        }
+        let next = rises.get(n + 1).and_then(|r| index(r.from)).unwrap_or(points.len());
+        let before = points[first.saturating_sub(RISE_LOOKBACK)].v;
+        let peak = points[first..=last].iter().map(|p| p.v).fold(before, f64::max);
+        let level = before + RECOVERED_WITHIN * (peak - before);
+        if points.last().is_some_and(|p| p.v > level) {
+            continue;
+        }
+        if let Some(back) = points[last + 1..next].iter().find(|p| p.v <= level) {
+            out.push(StateSpan {
+                state: name.to_string(),
+                from: rise.from,
+                to: time(back.t),
+                ongoing: false,
+                worst: peak,
+            });
+        }
+    }
+    out
 }
 
 /// Largest-triangle-three-buckets: keeps the visual shape (spikes included) in `max` points.
@@ -384,7 +426,7 @@ mod tests {
         time(T0 + 15.0 * i as f64)
     }
     fn rule(name: &str, when: Condition, value: f64) -> StateRule {
-        StateRule { name: name.into(), when, value }
+        StateRule { name: name.into(), when, value, recovered: None }
     }
 
     #[test]
@@ -445,6 +487,38 @@ mod tests {
         let s = analyse(&series(&lag), &[rule("lag_growing", Condition::Rising, 0.0)], 10);
         assert_eq!(s.states.len(), 1, "{:?}", s.states);
         assert_eq!((s.states[0].from, s.states[0].to), (at(100), at(127)));
+    }
+
+    #[test]
+    fn a_rise_that_fell_back_is_recovered_and_one_that_stays_high_is_not() {
+        let drained =
+            StateRule { recovered: Some("lag_drained".into()), ..rule("lag_growing", Condition::Rising, 0.0) };
+        // Lag climbs for 10 points, drains over 20, then stays near its old level.
+        let mut lag = vec![100.0; 60];
+        for i in 0..10 {
+            lag[10 + i] = 100.0 + 500.0 * (i + 1) as f64;
+        }
+        for i in 0..20 {
+            lag[20 + i] = 5100.0 - 250.0 * (i + 1) as f64;
+        }
+        let s = analyse(&series(&lag), std::slice::from_ref(&drained), 10);
+        let back: Vec<&StateSpan> = s.states.iter().filter(|s| s.state == "lag_drained").collect();
+        assert_eq!(back.len(), 1, "{:?}", s.states);
+        // From the rise's start to the first point within a fifth of the rise of the old level (<= 1100).
+        assert_eq!((back[0].from, back[0].to, back[0].worst), (s.states[0].from, at(35), 5100.0));
+        // A bump that fell back but then grew again by the window's end has not recovered.
+        let mut regrown = lag.clone();
+        for (i, x) in regrown.iter_mut().enumerate().skip(45) {
+            *x = 100.0 + 300.0 * (i - 44) as f64;
+        }
+        let s = analyse(&series(&regrown), std::slice::from_ref(&drained), 10);
+        assert!(s.states.iter().all(|s| s.state == "lag_growing"), "{:?}", s.states);
+        // The same climb that then holds its level has not recovered.
+        for x in lag.iter_mut().skip(20) {
+            *x = 5100.0;
+        }
+        let s = analyse(&series(&lag), std::slice::from_ref(&drained), 10);
+        assert!(s.states.iter().all(|s| s.state == "lag_growing"), "{:?}", s.states);
     }
 
     #[test]
