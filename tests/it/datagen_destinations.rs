@@ -2,7 +2,7 @@
 //! a rate limit), like_history from that topic, and an NDJSON file with its defect tags beside it.
 //! Needs KAFKA_BOOTSTRAP_SERVERS (run `tools/stack up` and `source .stack/env`).
 
-use kafka_qa_mcp::config::Config;
+use crate::support::stack::broker_config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::kafka::{SampleRequest, StartAt};
 use kafka_qa_mcp::mcp::Registry;
@@ -10,10 +10,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 fn state() -> std::sync::Arc<AppState> {
-    let mut config = Config::default();
-    config.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run tools/stack up and source .stack/env");
-    config.kafka.add_env_properties().unwrap();
+    let mut config = broker_config();
     config.export.dir = std::env::temp_dir().join(format!("kqm-datagen-{}", std::process::id()));
     AppState::new(config).unwrap()
 }

@@ -3,6 +3,7 @@
 //! recorded history, LogQL paging, failure and cancellation on a loopback Loki (no Loki can run here).
 //! Every file is read back with pyarrow or duckdb.
 
+use crate::support::stack::broker_config;
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::export::topic::TopicPages;
@@ -20,16 +21,8 @@ fn python_bin() -> String {
     std::env::var("PYTHON").expect("PYTHON is not set: tools/test sets it (tools/test-deps installs the test Python)")
 }
 
-fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`")
-}
-
 fn state(export_dir: &Path, f: impl FnOnce(&mut Config)) -> Arc<AppState> {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = bootstrap();
-    c.kafka.request_timeout_ms = 5000;
-    c.kafka.add_env_properties().unwrap();
+    let mut c = broker_config();
     c.safety.max_messages_per_call = 100_000;
     c.export.dir = export_dir.to_path_buf();
     f(&mut c);

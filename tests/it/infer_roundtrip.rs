@@ -2,7 +2,7 @@
 //! (tests/fixtures/roundtrip/events.json) to a topic, infer_schema reads them back and recovers the union,
 //! its patterns and closed branches; produce_test_message then holds new messages to that contract.
 
-use kafka_qa_mcp::config::Config;
+use crate::support::stack::broker_config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::reply::Rendered;
 use kafka_qa_mcp::mcp::Registry;
@@ -10,11 +10,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 fn state() -> Arc<AppState> {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`");
-    c.kafka.request_timeout_ms = 5000;
-    c.kafka.add_env_properties().unwrap();
+    let mut c = broker_config();
     c.export.dir = std::env::temp_dir().join("kqm-infer-roundtrip-tests");
     AppState::new(c).unwrap()
 }

@@ -2,6 +2,7 @@
 //! Needs KAFKA_BOOTSTRAP_SERVERS (run `tools/stack up` and `source .stack/env`). The restart test starts
 //! and stops its own tansu on a free port.
 
+use crate::support::stack::bootstrap;
 use kafka_qa_mcp::config::{Config, SaslConfig, Secret};
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::kafka::{Kafka, OutRecord};
@@ -14,11 +15,6 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`")
-}
 
 fn config(bootstrap: &str) -> Config {
     let mut c = Config::default();

@@ -1,6 +1,7 @@
 //! peek_messages against a real broker (tansu), through the same dispatch path MCP uses: each mode, the
 //! bounds, a bad argument and a missing topic. Needs KAFKA_BOOTSTRAP_SERVERS (`source .stack/env`).
 
+use crate::support::stack::broker_config;
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::kafka::OutRecord;
@@ -11,11 +12,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 fn state() -> Arc<AppState> {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run `tools/stack up` and `source .stack/env`");
-    c.kafka.request_timeout_ms = 5000;
-    c.kafka.add_env_properties().unwrap();
+    let mut c = broker_config();
     c.safety.read_only = false;
     AppState::new(c).unwrap()
 }

@@ -3,6 +3,7 @@
 //! with `--break-validation` the case that checks the broken rule fails.
 //! Needs KAFKA_BOOTSTRAP_SERVERS (run `tools/stack up` and `source .stack/env`).
 
+use crate::support::stack::bootstrap;
 use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::Registry;
@@ -10,11 +11,6 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::Arc;
-
-fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS")
-        .expect("KAFKA_BOOTSTRAP_SERVERS is not set: run tools/stack up and source .stack/env")
-}
 
 /// The example binary, built on demand (cargo test --all-targets builds it already).
 fn processor_binary() -> PathBuf {

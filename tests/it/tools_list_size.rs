@@ -11,7 +11,8 @@ use std::sync::Arc;
 const INPUT_BUDGET: usize = 16 * 1024;
 const OUTPUT_BUDGET: usize = 40 * 1024;
 
-fn listed_tools() -> Vec<Value> {
+/// What tools/list offers with every backend configured (no I/O happens: listing never connects).
+pub fn listed_tools() -> Vec<Value> {
     let mut config = Config::default();
     config.kafka.bootstrap_servers = "127.0.0.1:9".into();
     config.loki.url = Some("http://127.0.0.1:9".into());

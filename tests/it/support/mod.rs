@@ -3,3 +3,4 @@
 pub mod closed_backends;
 pub mod loki_replay;
 pub mod registry;
+pub mod stack;
