@@ -23,6 +23,22 @@ async fn call(cx: &CallContext, args: Value) -> Value {
     }
 }
 
+/// Every message of a small topic, from the start.
+async fn everything_in(state: &AppState, topic: &str) -> kafka_qa_mcp::kafka::Sample {
+    state
+        .kafka
+        .sample(SampleRequest {
+            topic: topic.to_string(),
+            partition: None,
+            start: StartAt::Earliest,
+            max_messages: 200,
+            max_bytes: 1 << 24,
+            timeout: Duration::from_secs(10),
+        })
+        .await
+        .unwrap()
+}
+
 #[cfg_attr(not(feature = "stack"), ignore = "needs the local stack and test Python: run tools/test")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn to_a_topic_at_a_rate_then_like_its_history() {
@@ -35,18 +51,7 @@ async fn to_a_topic_at_a_rate_then_like_its_history() {
     assert_eq!(out["count"], 120);
     let marks = state.kafka.watermarks(&topic).await.unwrap();
     assert_eq!(marks.iter().map(|(_, lo, hi)| hi - lo).sum::<i64>(), 120, "{marks:?}");
-    let sample = state
-        .kafka
-        .sample(SampleRequest {
-            topic: topic.clone(),
-            partition: None,
-            start: StartAt::Earliest,
-            max_messages: 200,
-            max_bytes: 1 << 24,
-            timeout: Duration::from_secs(10),
-        })
-        .await
-        .unwrap();
+    let sample = everything_in(&state, &topic).await;
     assert_eq!(sample.records.len(), 120);
     for r in &sample.records {
         let v: Value = serde_json::from_slice(r.value.as_deref().unwrap()).unwrap();
@@ -66,18 +71,7 @@ async fn to_a_topic_at_a_rate_then_like_its_history() {
         json!({"topic": topic, "mode": "like_history", "count": 300, "seed": 2, "max_output_bytes": 1048576}),
     )
     .await;
-    let sample = state
-        .kafka
-        .sample(SampleRequest {
-            topic: topic.clone(),
-            partition: None,
-            start: StartAt::Earliest,
-            max_messages: 200,
-            max_bytes: 1 << 24,
-            timeout: Duration::from_secs(10),
-        })
-        .await
-        .unwrap();
+    let sample = everything_in(&state, &topic).await;
     assert_eq!(sample.records.len(), 140);
     let history: Vec<Value> =
         sample.records.iter().map(|r| serde_json::from_slice(r.value.as_deref().unwrap()).unwrap()).collect();
