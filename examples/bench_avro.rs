@@ -31,19 +31,9 @@ const SCHEMA: &str = r#"{"type":"record","name":"Order","namespace":"bench","fie
  {"name":"shipping","type":["null",{"type":"record","name":"Address","fields":[
    {"name":"city","type":"string"},{"name":"zip","type":"string"}]}],"default":null}]}"#;
 
-/// xorshift64*: deterministic and dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "bench_support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const STATUSES: [&str; 5] = ["CREATED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"];
 const CURRENCIES: [&str; 3] = ["EUR", "USD", "GBP"];

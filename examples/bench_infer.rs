@@ -10,22 +10,9 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Instant;
 
-/// xorshift64*: deterministic and dependency-free, good enough for test data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
+#[path = "bench_support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const CITIES: [&str; 6] = ["Berlin", "Lyon", "Porto", "Gdansk", "Turin", "Ghent"];
 const PRODUCTS: [&str; 8] = ["mug", "lamp", "desk", "chair", "pen", "notebook", "cable", "charger"];
