@@ -512,3 +512,21 @@ fn a_topic_that_failed_in_an_earlier_rolling_restart_still_explains_the_later_re
     let restart = hypothesis(&a, "broker_down", "broker:2");
     assert!(restart.demoted.iter().any(|d| d.contains("ride through")), "{:?}", restart.demoted);
 }
+
+#[test]
+fn a_throttle_held_all_window_is_a_steady_state_not_the_incident() {
+    // checkout is throttled from before the window to its end (no onset); broker 2's disk fills at 10 min and it
+    // stops; produce latency rises on the others and payments-svc lags. The throttle began nothing.
+    let a = run(vec![
+        json!({"class": "produce_throttled", "entity": "client:checkout", "source": "metric", "value": 300.0}),
+        span("disk_full", "broker:2", 600, 700, None),
+        span("out_of_space", "broker:2", 640, 700, Some(12)),
+        span("broker_stop", "broker:2", 700, 710, Some(2)),
+        span("latency_high", "broker:1", 730, 900, None),
+        span("latency_high", "broker:3", 730, 900, None),
+        span("lag_growing", "group:orders-proc", 740, 1200, None),
+    ]);
+    assert_top(&a, "broker_out_of_disk", "broker:2");
+    let throttle = hypothesis(&a, "producer_quota_throttling", "client:checkout");
+    assert!(throttle.demoted.iter().any(|d| d.contains("steady state")), "{:?}", throttle.demoted);
+}

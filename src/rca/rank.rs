@@ -292,6 +292,13 @@ fn score(g: &Graph, by_class: &HashMap<&str, Vec<usize>>, ri: usize, rule: &Rule
         }
     }
     let active_until = ended(&mut explained.iter().copied());
+    if rule.begins_with_a_change
+        && !trigger_sigs.is_empty()
+        && trigger_sigs.iter().all(|&s| g.signals[s].start_ms.is_none())
+    {
+        confidence *= 0.6;
+        few.push("its trigger held unchanged from before the window to its end: that entity's steady state, not what began the incident".into());
+    }
     // A trigger that is a standing condition (a configuration, a state held since before the window) has no
     // onset of its own: the incident it explains began with its first timed symptom.
     let onset = trigger_start.or_else(|| explained.iter().filter_map(|&s| g.signals[s].start_ms).min());

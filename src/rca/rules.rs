@@ -28,6 +28,10 @@ pub struct Rule {
     #[serde(default)]
     pub tell: Option<String>,
     pub step: Vec<Step>,
+    /// The cause is a change (a quota starting to throttle a client): a trigger held unchanged from before the
+    /// window to its end is that entity's steady state, not what began the incident.
+    #[serde(default)]
+    pub begins_with_a_change: bool,
     #[serde(default)]
     pub contradiction: Vec<Contradiction>,
     #[serde(default)]
