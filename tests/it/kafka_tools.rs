@@ -2,7 +2,7 @@
 //! Needs KAFKA_BOOTSTRAP_SERVERS (run `tools/stack up` and `source .stack/env`). The restart test starts
 //! and stops its own tansu on a free port.
 
-use crate::support::stack::bootstrap;
+use crate::support::stack::{bootstrap, broker_config_at};
 use kafka_qa_mcp::config::{Config, SaslConfig, Secret};
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::kafka::{Kafka, OutRecord};
@@ -17,10 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn config(bootstrap: &str) -> Config {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = bootstrap.to_string();
-    c.kafka.request_timeout_ms = 5000;
-    c.kafka.add_env_properties().unwrap();
+    let mut c = broker_config_at(bootstrap);
     c.export.dir = std::env::temp_dir().join("kqm-kafka-tests");
     c
 }

@@ -1,7 +1,6 @@
 //! Shared by the Schema Registry tests: a state on the stack's broker with a given registry URL, unique
 //! names, tool calls, and Python scripts (confluent-kafka's serializers: the client no one here wrote).
 
-use kafka_qa_mcp::config::Config;
 use kafka_qa_mcp::context::{AppState, CallContext};
 use kafka_qa_mcp::mcp::reply::Rendered;
 use kafka_qa_mcp::mcp::Registry;
@@ -16,10 +15,7 @@ pub fn env(name: &str) -> String {
 }
 
 pub fn state_with(registry_url: &str) -> Arc<AppState> {
-    let mut c = Config::default();
-    c.kafka.bootstrap_servers = env("KAFKA_BOOTSTRAP_SERVERS");
-    c.kafka.request_timeout_ms = 5000;
-    c.kafka.add_env_properties().unwrap();
+    let mut c = super::stack::broker_config();
     c.schema_registry.url = Some(registry_url.to_string());
     c.schema_registry.timeout_ms = 3000;
     c.export.dir = std::env::temp_dir().join("kqm-registry-tests");
